@@ -1,0 +1,142 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import yaml from 'js-yaml';
+import { parse as parseToml } from 'smol-toml';
+import { Ajv } from 'ajv';
+import type { CapabilitySpec, HostKind } from './types.js';
+
+/** Files that make a folder a capability, in the order they are looked for. */
+const entries: [string, HostKind][] = [
+  ['index.js', 'js'],
+  ['index.mjs', 'js'],
+  ['index.ts', 'js'],
+  ['wrapper.py', 'python'],
+  ['libwrapper.so', 'c'],
+];
+
+const fieldSchema = {
+  type: 'object',
+  properties: {
+    dataType: { enum: ['text', 'audio', 'image', 'video'] },
+    encoding: { type: 'string' },
+    compress: { type: 'string' },
+    format: { type: 'string' },
+    required: { type: 'boolean' },
+    description: { type: 'string' },
+  },
+  required: ['dataType'],
+  additionalProperties: false,
+};
+
+const capabilityFileSchema = {
+  type: 'object',
+  properties: {
+    serviceId: { type: 'string', pattern: '^[A-Za-z0-9_.-]+$' },
+    version: { type: 'string', pattern: '^[A-Za-z0-9_.-]+$' },
+    inputs: { type: 'object', additionalProperties: fieldSchema },
+    outputs: { type: 'object', additionalProperties: fieldSchema },
+    params: { type: 'object', additionalProperties: { type: 'object' } },
+    licences: { type: 'integer', minimum: 1 },
+    config: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
+    timeoutMs: { type: 'integer', minimum: 1 },
+  },
+  additionalProperties: false,
+};
+
+const validateFile = new Ajv({ allErrors: true, allowUnionTypes: true }).compile(capabilityFileSchema);
+
+type CapabilityFile = Partial<Omit<CapabilitySpec, 'dir' | 'host' | 'entry' | 'config' | 'declared'>> & {
+  config?: Record<string, string | number | boolean>;
+};
+
+export class CapabilityError extends Error {
+  override name = 'CapabilityError';
+}
+
+export const defaults = { version: 'v1', licences: 4, timeoutMs: 30_000 };
+
+/** Reads a capability folder: its code, `capability.yaml` and/or AIGES `aiges.toml`. */
+export function loadCapability(dirArg: string): CapabilitySpec {
+  const dir = path.resolve(dirArg);
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
+    throw new CapabilityError(`capability folder ${dir} does not exist`);
+  }
+  const found = entries.find(([file]) => fs.existsSync(path.join(dir, file)));
+  if (!found) {
+    const names = entries.map(([file]) => file).join(', ');
+    throw new CapabilityError(`capability folder ${dir} holds none of ${names}`);
+  }
+  const [file, host] = found;
+
+  const toml = readAigesToml(dir);
+  const yamlFile = readCapabilityYaml(dir);
+  const config = { ...toml.config, ...stringMap(yamlFile.config ?? {}) };
+
+  return {
+    dir,
+    host,
+    entry: path.join(dir, file),
+    serviceId: yamlFile.serviceId ?? path.basename(dir),
+    version: yamlFile.version ?? defaults.version,
+    inputs: yamlFile.inputs ?? {},
+    outputs: yamlFile.outputs ?? {},
+    params: yamlFile.params ?? {},
+    licences: yamlFile.licences ?? toml.licences ?? defaults.licences,
+    config,
+    timeoutMs: yamlFile.timeoutMs ?? defaults.timeoutMs,
+    declared: {
+      serviceId: yamlFile.serviceId !== undefined,
+      version: yamlFile.version !== undefined,
+      inputs: yamlFile.inputs !== undefined,
+      outputs: yamlFile.outputs !== undefined,
+    },
+  };
+}
+
+function readCapabilityYaml(dir: string): CapabilityFile {
+  const file = path.join(dir, 'capability.yaml');
+  if (!fs.existsSync(file)) return {};
+  let doc: unknown;
+  try {
+    doc = yaml.load(fs.readFileSync(file, 'utf8')) ?? {};
+  } catch (err) {
+    throw new CapabilityError(`${file}: not valid YAML: ${(err as Error).message}`);
+  }
+  if (!validateFile(doc)) {
+    const problems = (validateFile.errors ?? []).map((e) => {
+      const where = e.instancePath ? e.instancePath.slice(1).replaceAll('/', '.') : '(top level)';
+      const extra = e.keyword === 'additionalProperties' ? ` '${String(e.params['additionalProperty'])}'` : '';
+      return `${where} ${e.message}${extra}`;
+    });
+    throw new CapabilityError(`${file}: ${problems.join('; ')}`);
+  }
+  return doc as CapabilityFile;
+}
+
+/** AIGES's own config file: `[wrapper]` is the init config, `[fc] max` the licence count. */
+function readAigesToml(dir: string): { config: Record<string, string>; licences?: number } {
+  const file = path.join(dir, 'aiges.toml');
+  if (!fs.existsSync(file)) return { config: {} };
+  let doc: Record<string, unknown>;
+  try {
+    doc = parseToml(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new CapabilityError(`${file}: not valid TOML: ${(err as Error).message}`);
+  }
+  const wrapper = (doc['wrapper'] ?? {}) as Record<string, unknown>;
+  const max = (doc['fc'] as Record<string, unknown> | undefined)?.['max'];
+  const licences = max === undefined ? undefined : Number(max);
+  if (licences !== undefined && !(Number.isInteger(licences) && licences > 0)) {
+    throw new CapabilityError(`${file}: [fc] max must be a positive integer, got ${String(max)}`);
+  }
+  return { config: stringMap(wrapper), licences };
+}
+
+function stringMap(values: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(values)) {
+    out[key] = typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
+  }
+  return out;
+}
+

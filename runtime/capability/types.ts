@@ -1,0 +1,40 @@
+import type { DataTypeName } from '../protocol/messages.js';
+
+/** One payload input or output of a capability. */
+export interface FieldDecl {
+  dataType: DataTypeName;
+  encoding?: string;
+  compress?: string;
+  format?: string;
+  /** Inputs only: a request without this input is rejected (default true). */
+  required?: boolean;
+  description?: string;
+}
+
+/** What the gateway needs to route, validate and document a capability. */
+export interface CapabilitySchema {
+  serviceId: string;
+  version: string;
+  inputs: Record<string, FieldDecl>;
+  outputs: Record<string, FieldDecl>;
+  /** JSON-schema fragments for parameter.<serviceId>.<name>. */
+  params: Record<string, Record<string, unknown>>;
+}
+
+export type HostKind = 'js' | 'python' | 'c';
+
+/** A capability folder, resolved: schema plus what the loader needs to host it. */
+export interface CapabilitySpec extends CapabilitySchema {
+  dir: string;
+  host: HostKind;
+  /** The wrapper file: index.js/ts, wrapper.py or libwrapper.so. */
+  entry: string;
+  /** Maximum concurrent requests in one loader (10110 past it). */
+  licences: number;
+  /** String map handed to wrapperInit. */
+  config: Record<string, string>;
+  /** One-shot requests running longer fail with 10102. */
+  timeoutMs: number;
+  /** Which schema fields were stated by the folder's files (the wrapper may declare the rest). */
+  declared: { serviceId: boolean; version: boolean; inputs: boolean; outputs: boolean };
+}

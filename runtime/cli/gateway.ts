@@ -1,0 +1,48 @@
+import { StaticDiscovery } from '../discovery/static.js';
+import { ServiceRegistry } from '../discovery/registry.js';
+import { buildGateway } from '../gateway/server.js';
+
+export interface GatewayCommandOptions {
+  loader: string[];
+  host: string;
+  port: number;
+  bodyLimit?: number;
+  timeoutMs?: number;
+  appId?: string[];
+  logLevel: string;
+  version: string;
+}
+
+export interface RunningGateway {
+  url: string;
+  registry: ServiceRegistry;
+  close(): Promise<void>;
+}
+
+/** Starts the gateway in front of a fixed list of loaders. */
+export async function startGateway(options: GatewayCommandOptions): Promise<RunningGateway> {
+  const registry = new ServiceRegistry();
+  const discovery = new StaticDiscovery(registry, options.loader);
+  await discovery.start();
+  const app = buildGateway({
+    registry,
+    bodyLimit: options.bodyLimit,
+    timeoutMs: options.timeoutMs,
+    appIds: options.appId,
+    logLevel: options.logLevel,
+    version: options.version,
+  });
+  await app.listen({ host: options.host, port: options.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const shownHost = options.host === '0.0.0.0' ? '127.0.0.1' : options.host;
+  return {
+    url: `http://${shownHost}:${port}`,
+    registry,
+    close: async () => {
+      discovery.stop();
+      await app.close();
+      registry.close();
+    },
+  };
+}

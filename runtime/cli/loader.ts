@@ -1,0 +1,47 @@
+import { pino } from 'pino';
+import { loadCapability } from '../capability/load.js';
+import { createHost } from '../loader/hosts/index.js';
+import { Loader } from '../loader/loader.js';
+import { serveLoader } from '../loader/server.js';
+
+export interface LoaderCommandOptions {
+  capability: string;
+  host: string;
+  port: number;
+  maxMessageBytes?: number;
+  logLevel: string;
+}
+
+/** Messages a loader sends to the `asf up` process that started it. */
+export type LoaderMessage = { type: 'listening'; port: number } | { type: 'state'; state: string; error?: string };
+
+/** `asf loader`: one capability behind the AIGES gRPC envelope. */
+export async function runLoader(options: LoaderCommandOptions): Promise<void> {
+  const log = pino({ level: options.logLevel, base: { role: 'loader' } });
+  const spec = loadCapability(options.capability);
+  const loader = new Loader(spec, createHost(spec));
+  const server = await serveLoader(loader, { host: options.host, port: options.port, maxMessageBytes: options.maxMessageBytes });
+  const tell = (message: LoaderMessage) => process.send?.(message);
+  log.info({ capability: spec.dir, port: server.port }, 'loader listening');
+  tell({ type: 'listening', port: server.port });
+
+  let stopping = false;
+  const stop = async (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ why }, 'loader stopping');
+    await server.close();
+    await loader.stop().catch((err: Error) => log.warn({ err }, 'wrapperFini failed'));
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  // Started by `asf up`: go down with it.
+  process.on('disconnect', () => void stop('parent went away'));
+
+  await loader.start();
+  const { state, error } = loader.health();
+  if (error) log.error({ serviceId: loader.schema.serviceId, error }, 'capability failed to start');
+  else log.info({ serviceId: loader.schema.serviceId, licences: spec.licences }, 'capability ready');
+  tell({ type: 'state', state, error });
+}

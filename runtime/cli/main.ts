@@ -1,0 +1,92 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { packageRoot } from '../paths.js';
+import { gatewayDefaults } from '../gateway/server.js';
+
+const { version } = JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string };
+
+/** The capability `asf up` serves when none is named. */
+export const defaultCapability = path.join(packageRoot, 'examples', 'echo');
+
+function integer(name: string, min = 0) {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
+    return n;
+  };
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+const logLevel = () => new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']);
+
+const program = new Command()
+  .name('asf')
+  .description('ASF kit: serve AIGES-style capabilities behind the ASF HTTP API, and ship them offline')
+  .version(version);
+
+program
+  .command('up')
+  .description('run the embedded stack: a gateway plus one loader process per capability, on this machine')
+  .option('-c, --capability <dir>', 'capability folder (repeatable; default: the demo capability)', collect)
+  .option('-p, --port <port>', 'gateway HTTP port', integer('port'), 8889)
+  .option('--host <host>', 'gateway listen address', '127.0.0.1')
+  .option('--replicas <n>', 'loader processes per capability', integer('replicas', 1), 1)
+  .option('--body-limit <bytes>', 'largest request body', integer('body-limit', 1), gatewayDefaults.bodyLimit)
+  .option('--timeout <ms>', 'one-shot request timeout at the gateway', integer('timeout', 1), gatewayDefaults.timeoutMs)
+  .option('--app-id <id>', 'only let in this app id (repeatable)', collect)
+  .addOption(logLevel().default('warn'))
+  .addHelpText('after', '\nExamples:\n  asf up\n  asf up --capability ./my-cap --port 9000\n  asf up -c ./ocr -c ./echo --replicas 2')
+  .action(async (opts) => {
+    const { runUp } = await import('./up.js');
+    await runUp({
+      capability: opts.capability ?? [defaultCapability],
+      host: opts.host,
+      port: opts.port,
+      replicas: opts.replicas,
+      bodyLimit: opts.bodyLimit,
+      timeoutMs: opts.timeout,
+      appId: opts.appId,
+      logLevel: opts.logLevel,
+      version,
+    });
+  });
+
+program
+  .command('gateway')
+  .description('run the HTTP gateway in front of running loaders')
+  .requiredOption('-l, --loader <host:port>', 'loader gRPC address (repeatable; replicas of one capability are balanced)', collect)
+  .option('-p, --port <port>', 'HTTP port', integer('port'), 8889)
+  .option('--host <host>', 'listen address', '0.0.0.0')
+  .option('--body-limit <bytes>', 'largest request body', integer('body-limit', 1), gatewayDefaults.bodyLimit)
+  .option('--timeout <ms>', 'one-shot request timeout', integer('timeout', 1), gatewayDefaults.timeoutMs)
+  .option('--app-id <id>', 'only let in this app id (repeatable)', collect)
+  .addOption(logLevel().default('info'))
+  .addHelpText('after', '\nExample:\n  asf gateway --loader 10.0.0.5:5090 --loader 10.0.0.6:5090')
+  .action(async (opts) => {
+    const { startGateway } = await import('./gateway.js');
+    const gateway = await startGateway({ ...opts, timeoutMs: opts.timeout, version });
+    process.stdout.write(`gateway listening on ${gateway.url}\n`);
+    const stop = () => void gateway.close().then(() => process.exit(0));
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+
+program
+  .command('loader')
+  .description('host one capability behind the AIGES-compatible gRPC envelope')
+  .requiredOption('-c, --capability <dir>', 'capability folder')
+  .option('-p, --port <port>', 'gRPC port (0 picks a free one)', integer('port'), 5090)
+  .option('--host <host>', 'listen address', '0.0.0.0')
+  .option('--max-message-bytes <bytes>', 'gRPC message size limit each way', integer('max-message-bytes', 1))
+  .addOption(logLevel().default('info'))
+  .addHelpText('after', '\nExample:\n  asf loader --capability ./examples/echo --port 5090')
+  .action(async (opts) => {
+    const { runLoader } = await import('./loader.js');
+    await runLoader(opts);
+  });
+
+program.parseAsync().catch((err: Error) => {
+  process.stderr.write(`asf: ${err.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,47 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ServiceRegistry } from '../discovery/registry.js';
+
+/** Prometheus metrics of one gateway (a registry of its own, so several can live in one process). */
+export function createMetrics(services: ServiceRegistry) {
+  const register = new Registry();
+  const requests = new Counter({
+    name: 'asf_gateway_requests_total',
+    help: 'Requests answered, by service and ASF code (0 = success)',
+    labelNames: ['service', 'code'],
+    registers: [register],
+  });
+  const duration = new Histogram({
+    name: 'asf_gateway_request_duration_seconds',
+    help: 'Time from request received to answer sent',
+    labelNames: ['service'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [register],
+  });
+  new Gauge({
+    name: 'asf_loader_idle_licences',
+    help: 'Free licences last reported by each loader replica',
+    labelNames: ['service', 'replica'],
+    registers: [register],
+    collect() {
+      this.reset();
+      for (const r of services.allReplicas()) this.set({ service: r.serviceId ?? '', replica: r.address }, r.idle);
+    },
+  });
+  new Gauge({
+    name: 'asf_loader_ready',
+    help: '1 when a loader replica reports ready',
+    labelNames: ['service', 'replica'],
+    registers: [register],
+    collect() {
+      this.reset();
+      for (const r of services.allReplicas()) this.set({ service: r.serviceId ?? '', replica: r.address }, r.state === 'ready' ? 1 : 0);
+    },
+  });
+  return {
+    register,
+    observe(service: string, code: number, seconds: number) {
+      requests.inc({ service, code: String(code) });
+      duration.observe({ service }, seconds);
+    },
+  };
+}

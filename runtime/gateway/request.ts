@@ -1,0 +1,113 @@
+import type { CapabilitySchema } from '../capability/types.js';
+import { AsfError, ErrorCode } from '../protocol/errors.js';
+import { dataTypeOf, SessState, type LoaderInput, type MetaDesc, type Payload, type StringMap } from '../protocol/messages.js';
+import { describeError, validatorFor } from './schema.js';
+
+/** The ASF client request body (spec/http-api.md). */
+export interface AsfRequest {
+  header?: Record<string, unknown>;
+  parameter?: Record<string, Record<string, unknown> | undefined>;
+  payload?: Record<string, Record<string, unknown>>;
+}
+
+const dataFields = ['text', 'audio', 'image', 'video'] as const;
+
+/** Checks a one-shot request against the capability and turns it into the loader's input. */
+export function toLoaderInput(body: unknown, schema: CapabilitySchema, sid: string): LoaderInput {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new AsfError(ErrorCode.SchemaMismatch, 'request body must be a JSON object with header, parameter and payload');
+  }
+  const request = body as AsfRequest;
+  const appId = request.header?.['app_id'] ?? request.header?.['appid'];
+  if (appId === undefined || appId === null || appId === '') {
+    throw new AsfError(ErrorCode.AppIdInvalid, 'appid cannot be empty');
+  }
+  const params = request.parameter?.[schema.serviceId];
+  const expect = expectedOutputs(params, schema);
+  const validate = validatorFor(schema);
+  if (!validate(request)) {
+    throw new AsfError(ErrorCode.SchemaMismatch, describeError(validate.errors![0]!));
+  }
+  return {
+    serviceId: schema.serviceId,
+    serviceName: schema.serviceId,
+    state: SessState.ONCE,
+    headers: headersOf(request.header!, sid),
+    params: scalarParams(params),
+    expect,
+    pl: payloads(request.payload ?? {}, schema),
+  };
+}
+
+function headersOf(header: Record<string, unknown>, sid: string): StringMap {
+  const out: StringMap = {};
+  for (const [key, value] of Object.entries(header)) {
+    if (value !== null && value !== undefined) out[key] = typeof value === 'object' ? JSON.stringify(value) : String(value);
+  }
+  // AIGES loaders read "appid"; ASF clients send "app_id".
+  out['appid'] ??= out['app_id']!;
+  out['sid'] = sid;
+  out['status'] = '3';
+  return out;
+}
+
+function scalarParams(params: Record<string, unknown> | undefined): StringMap {
+  const out: StringMap = {};
+  if (!params) return out;
+  for (const [key, value] of Object.entries(params)) {
+    if (typeof value !== 'object' || value === null) out[key] = String(value);
+  }
+  return out;
+}
+
+/** Object-valued parameters name outputs; only declared outputs may be asked for (10106). */
+function expectedOutputs(params: Record<string, unknown> | undefined, schema: CapabilitySchema): MetaDesc[] {
+  const expect: MetaDesc[] = [];
+  if (!params || typeof params !== 'object') return expect;
+  const declared = Object.keys(schema.outputs);
+  for (const [name, value] of Object.entries(params)) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) continue;
+    const decl = schema.outputs[name];
+    if (!decl && declared.length) {
+      throw new AsfError(ErrorCode.InvalidOutput, `output '${name}' is not declared by ${schema.serviceId} (declared: ${declared.join(', ')})`);
+    }
+    const attribute: StringMap = {};
+    for (const key of ['encoding', 'compress', 'format'] as const) {
+      const given = (value as Record<string, unknown>)[key];
+      const fallback = decl?.[key];
+      if (given !== undefined) attribute[key] = String(given);
+      else if (fallback !== undefined) attribute[key] = fallback;
+    }
+    expect.push({ name, dataType: dataTypeOf(decl?.dataType ?? 'text'), attribute });
+  }
+  return expect;
+}
+
+function payloads(payload: Record<string, Record<string, unknown>>, schema: CapabilitySchema): Payload[] {
+  const out: Payload[] = [];
+  for (const [name, item] of Object.entries(payload)) {
+    const field = schema.inputs[name]?.dataType ?? dataFields.find((f) => f in item)!;
+    const attribute: StringMap = { status: '3', seq: '0' };
+    for (const [key, value] of Object.entries(item)) {
+      if (key !== field) attribute[key] = String(value);
+    }
+    out.push({
+      meta: { name, dataType: dataTypeOf(field), attribute },
+      data: decodeBase64(item[field] as string, `payload.${name}.${field}`),
+    });
+  }
+  return out;
+}
+
+/**
+ * Strict standard base64 in one pass: Node's decoder skips characters it does not know, so a
+ * shorter result than the length predicts means the text was not base64.
+ */
+export function decodeBase64(text: string, where: string): Buffer {
+  const fail = () => new AsfError(ErrorCode.SchemaMismatch, `${where} is not valid base64`);
+  if (text.length % 4 !== 0) throw fail();
+  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  const bytes = Buffer.from(text, 'base64');
+  if (bytes.length !== (text.length / 4) * 3 - padding) throw fail();
+  return bytes;
+}

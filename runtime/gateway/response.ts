@@ -1,0 +1,44 @@
+import { dataFieldName, type LoaderOutput } from '../protocol/messages.js';
+
+/** Attributes typed as integers in the client protocol; all others are strings. */
+const integerAttributes = new Set(['status', 'seq']);
+
+/**
+ * Renders a successful one-shot answer. Written by hand so that JSON outputs are embedded as
+ * they came from the wrapper (checked, never re-serialised) and other bytes are base64'd once.
+ */
+export function renderSuccess(sid: string, output: LoaderOutput): string {
+  let payload = '';
+  for (const pl of output.pl ?? []) {
+    const meta = pl.meta;
+    const name = meta?.name ?? '';
+    const attrs = meta?.attribute ?? {};
+    const field = dataFieldName[meta?.dataType ?? 0] ?? 'other';
+    const data = Buffer.isBuffer(pl.data) ? pl.data : Buffer.from(pl.data ?? []);
+    let item = `${JSON.stringify(field)}:${encodeData(data, attrs['format'])}`;
+    for (const [key, value] of Object.entries(attrs)) {
+      const typed = integerAttributes.has(key) && /^-?\d+$/.test(value) ? value : JSON.stringify(value);
+      item += `,${JSON.stringify(key)}:${typed}`;
+    }
+    payload += `${payload ? ',' : ''}${JSON.stringify(name)}:{${item}}`;
+  }
+  return `{"header":{"code":0,"message":"success","sid":${JSON.stringify(sid)}},"payload":{${payload}}}`;
+}
+
+/** `format: json` outputs that parse are embedded as raw JSON; anything else is base64. */
+function encodeData(data: Buffer, format: string | undefined): string {
+  if (format === 'json') {
+    const text = data.toString('utf8');
+    try {
+      JSON.parse(text);
+      return text;
+    } catch {
+      // not JSON after all: fall through to base64
+    }
+  }
+  return `"${data.toString('base64')}"`;
+}
+
+export function renderError(sid: string, code: number, message: string, extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({ ...extra, header: { code, message, sid } });
+}

@@ -1,0 +1,81 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { CapabilitySchema } from '../capability/types.js';
+
+const dataFields = ['text', 'audio', 'image', 'video'] as const;
+const scalar = { type: ['string', 'number', 'boolean'] };
+
+/** The expected-output descriptor a client puts under parameter.<serviceId>.<output>. */
+const outputDescriptor = {
+  type: 'object',
+  properties: { encoding: { type: 'string' }, compress: { type: 'string' }, format: { type: 'string' }, data_type: { type: 'string' } },
+};
+
+/** JSON Schema of a one-shot request to this capability (also published in /openapi.json). */
+export function requestSchema(schema: CapabilitySchema): Record<string, unknown> {
+  const params: Record<string, unknown> = { ...schema.params };
+  for (const name of Object.keys(schema.outputs)) params[name] = outputDescriptor;
+
+  const inputs: Record<string, unknown> = {};
+  for (const [name, decl] of Object.entries(schema.inputs)) {
+    inputs[name] = {
+      type: 'object',
+      properties: { [decl.dataType]: { type: 'string', contentEncoding: 'base64' }, status: { type: ['integer', 'string'] } },
+      required: [decl.dataType],
+      additionalProperties: scalar,
+    };
+  }
+  const required = Object.entries(schema.inputs)
+    .filter(([, decl]) => decl.required !== false)
+    .map(([name]) => name);
+  const anyInput = { type: 'object', additionalProperties: scalar, anyOf: dataFields.map((f) => ({ required: [f] })) };
+
+  return {
+    type: 'object',
+    required: ['header'],
+    properties: {
+      header: {
+        type: 'object',
+        properties: { app_id: { type: 'string' }, appid: { type: 'string' }, status: { type: ['integer', 'string'] }, request_id: { type: ['string', 'null'] } },
+      },
+      parameter: {
+        type: 'object',
+        properties: {
+          [schema.serviceId]: { type: 'object', properties: params, additionalProperties: { anyOf: [scalar, outputDescriptor] } },
+        },
+      },
+      payload: {
+        type: 'object',
+        properties: inputs,
+        required,
+        additionalProperties: Object.keys(inputs).length ? false : anyInput,
+      },
+    },
+  };
+}
+
+const ajv = new Ajv({ allErrors: false, strict: false });
+const compiled = new WeakMap<CapabilitySchema, ValidateFunction>();
+
+/** A compiled validator per capability schema, reused until the schema object changes. */
+export function validatorFor(schema: CapabilitySchema): ValidateFunction {
+  let validate = compiled.get(schema);
+  if (!validate) {
+    validate = ajv.compile(requestSchema(schema));
+    compiled.set(schema, validate);
+  }
+  return validate;
+}
+
+/** "payload.data must have required property 'image'" rather than ajv's JSON-pointer form. */
+export function describeError(error: ErrorObject): string {
+  const where = error.instancePath ? error.instancePath.slice(1).replaceAll('/', '.') : 'request';
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'additionalProperties':
+      return `${where} has unknown field '${String(params['additionalProperty'])}'`;
+    case 'enum':
+      return `${where} must be one of ${(params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    default:
+      return `${where} ${error.message ?? 'is invalid'}`;
+  }
+}

@@ -1,0 +1,145 @@
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { ServiceRegistry } from '../discovery/registry.js';
+import { newSid } from '../loader/loader.js';
+import { AsfError, ErrorCode } from '../protocol/errors.js';
+import { dispatchOnce } from './dispatch.js';
+import { createMetrics } from './metrics.js';
+import { openApiDocument } from './openapi.js';
+import { toLoaderInput } from './request.js';
+import { renderError, renderSuccess } from './response.js';
+import { resolveServiceId } from './route.js';
+
+export interface GatewayOptions {
+  registry: ServiceRegistry;
+  /** Largest request body accepted, in bytes. */
+  bodyLimit?: number;
+  /** Time a one-shot request may take end to end. */
+  timeoutMs?: number;
+  /** When set, only these app ids are let in (10313 otherwise). */
+  appIds?: string[];
+  logLevel?: string;
+  version?: string;
+}
+
+export const gatewayDefaults = { bodyLimit: 32 * 1024 * 1024, timeoutMs: 60_000 };
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    asf: { sid: string; service: string; start: bigint };
+  }
+}
+
+/** The HTTP front: ASF routes, validation, auth, errors, health, metrics and OpenAPI. */
+export function buildGateway(options: GatewayOptions): FastifyInstance {
+  const { registry } = options;
+  const bodyLimit = options.bodyLimit ?? gatewayDefaults.bodyLimit;
+  const timeoutMs = options.timeoutMs ?? gatewayDefaults.timeoutMs;
+  const appIds = options.appIds?.length ? new Set(options.appIds) : undefined;
+  const metrics = createMetrics(registry);
+
+  const app = Fastify({
+    logger: { level: options.logLevel ?? 'info' },
+    bodyLimit,
+    // Per-request lines are ours (observe below): one line per failure, successes at debug.
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+  app.decorateRequest('asf', null as unknown as FastifyRequest['asf']);
+
+  // Plain JSON.parse: bodies are never merged into other objects, so prototype keys are harmless.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, text, done) => {
+    if (text === '') return done(new AsfError(ErrorCode.InvalidJson, 'body is empty: expected a JSON object'), undefined);
+    try {
+      done(null, JSON.parse(text as string));
+    } catch (err) {
+      done(new AsfError(ErrorCode.InvalidJson, `body is not valid JSON: ${(err as Error).message}`), undefined);
+    }
+  });
+  app.addContentTypeParser('*', (_req, _payload, done) =>
+    done(new AsfError(ErrorCode.InvalidJson, 'content-type must be application/json'), undefined),
+  );
+
+  app.addHook('onRequest', async (req) => {
+    req.asf = { sid: newSid(), service: '', start: process.hrtime.bigint() };
+  });
+
+  app.setErrorHandler((err: Error & { code?: unknown; statusCode?: number }, req, reply) => {
+    const asf = toAsfError(err, bodyLimit);
+    if (asf.httpStatus >= 500 && !(err instanceof AsfError)) req.log.error({ err, sid: req.asf?.sid }, 'unexpected error');
+    return sendError(reply, req, asf);
+  });
+
+  app.get('/healthz', async (_req, reply) => {
+    const services = Object.fromEntries(
+      registry.all().map(({ schema, replicas }) => [
+        schema.serviceId,
+        replicas.map(({ address, state, error, idle, total }) => ({ address, state, error, idle, total })),
+      ]),
+    );
+    const pending = registry.allReplicas().filter((r) => !r.serviceId).map(({ address, state, error }) => ({ address, state, error }));
+    const ready = registry.ready();
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', services, pending });
+  });
+
+  app.get('/metrics', async (_req, reply) => {
+    return reply.type(metrics.register.contentType).send(await metrics.register.metrics());
+  });
+
+  app.get('/openapi.json', async () => openApiDocument(registry.all(), options.version ?? '0.0.0'));
+
+  app.post('/*', async (req, reply) => {
+    const { sid } = req.asf;
+    const serviceId = resolveServiceId(req.url);
+    const service = serviceId ? registry.get(serviceId) : undefined;
+    if (!service) {
+      return sendError(reply, req, new AsfError(ErrorCode.NotFound, 'not found'), { message: 'not found' });
+    }
+    req.asf.service = service.schema.serviceId;
+    if (appIds) checkAppId(req.body, appIds);
+    const input = toLoaderInput(req.body, service.schema, sid);
+    const output = await dispatchOnce(registry, service, sid, input, timeoutMs);
+    if (output.code) throw new AsfError(output.code, output.err ?? 'loader error', 502);
+    observe(req, 0);
+    return reply.type('application/json').send(renderSuccess(sid, output));
+  });
+
+  function observe(req: FastifyRequest, code: number) {
+    const seconds = Number(process.hrtime.bigint() - req.asf.start) / 1e9;
+    metrics.observe(req.asf.service || 'unknown', code, seconds);
+    if (code) req.log.warn({ sid: req.asf.sid, service: req.asf.service, code, ms: seconds * 1000 }, 'request failed');
+    else req.log.debug({ sid: req.asf.sid, service: req.asf.service, ms: seconds * 1000 }, 'request done');
+  }
+
+  function sendError(reply: FastifyReply, req: FastifyRequest, err: AsfError, extra?: Record<string, unknown>) {
+    const sid = req.asf?.sid ?? newSid();
+    if (req.asf) observe(req, err.code);
+    req.log.debug({ sid, code: err.code, message: err.message }, 'error answer');
+    return reply.code(err.httpStatus).type('application/json').send(renderError(sid, err.code, err.message, extra));
+  }
+
+  return app;
+}
+
+function checkAppId(body: unknown, appIds: Set<string>) {
+  const header = (body as { header?: Record<string, unknown> } | null)?.header;
+  const appId = header?.['app_id'] ?? header?.['appid'];
+  if (typeof appId === 'string' && appId !== '' && !appIds.has(appId)) {
+    throw new AsfError(ErrorCode.AppIdInvalid, `appid '${appId}' is not allowed`);
+  }
+}
+
+/** Maps fastify's own errors (body limit, parsing) to ASF codes with clear messages. */
+function toAsfError(err: Error & { code?: unknown; statusCode?: number }, bodyLimit: number): AsfError {
+  if (err instanceof AsfError) return err;
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AsfError(ErrorCode.SchemaMismatch, `request body is larger than the limit of ${bodyLimit} bytes`, 413);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new AsfError(ErrorCode.InvalidJson, 'content-type must be application/json');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new AsfError(ErrorCode.InvalidJson, 'body is empty: expected a JSON object');
+    default:
+      if (err.statusCode && err.statusCode < 500) return new AsfError(ErrorCode.InvalidData, err.message, err.statusCode);
+      return new AsfError(ErrorCode.Internal, `internal error: ${err.message}`, 500);
+  }
+}

@@ -1,0 +1,49 @@
+import type { CapabilitySchema } from '../capability/types.js';
+import type { DataType } from '../protocol/messages.js';
+
+/** AIGES data status: 0 first, 1 continue, 2 last, 3 one-shot. */
+export type DataStatus = 0 | 1 | 2 | 3;
+
+/** One input or output as a wrapper sees it (DataListNode / ResponseData). */
+export interface DataItem {
+  key: string;
+  data: Buffer;
+  type: DataType;
+  status: DataStatus;
+  /** Client attributes (encoding, sample_rate, ...), strings as on the wire. */
+  attrs: Record<string, string>;
+}
+
+export interface OnceRequest {
+  sid: string;
+  /** parameter.<serviceId> scalars, as strings. */
+  params: Record<string, string>;
+  inputs: DataItem[];
+  /** Output keys the client asked for. */
+  expect: string[];
+  /** Fires when the loader gives up on the request (timeout); hosts that can, stop the work. */
+  signal: AbortSignal;
+}
+
+/**
+ * A wrapper host runs user code of one kind (JS module, Python wrapper.py, C libwrapper.so)
+ * behind one interface. It reports wrapper failures by throwing WrapperError.
+ */
+export interface WrapperHost {
+  /** Loads the code and calls wrapperInit(config). Returns what the wrapper declares of its own schema. */
+  start(config: Record<string, string>): Promise<Partial<CapabilitySchema>>;
+  once(request: OnceRequest): Promise<DataItem[]>;
+  /** Calls wrapperFini and releases processes / libraries. */
+  stop(): Promise<void>;
+}
+
+/** A failure in user code; `code` is the ASF code sent to the client (109xx or the wrapper's own). */
+export class WrapperError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'WrapperError';
+  }
+}

@@ -1,0 +1,57 @@
+import * as grpc from '@grpc/grpc-js';
+import { defaultMaxMessageBytes, toolBoxService, xsfCallService } from '../protocol/codec.js';
+import type { ReqData, ResData, ToolRequest, ToolResponse } from '../protocol/messages.js';
+import type { Loader } from './loader.js';
+
+export interface LoaderServerOptions {
+  host?: string;
+  port?: number;
+  maxMessageBytes?: number;
+}
+
+export interface LoaderServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Serves a Loader over gRPC: /utils.XsfCall/call and /utils.ToolBox/cmdserver. */
+export async function serveLoader(loader: Loader, options: LoaderServerOptions = {}): Promise<LoaderServer> {
+  const max = options.maxMessageBytes ?? defaultMaxMessageBytes;
+  const server = new grpc.Server({
+    'grpc.max_send_message_length': max,
+    'grpc.max_receive_message_length': max,
+  });
+
+  server.addService(xsfCallService, {
+    call: (call: grpc.ServerUnaryCall<ReqData, ResData>, callback: grpc.sendUnaryData<ResData>) => {
+      loader.handle(call.request).then(
+        (res) => callback(null, res),
+        (err: Error) => callback({ code: grpc.status.INTERNAL, details: err.message }),
+      );
+    },
+  });
+
+  server.addService(toolBoxService, {
+    cmdserver: (call: grpc.ServerUnaryCall<ToolRequest, ToolResponse>, callback: grpc.sendUnaryData<ToolResponse>) => {
+      const query = call.request.query;
+      if (query === 'health') return callback(null, { body: JSON.stringify(loader.health()) });
+      if (query === 'schema') return callback(null, { body: JSON.stringify(loader.schema) });
+      callback(null, { headers: { error: 'unknown query' }, body: `unknown query '${query}': try health or schema` });
+    },
+  });
+
+  const address = `${options.host ?? '0.0.0.0'}:${options.port ?? 5090}`;
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
+  );
+
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.tryShutdown(() => resolve());
+        // In-flight calls get a moment to finish, then the rest are cut.
+        setTimeout(() => server.forceShutdown(), 2000).unref();
+      }),
+  };
+}

@@ -1,0 +1,57 @@
+import path from 'node:path';
+import protobuf from 'protobufjs';
+import type { ServiceDefinition } from '@grpc/grpc-js';
+import { packageRoot } from '../paths.js';
+import type { LoaderInput, LoaderOutput, ReqData, ResData, ToolRequest, ToolResponse } from './messages.js';
+
+const protoDir = path.join(packageRoot, 'runtime', 'protocol', 'proto');
+// keepCase: field names (error_info, sync_id) stay as on the wire, as AIGES tools print them.
+const root = new protobuf.Root().loadSync(
+  [path.join(protoDir, 'xsf.proto'), path.join(protoDir, 'loader.proto')],
+  { keepCase: true },
+);
+
+interface Codec<T> {
+  encode(message: T): Buffer;
+  decode(bytes: Uint8Array): T;
+}
+
+function codec<T>(name: string): Codec<T> {
+  const type = root.lookupType(name);
+  return {
+    encode: (message) => {
+      const bytes = type.encode(message as protobuf.Message).finish();
+      // protobufjs hands back a Buffer on Node; keep it without copying.
+      return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    },
+    decode: (bytes) => type.decode(bytes) as unknown as T,
+  };
+}
+
+export const reqData = codec<ReqData>('utils.ReqData');
+export const resData = codec<ResData>('utils.ResData');
+export const toolRequest = codec<ToolRequest>('utils.Request');
+export const toolResponse = codec<ToolResponse>('utils.Response');
+export const loaderInput = codec<LoaderInput>('protocol.LoaderInput');
+export const loaderOutput = codec<LoaderOutput>('protocol.LoaderOutput');
+
+function unary<Req, Res>(path: string, req: Codec<Req>, res: Codec<Res>) {
+  return {
+    path,
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: req.encode,
+    requestDeserialize: (b: Buffer) => req.decode(b),
+    responseSerialize: res.encode,
+    responseDeserialize: (b: Buffer) => res.decode(b),
+  } as const;
+}
+
+export const xsfCallMethod = unary('/utils.XsfCall/call', reqData, resData);
+export const cmdServerMethod = unary('/utils.ToolBox/cmdserver', toolRequest, toolResponse);
+
+export const xsfCallService: ServiceDefinition = { call: xsfCallMethod };
+export const toolBoxService: ServiceDefinition = { cmdserver: cmdServerMethod };
+
+/** Message size limit each way; images need more than gRPC's 4 MiB default. */
+export const defaultMaxMessageBytes = 64 * 1024 * 1024;

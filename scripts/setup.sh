@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs everything ASF kit needs on a fresh Debian/Ubuntu machine (run as root), then builds.
+# Safe to re-run: each step skips what is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+# Debian packages: keep this list the single place they are named.
+apt_packages=(python3 python3-venv)
+missing=()
+for pkg in "${apt_packages[@]}"; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  step "apt-get install ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+step "npm ci"
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+
+step "build"
+npm run --silent build
+echo "setup done"
