@@ -5,6 +5,8 @@ import { AsfError, ErrorCode } from '../protocol/errors.js';
 import { loaderInput, loaderOutput } from '../protocol/codec.js';
 import type { LoaderInput, LoaderOutput, ResData } from '../protocol/messages.js';
 
+export type CallOutcome = 'answered' | 'busy' | 'unreachable' | 'timeout';
+
 /**
  * Sends a one-shot request to the capability's loaders: least-loaded first, and on to another
  * replica when one has no licence (10110) or cannot be reached. A one-shot inference is taken as
@@ -16,6 +18,7 @@ export async function dispatchOnce(
   sid: string,
   input: LoaderInput,
   timeoutMs: number,
+  record: (replica: Replica, outcome: CallOutcome) => void = () => {},
 ): Promise<LoaderOutput> {
   const req = {
     op: 'AIIn',
@@ -35,6 +38,7 @@ export async function dispatchOnce(
       res = await replica.client.call(req, timeoutMs);
     } catch (err) {
       const grpcErr = err as { code?: number; details?: string; message: string };
+      record(replica, grpcErr.code === GrpcStatus.DEADLINE_EXCEEDED ? 'timeout' : 'unreachable');
       if (grpcErr.code === GrpcStatus.DEADLINE_EXCEEDED) {
         throw new AsfError(ErrorCode.OnceTimeout, `no answer from loader ${replica.address} within ${timeoutMs} ms`);
       }
@@ -44,6 +48,7 @@ export async function dispatchOnce(
     }
     const idle = Number(res.param?.['idle']);
     if (Number.isFinite(idle)) replica.idle = idle;
+    record(replica, res.code === ErrorCode.NoLicence ? 'busy' : 'answered');
     if (res.code === ErrorCode.NoLicence) {
       busy++;
       continue;

@@ -17,6 +17,12 @@ export function createMetrics(services: ServiceRegistry) {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [register],
   });
+  const calls = new Counter({
+    name: 'asf_gateway_replica_calls_total',
+    help: 'Calls to each loader replica, by outcome (answered, busy = 10110, unreachable, timeout)',
+    labelNames: ['service', 'replica', 'outcome'],
+    registers: [register],
+  });
   new Gauge({
     name: 'asf_loader_idle_licences',
     help: 'Free licences last reported by each loader replica',
@@ -42,6 +48,9 @@ export function createMetrics(services: ServiceRegistry) {
     observe(service: string, code: number, seconds: number) {
       requests.inc({ service, code: String(code) });
       duration.observe({ service }, seconds);
+    },
+    call(service: string, replica: string, outcome: string) {
+      calls.inc({ service, replica, outcome });
     },
   };
 }

@@ -97,7 +97,9 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
     req.asf.service = service.schema.serviceId;
     if (appIds) checkAppId(req.body, appIds);
     const input = toLoaderInput(req.body, service.schema, sid);
-    const output = await dispatchOnce(registry, service, sid, input, timeoutMs);
+    const output = await dispatchOnce(registry, service, sid, input, timeoutMs, (replica, outcome) =>
+      metrics.call(service.schema.serviceId, replica.address, outcome),
+    );
     if (output.code) throw new AsfError(output.code, output.err ?? 'loader error', 502);
     observe(req, 0);
     return reply.type('application/json').send(renderSuccess(sid, output));
