@@ -39,6 +39,11 @@ const capabilityFileSchema = {
     licences: { type: 'integer', minimum: 1 },
     config: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
     timeoutMs: { type: 'integer', minimum: 1 },
+    python: {
+      type: 'object',
+      properties: { interpreter: { type: 'string', minLength: 1 }, workers: { type: 'integer', minimum: 1 } },
+      additionalProperties: false,
+    },
   },
   additionalProperties: false,
 };
@@ -84,6 +89,7 @@ export function loadCapability(dirArg: string): CapabilitySpec {
     licences: yamlFile.licences ?? toml.licences ?? defaults.licences,
     config,
     timeoutMs: yamlFile.timeoutMs ?? defaults.timeoutMs,
+    python: yamlFile.python,
     declared: {
       serviceId: yamlFile.serviceId !== undefined,
       version: yamlFile.version !== undefined,

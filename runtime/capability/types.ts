@@ -35,6 +35,8 @@ export interface CapabilitySpec extends CapabilitySchema {
   config: Record<string, string>;
   /** One-shot requests running longer fail with 10102. */
   timeoutMs: number;
+  /** Python host settings from capability.yaml (hosts/python-options.ts fills in the defaults). */
+  python?: { interpreter?: string; workers?: number };
   /** Which schema fields were stated by the folder's files (the wrapper may declare the rest). */
   declared: { serviceId: boolean; version: boolean; inputs: boolean; outputs: boolean };
 }

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import { packageRoot } from '../paths.js';
 import { gatewayDefaults } from '../gateway/server.js';
 
@@ -84,6 +84,27 @@ program
   .action(async (opts) => {
     const { runLoader } = await import('./loader.js');
     await runLoader(opts);
+  });
+
+program
+  .command('demo')
+  .description('call a demo capability on a running stack and print its answer (mmocr: the text boxes it read)')
+  .addArgument(new Argument('<name>', 'demo to run').choices(['mmocr']))
+  .option('-u, --url <url>', 'gateway address, or the full service URL', 'http://127.0.0.1:8889')
+  .option('-i, --image <file>', 'image to send (default: the shipped examples/mmocr/sample.jpg)')
+  .option('--timeout <ms>', 'give up after this long', integer('timeout', 1), 30_000)
+  .option('--app-id <id>', 'header.app_id to send', '123456')
+  .option('--json', 'print the response body as received')
+  .addHelpText('after', '\nExamples:\n  asf demo mmocr\n  asf demo mmocr --url http://10.0.0.5:30889 --image ./receipt.jpg')
+  .action(async (name: 'mmocr', opts) => {
+    const { runDemo, demoDefaults } = await import('./demo.js');
+    await runDemo(name, {
+      url: opts.url,
+      image: opts.image ?? demoDefaults.image,
+      timeoutMs: opts.timeout,
+      appId: opts.appId,
+      json: opts.json,
+    });
   });
 
 program.parseAsync().catch((err: Error) => {

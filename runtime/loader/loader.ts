@@ -221,6 +221,11 @@ function pickSchema(spec: CapabilitySpec, declared: Partial<CapabilitySchema> = 
   };
 }
 
+// Unique per process by a random prefix, then a counter: no entropy to gather per request.
+const sidPrefix = `asf${randomBytes(8).toString('hex')}`;
+let sidCounter = 0;
+
+/** A 32-character session id, the length ASF clients are used to. */
 export function newSid(): string {
-  return `asf${randomBytes(14).toString('hex')}`;
+  return sidPrefix + (++sidCounter).toString(16).padStart(13, '0');
 }

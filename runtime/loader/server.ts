@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
-import { defaultMaxMessageBytes, toolBoxService, xsfCallService } from '../protocol/codec.js';
+import { defaultMaxMessageBytes, loaderPipeService, pipeCallIdKey, toolBoxService, xsfCallService } from '../protocol/codec.js';
+import { ErrorCode } from '../protocol/errors.js';
 import type { ReqData, ResData, ToolRequest, ToolResponse } from '../protocol/messages.js';
 import type { Loader } from './loader.js';
 
@@ -14,7 +15,7 @@ export interface LoaderServer {
   close(): Promise<void>;
 }
 
-/** Serves a Loader over gRPC: /utils.XsfCall/call and /utils.ToolBox/cmdserver. */
+/** Serves a Loader over gRPC: /utils.XsfCall/call, /asf.LoaderPipe/pipe and /utils.ToolBox/cmdserver. */
 export async function serveLoader(loader: Loader, options: LoaderServerOptions = {}): Promise<LoaderServer> {
   const max = options.maxMessageBytes ?? defaultMaxMessageBytes;
   const server = new grpc.Server({
@@ -28,6 +29,23 @@ export async function serveLoader(loader: Loader, options: LoaderServerOptions =
         (res) => callback(null, res),
         (err: Error) => callback({ code: grpc.status.INTERNAL, details: err.message }),
       );
+    },
+  });
+
+  server.addService(loaderPipeService, {
+    pipe: (call: grpc.ServerDuplexStream<ReqData, ResData>) => {
+      call.on('data', (req: ReqData) => {
+        const id = req.param?.[pipeCallIdKey] ?? '';
+        loader.handle(req).then(
+          (res) => {
+            (res.param ??= {})[pipeCallIdKey] = id;
+            call.write(res);
+          },
+          (err: Error) => call.write({ code: ErrorCode.Internal, error_info: err.message, param: { [pipeCallIdKey]: id } }),
+        );
+      });
+      call.on('end', () => call.end());
+      call.on('error', () => {}); // the gateway went away; its answers have nowhere to go
     },
   });
 

@@ -1,14 +1,35 @@
 import * as grpc from '@grpc/grpc-js';
-import { cmdServerMethod, defaultMaxMessageBytes, xsfCallMethod } from './codec.js';
+import { cmdServerMethod, defaultMaxMessageBytes, pipeCallIdKey, pipeMethod, xsfCallMethod } from './codec.js';
 import type { ReqData, ResData } from './messages.js';
 
 export interface LoaderClientOptions {
   maxMessageBytes?: number;
 }
 
-/** A gRPC connection to one loader (ours or an AIGES one): the XsfCall envelope plus ToolBox queries. */
+/** Requests with more input than this go as unary calls, so one big image never holds up the pipe. */
+const pipeMaxInputBytes = 256 * 1024;
+
+interface Pending {
+  resolve(res: ResData): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+/** A gRPC error shaped like grpc-js's own, for failures we detect ourselves. */
+function grpcError(code: grpc.status, details: string): grpc.ServiceError {
+  return Object.assign(new Error(`${code} ${grpc.status[code]}: ${details}`), { code, details, metadata: new grpc.Metadata() });
+}
+
+/**
+ * A connection to one loader (ours or an AIGES one). Calls go through our multiplexed pipe
+ * (asf.LoaderPipe) when the loader has it, and as unary /utils.XsfCall/call otherwise.
+ */
 export class LoaderClient {
   private readonly client: grpc.Client;
+  private pipe?: grpc.ClientDuplexStream<ReqData, ResData>;
+  private pipeSupported = true;
+  private readonly pending = new Map<string, Pending>();
+  private nextId = 0;
 
   constructor(
     readonly address: string,
@@ -24,8 +45,16 @@ export class LoaderClient {
     });
   }
 
-  call(req: ReqData, timeoutMs: number): Promise<ResData> {
-    return this.unary(xsfCallMethod, req, timeoutMs);
+  async call(req: ReqData, timeoutMs: number): Promise<ResData> {
+    const inputBytes = req.data?.reduce((n, d) => n + d.data.length, 0) ?? 0;
+    if (!this.pipeSupported || inputBytes > pipeMaxInputBytes) return this.unary(xsfCallMethod, req, timeoutMs);
+    try {
+      return await this.viaPipe(req, timeoutMs);
+    } catch (err) {
+      if ((err as grpc.ServiceError).code !== grpc.status.UNIMPLEMENTED) throw err;
+      this.pipeSupported = false; // an AIGES loader: plain calls from now on
+      return this.unary(xsfCallMethod, req, timeoutMs);
+    }
   }
 
   /** ToolBox cmdserver: our loaders answer "health" and "schema" with JSON. */
@@ -35,7 +64,46 @@ export class LoaderClient {
   }
 
   close() {
+    this.pipe?.end();
     this.client.close();
+  }
+
+  private viaPipe(req: ReqData, timeoutMs: number): Promise<ResData> {
+    const pipe = (this.pipe ??= this.openPipe());
+    const id = String(++this.nextId);
+    const message: ReqData = { ...req, param: { ...req.param, [pipeCallIdKey]: id } };
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(grpcError(grpc.status.DEADLINE_EXCEEDED, `no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(id, { resolve, reject, timer });
+      pipe.write(message);
+    });
+  }
+
+  private openPipe(): grpc.ClientDuplexStream<ReqData, ResData> {
+    const pipe = this.client.makeBidiStreamRequest(pipeMethod.path, pipeMethod.requestSerialize, pipeMethod.responseDeserialize);
+    pipe.on('data', (res: ResData) => {
+      const id = res.param?.[pipeCallIdKey] ?? '';
+      const waiting = this.pending.get(id);
+      if (!waiting) return; // answered after its deadline
+      this.pending.delete(id);
+      clearTimeout(waiting.timer);
+      waiting.resolve(res);
+    });
+    // When the pipe breaks (loader gone), every call on it fails, and the next call opens a new one.
+    const broken = (err: Error) => {
+      if (this.pipe === pipe) this.pipe = undefined;
+      for (const [id, waiting] of this.pending) {
+        clearTimeout(waiting.timer);
+        waiting.reject(err);
+        this.pending.delete(id);
+      }
+    };
+    pipe.on('error', broken);
+    pipe.on('end', () => broken(grpcError(grpc.status.UNAVAILABLE, 'loader closed the pipe')));
+    return pipe;
   }
 
   private unary<Req, Res>(

@@ -6,10 +6,10 @@ import type { LoaderInput, LoaderOutput, ReqData, ResData, ToolRequest, ToolResp
 
 const protoDir = path.join(packageRoot, 'runtime', 'protocol', 'proto');
 // keepCase: field names (error_info, sync_id) stay as on the wire, as AIGES tools print them.
-const root = new protobuf.Root().loadSync(
-  [path.join(protoDir, 'xsf.proto'), path.join(protoDir, 'loader.proto')],
-  { keepCase: true },
-);
+const root = new protobuf.Root();
+// Imports ("xsf.proto") resolve inside our proto folder.
+root.resolvePath = (_origin, target) => path.join(protoDir, path.basename(target));
+root.loadSync(['xsf.proto', 'loader.proto', 'pipe.proto'], { keepCase: true });
 
 interface Codec<T> {
   encode(message: T): Buffer;
@@ -35,11 +35,11 @@ export const toolResponse = codec<ToolResponse>('utils.Response');
 export const loaderInput = codec<LoaderInput>('protocol.LoaderInput');
 export const loaderOutput = codec<LoaderOutput>('protocol.LoaderOutput');
 
-function unary<Req, Res>(path: string, req: Codec<Req>, res: Codec<Res>) {
+function method<Req, Res>(path: string, req: Codec<Req>, res: Codec<Res>, streaming = false) {
   return {
     path,
-    requestStream: false,
-    responseStream: false,
+    requestStream: streaming,
+    responseStream: streaming,
     requestSerialize: req.encode,
     requestDeserialize: (b: Buffer) => req.decode(b),
     responseSerialize: res.encode,
@@ -47,11 +47,16 @@ function unary<Req, Res>(path: string, req: Codec<Req>, res: Codec<Res>) {
   } as const;
 }
 
-export const xsfCallMethod = unary('/utils.XsfCall/call', reqData, resData);
-export const cmdServerMethod = unary('/utils.ToolBox/cmdserver', toolRequest, toolResponse);
+export const xsfCallMethod = method('/utils.XsfCall/call', reqData, resData);
+export const cmdServerMethod = method('/utils.ToolBox/cmdserver', toolRequest, toolResponse);
+export const pipeMethod = method('/asf.LoaderPipe/pipe', reqData, resData, true);
 
 export const xsfCallService: ServiceDefinition = { call: xsfCallMethod };
 export const toolBoxService: ServiceDefinition = { cmdserver: cmdServerMethod };
+export const loaderPipeService: ServiceDefinition = { pipe: pipeMethod };
+
+/** ReqData/ResData param pairing a pipe answer with its request. */
+export const pipeCallIdKey = 'asf-call-id';
 
 /** Message size limit each way; images need more than gRPC's 4 MiB default. */
 export const defaultMaxMessageBytes = 64 * 1024 * 1024;

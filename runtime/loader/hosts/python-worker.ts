@@ -1,0 +1,84 @@
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import path from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { packageRoot } from '../../paths.js';
+import { encodeFrame, FrameReader, type Frame } from './python-frames.js';
+
+/** The worker program: a folder with __main__.py, run by the capability's interpreter. */
+const workerProgram = path.join(packageRoot, 'runtime', 'python', 'asf_worker');
+
+/** A worker went away; `how` says why ("code 1", "signal SIGKILL", or a spawn failure). */
+export class WorkerExit extends Error {
+  constructor(readonly how: string) {
+    super(`python worker exited (${how})`);
+    this.name = 'WorkerExit';
+  }
+}
+
+export interface WorkerOptions {
+  interpreter: string;
+  /** The capability folder: the worker's cwd, where `import wrapper` looks. */
+  dir: string;
+}
+
+/**
+ * One Python process running asf_worker. Calls are answered in order over its stdin/stdout;
+ * its stderr (the wrapper's prints and tracebacks) goes to the loader's stderr.
+ */
+export class PythonWorker {
+  /** Settles once the process is gone and every pending call has been rejected. */
+  readonly closed: Promise<WorkerExit>;
+  private readonly child: ChildProcessByStdio<Writable, Readable, null>;
+  private readonly reader = new FrameReader();
+  private readonly waiting: { resolve(frame: Frame): void; reject(err: WorkerExit): void }[] = [];
+  private exit?: WorkerExit;
+  private onClosed!: (exit: WorkerExit) => void;
+
+  constructor(options: WorkerOptions) {
+    this.closed = new Promise((resolve) => (this.onClosed = resolve));
+    this.child = spawn(options.interpreter, [workerProgram], { cwd: options.dir, stdio: ['pipe', 'pipe', 'inherit'] });
+    this.child.stdout.on('data', (chunk: Buffer) => {
+      for (const frame of this.reader.push(chunk)) {
+        const call = this.waiting.shift();
+        if (call) call.resolve(frame);
+        // An answer nobody asked for means the pipe is out of step: start afresh.
+        else this.kill();
+      }
+    });
+    // EPIPE after the worker died: its close event reports that.
+    this.child.stdin.on('error', () => {});
+    this.child.on('error', (err) => this.finish(new WorkerExit(`could not run '${options.interpreter}': ${err.message}`)));
+    this.child.on('close', (code, signal) => this.finish(new WorkerExit(signal ? `signal ${signal}` : `code ${code}`)));
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get alive(): boolean {
+    return !this.exit;
+  }
+
+  /** Sends one request frame; resolves with the worker's answer, rejects with WorkerExit. */
+  call(header: Record<string, unknown>, blobs: Buffer[] = []): Promise<Frame> {
+    if (this.exit) return Promise.reject(this.exit);
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ resolve, reject });
+      const stdin = this.child.stdin;
+      stdin.cork();
+      for (const piece of encodeFrame(header, blobs)) stdin.write(piece);
+      stdin.uncork();
+    });
+  }
+
+  kill(): void {
+    this.child.kill('SIGKILL');
+  }
+
+  private finish(exit: WorkerExit) {
+    if (this.exit) return;
+    this.exit = exit;
+    for (const call of this.waiting.splice(0)) call.reject(exit);
+    this.onClosed(exit);
+  }
+}

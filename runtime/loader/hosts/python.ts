@@ -1,0 +1,224 @@
+import type { CapabilitySchema, CapabilitySpec } from '../../capability/types.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import type { DataType } from '../../protocol/messages.js';
+import { WrapperError, type DataItem, type DataStatus, type OnceRequest, type WrapperHost } from '../host.js';
+import type { Frame } from './python-frames.js';
+import { pythonOptions, type PythonOptions } from './python-options.js';
+import { PythonWorker, WorkerExit } from './python-worker.js';
+
+/** What the worker answers (runtime/python/asf_worker/main.py). */
+interface Reply {
+  ok: boolean;
+  code?: number;
+  message?: string;
+  schema?: Partial<CapabilitySchema>;
+  outputs?: { key: string; type: DataType; status: DataStatus }[];
+}
+
+/** A place for one worker process; it keeps its place across restarts. */
+interface Slot {
+  id: number;
+  worker?: PythonWorker;
+  /** The worker has passed wrapperInit; until then, launch() deals with its failures. */
+  ready: boolean;
+  /** Running a request, or (re)starting: not available for dispatch. */
+  busy: boolean;
+  restarts: number;
+  timer?: NodeJS.Timeout;
+}
+
+interface Waiter {
+  resolve(slot: Slot): void;
+  reject(err: Error): void;
+  signal: AbortSignal;
+  onAbort(): void;
+}
+
+/** Wait before restarting a worker whose restarts keep failing; the first restart is immediate. */
+const restartDelayMs = (restarts: number) => (restarts === 0 ? 0 : Math.min(5000, 250 * 2 ** (restarts - 1)));
+const finiGraceMs = 10_000;
+
+/**
+ * Runs an AIGES wrapper.py, unchanged, in Python worker processes (never in the loader's own
+ * process). Each worker serves one request at a time; requests queue for an idle worker. A worker
+ * that dies, or that is killed because its request timed out, fails that request alone and is
+ * replaced by a fresh one (wrapperInit again).
+ */
+export class PythonHost implements WrapperHost {
+  private options?: PythonOptions;
+  private config: Record<string, string> = {};
+  private slots: Slot[] = [];
+  private readonly queue: Waiter[] = [];
+  private stopping = false;
+
+  constructor(private readonly spec: CapabilitySpec) {}
+
+  async start(config: Record<string, string>): Promise<Partial<CapabilitySchema>> {
+    try {
+      this.options = pythonOptions(this.spec);
+    } catch (err) {
+      throw new WrapperError(ErrorCode.WrapperInit, (err as Error).message);
+    }
+    this.config = config;
+    this.slots = Array.from({ length: this.options.workers }, (_, id) => ({ id, ready: false, busy: true, restarts: 0 }));
+    const started = await Promise.allSettled(this.slots.map((slot) => this.launch(slot)));
+    const failed = started.find((result) => result.status === 'rejected');
+    if (failed) {
+      await this.stop().catch(() => {});
+      throw failed.reason;
+    }
+    return (started[0] as PromiseFulfilledResult<Partial<CapabilitySchema>>).value;
+  }
+
+  async once(request: OnceRequest): Promise<DataItem[]> {
+    const slot = await this.acquire(request.signal);
+    const worker = slot.worker!;
+    // The loader has already answered 10102; a hung wrapper is only stopped by killing its process.
+    const onAbort = () => worker.kill();
+    request.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const header = {
+        op: 'exec',
+        sid: request.sid,
+        params: request.params,
+        inputs: request.inputs.map(({ key, type, status }) => ({ key, type, status })),
+      };
+      const frame = await worker.call(header, request.inputs.map((input) => input.data));
+      const reply = checked(frame, ErrorCode.WrapperExec);
+      return (reply.outputs ?? []).map(({ key, type, status }, i) => ({ key, type, status, data: frame.blobs[i]!, attrs: {} }));
+    } catch (err) {
+      if (!(err instanceof WorkerExit)) throw err;
+      if (request.signal.aborted) {
+        throw new WrapperError(ErrorCode.OnceTimeout, `request timed out after ${this.spec.timeoutMs} ms; its python worker was killed and is being restarted`);
+      }
+      throw new WrapperError(ErrorCode.WrapperExec, `python worker exited (${err.how}) while running the request`);
+    } finally {
+      request.signal.removeEventListener('abort', onAbort);
+      this.release(slot, worker);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const waiter of this.queue.splice(0)) waiter.reject(new WrapperError(ErrorCode.WrapperExec, 'the loader is stopping'));
+    const results = await Promise.all(this.slots.map((slot) => this.finish(slot)));
+    this.slots = [];
+    const failure = results.find((message) => message);
+    if (failure) throw new WrapperError(ErrorCode.WrapperFini, failure);
+  }
+
+  /** Starts the slot's worker and runs wrapperInit in it; the slot is idle once that succeeds. */
+  private async launch(slot: Slot): Promise<Partial<CapabilitySchema>> {
+    const worker = new PythonWorker({ interpreter: this.options!.interpreter, dir: this.spec.dir });
+    slot.worker = worker;
+    slot.ready = false;
+    slot.busy = true;
+    void worker.closed.then((exit) => this.exited(slot, worker, exit));
+    try {
+      const reply = checked(await worker.call({ op: 'init', config: this.config }), ErrorCode.WrapperInit);
+      slot.restarts = 0;
+      slot.ready = true;
+      slot.busy = false;
+      this.dispatch();
+      return reply.schema ?? {};
+    } catch (err) {
+      // This worker is not going to serve; it must not be restarted for that either.
+      if (slot.worker === worker) slot.worker = undefined;
+      worker.kill();
+      if (err instanceof WorkerExit) {
+        throw new WrapperError(ErrorCode.WrapperInit, `python worker exited (${err.how}) during wrapperInit; see the loader log`);
+      }
+      throw err;
+    }
+  }
+
+  private exited(slot: Slot, worker: PythonWorker, exit: WorkerExit) {
+    if (slot.worker !== worker || !slot.ready || this.stopping) return;
+    slot.worker = undefined;
+    say(`worker ${slot.id} (pid ${worker.pid}) exited (${exit.how}); starting a new one`);
+    this.relaunch(slot);
+  }
+
+  private relaunch(slot: Slot) {
+    const delay = restartDelayMs(slot.restarts++);
+    slot.busy = true;
+    slot.timer = setTimeout(() => {
+      if (this.stopping) return;
+      this.launch(slot).catch((err: Error) => {
+        say(`worker ${slot.id} failed to restart: ${err.message}`);
+        this.relaunch(slot);
+      });
+    }, delay);
+  }
+
+  private acquire(signal: AbortSignal): Promise<Slot> {
+    if (this.stopping) return Promise.reject(new WrapperError(ErrorCode.WrapperExec, 'the loader is stopping'));
+    const idle = this.idleSlot();
+    if (idle) {
+      idle.busy = true;
+      return Promise.resolve(idle);
+    }
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        resolve,
+        reject,
+        signal,
+        onAbort: () => {
+          this.queue.splice(this.queue.indexOf(waiter), 1);
+          reject(new WrapperError(ErrorCode.OnceTimeout, `request timed out after ${this.spec.timeoutMs} ms waiting for a free python worker`));
+        },
+      };
+      if (signal.aborted) return waiter.onAbort();
+      signal.addEventListener('abort', waiter.onAbort, { once: true });
+      this.queue.push(waiter);
+    });
+  }
+
+  private release(slot: Slot, worker: PythonWorker) {
+    // A worker that died is replaced by exited(); its slot is busy until the new one is up.
+    if (slot.worker !== worker || !worker.alive) return;
+    slot.busy = false;
+    this.dispatch();
+  }
+
+  private dispatch() {
+    for (let slot = this.idleSlot(); slot && this.queue.length; slot = this.idleSlot()) {
+      const waiter = this.queue.shift()!;
+      waiter.signal.removeEventListener('abort', waiter.onAbort);
+      slot.busy = true;
+      waiter.resolve(slot);
+    }
+  }
+
+  private idleSlot(): Slot | undefined {
+    return this.slots.find((slot) => !slot.busy && slot.worker?.alive);
+  }
+
+  /** wrapperFini, then the worker exits by itself; killed if it takes too long. Returns a failure message. */
+  private async finish(slot: Slot): Promise<string | undefined> {
+    clearTimeout(slot.timer);
+    const worker = slot.worker;
+    if (!worker?.alive) return undefined;
+    const force = setTimeout(() => worker.kill(), finiGraceMs);
+    try {
+      const reply = (await worker.call({ op: 'fini' })).header as unknown as Reply;
+      return reply.ok ? undefined : reply.message;
+    } catch (err) {
+      return `python worker exited (${(err as WorkerExit).how}) during wrapperFini`;
+    } finally {
+      await worker.closed;
+      clearTimeout(force);
+    }
+  }
+}
+
+/** The worker's answer, or its failure as a WrapperError. */
+function checked(frame: Frame, code: number): Reply {
+  const reply = frame.header as unknown as Reply;
+  if (!reply.ok) throw new WrapperError(reply.code ?? code, reply.message ?? 'the python wrapper failed');
+  return reply;
+}
+
+function say(line: string) {
+  process.stderr.write(`asf python host: ${line}\n`);
+}

@@ -1,0 +1,190 @@
+"""Calls into the user's wrapper module, in either AIGES style, with ASF error codes on failure."""
+import importlib
+import inspect
+import sys
+import traceback
+
+from asf_worker.schema import declared_schema
+
+# ASF codes (runtime/protocol/errors.ts).
+WRAPPER_INIT = 10901
+WRAPPER_FINI = 10902
+WRAPPER_EXEC = 10909
+
+
+class WrapperFailure(Exception):
+    """A failed wrapper call, as the host reports it to the loader."""
+
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class Output:
+    def __init__(self, key, data_type, status, data):
+        self.key = key
+        self.type = data_type
+        self.status = status
+        self.data = data
+
+
+def load():
+    """Imports module `wrapper` and picks its style: class Wrapper, or module-level functions."""
+    try:
+        module = importlib.import_module("wrapper")
+    except BaseException as err:  # a wrapper may even sys.exit() at import: report that too
+        raise _failure(WRAPPER_INIT, "cannot import wrapper.py", err)
+    cls = getattr(module, "Wrapper", None)
+    if isinstance(cls, type):
+        return ClassWrapper(cls)
+    if callable(getattr(module, "wrapperOnceExec", None)):
+        return FunctionWrapper(module)
+    raise WrapperFailure(WRAPPER_INIT, "wrapper.py defines neither a class Wrapper nor a function wrapperOnceExec")
+
+
+class ClassWrapper:
+    """`class Wrapper(WrapperBase)`: DataListCls in, Response out."""
+
+    def __init__(self, cls):
+        self.schema = declared_schema(cls)
+        try:
+            self.instance = cls()
+        except Exception as err:
+            raise _failure(WRAPPER_INIT, "Wrapper() raised", err)
+        # Two-, three- or four-argument wrapperOnceExec: pass what the user's signature takes.
+        self.arity = _positional_arity(self.instance.wrapperOnceExec)
+        # The same aiges the wrapper imported: upstream when installed, else ours.
+        from aiges.dto import DataListCls, DataListNode
+
+        self._list_cls, self._node_cls = DataListCls, DataListNode
+
+    def init(self, config):
+        _check_return(self, WRAPPER_INIT, "wrapperInit", _call(WRAPPER_INIT, "wrapperInit", self.instance.wrapperInit, config))
+
+    def fini(self):
+        method = getattr(self.instance, "wrapperFini", None)
+        if callable(method):
+            _check_return(self, WRAPPER_FINI, "wrapperFini", _call(WRAPPER_FINI, "wrapperFini", method))
+
+    def error_text(self, code):
+        return _error_text(getattr(self.instance, "wrapperError", None), code)
+
+    def exec(self, params, inputs, sid):
+        nodes = []
+        for item in inputs:
+            node = self._node_cls()
+            node.key, node.data, node.len = item.key, item.data, len(item.data)
+            node.status, node.type = item.status, item.type
+            nodes.append(node)
+        req = self._list_cls()
+        req.list = nodes
+        args = (params, req, sid, 0)[: self.arity]
+        response = _call(WRAPPER_EXEC, "wrapperOnceExec", self.instance.wrapperOnceExec, *args)
+        code = getattr(response, "error_code", 0)
+        if code:
+            raise WrapperFailure(int(code), self.error_text(int(code)))
+        items = getattr(response, "list", None)
+        if not isinstance(items, (list, tuple)):
+            raise WrapperFailure(WRAPPER_EXEC, f"wrapperOnceExec returned {type(response).__name__}, not a Response with a list")
+        outputs = []
+        for item in items:
+            key, data = getattr(item, "key", ""), getattr(item, "data", None)
+            # Upstream Response() starts with one empty ResponseData; an unfilled one carries nothing.
+            if not key and not data:
+                continue
+            outputs.append(_output(key, getattr(item, "type", 0), getattr(item, "status", 3), data))
+        return outputs
+
+
+class FunctionWrapper:
+    """Legacy module functions: lists of dicts in, dicts appended to respData, an int returned."""
+
+    schema = {}
+
+    def __init__(self, module):
+        self.module = module
+
+    def init(self, config):
+        method = getattr(self.module, "wrapperInit", None)
+        if callable(method):
+            _check_return(self, WRAPPER_INIT, "wrapperInit", _call(WRAPPER_INIT, "wrapperInit", method, config))
+
+    def fini(self):
+        method = getattr(self.module, "wrapperFini", None)
+        if callable(method):
+            _check_return(self, WRAPPER_FINI, "wrapperFini", _call(WRAPPER_FINI, "wrapperFini", method))
+
+    def error_text(self, code):
+        return _error_text(getattr(self.module, "wrapperError", None), code)
+
+    def exec(self, params, inputs, sid):
+        req = [{"key": i.key, "type": i.type, "status": i.status, "data": i.data, "len": len(i.data)} for i in inputs]
+        resp = []
+        ret = _call(WRAPPER_EXEC, "wrapperOnceExec", self.module.wrapperOnceExec, sid, params, req, resp, [], 0)
+        if ret:
+            raise WrapperFailure(int(ret), self.error_text(int(ret)))
+        outputs = []
+        for index, item in enumerate(resp):
+            if not isinstance(item, dict):
+                raise WrapperFailure(WRAPPER_EXEC, f"respData[{index}] is a {type(item).__name__}, not a dict with key, data, type and status")
+            outputs.append(_output(item.get("key", ""), item.get("type", 0), item.get("status", 3), item.get("data")))
+        return outputs
+
+
+def _output(key, data_type, status, data):
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    elif data is None:
+        data = b""
+    else:
+        try:
+            memoryview(data)
+        except TypeError:
+            raise WrapperFailure(WRAPPER_EXEC, f"output '{key}' holds {type(data).__name__}; data must be bytes or str") from None
+    return Output(str(key), int(data_type), int(status), data)
+
+
+def _call(code, name, method, *args):
+    """Runs user code; an exception fails this call only, with its traceback in the worker's log."""
+    try:
+        return method(*args)
+    except Exception as err:
+        raise _failure(code, f"{name} raised", err)
+
+
+def _failure(code, what, err):
+    print(f"asf python worker: {what}:", file=sys.stderr)
+    traceback.print_exception(type(err), err, err.__traceback__, file=sys.stderr)
+    return WrapperFailure(code, f"{what} {type(err).__name__}: {err}")
+
+
+def _check_return(wrapper, code, name, ret):
+    if not ret:
+        return
+    text = wrapper.error_text(ret) if isinstance(ret, int) else "expected 0"
+    raise WrapperFailure(code, f"{name} returned {ret!r}: {text}")
+
+
+def _error_text(method, code):
+    text = ""
+    if callable(method):
+        try:
+            text = method(code)
+        except Exception as err:
+            text = f"wrapperError raised {type(err).__name__}: {err}"
+    return text if isinstance(text, str) and text else f"wrapper error {code}"
+
+
+def _positional_arity(method):
+    try:
+        parameters = inspect.signature(method).parameters.values()
+    except (TypeError, ValueError):
+        return 4
+    count = 0
+    for parameter in parameters:
+        if parameter.kind is inspect.Parameter.VAR_POSITIONAL:
+            return 4
+        if parameter.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD):
+            count += 1
+    return min(count, 4)

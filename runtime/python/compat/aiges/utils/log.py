@@ -1,0 +1,41 @@
+"""Loggers for wrappers: `log` writes to stderr (the loader's log); getFileLogger to a file."""
+import logging
+import os
+import sys
+
+_format = "%(asctime)s - %(name)s:%(funcName)s:%(lineno)s - %(levelname)s:  %(message)s"
+
+
+def getLogger(fmt=_format, level=logging.DEBUG, name="aiges"):
+    logger = logging.getLogger(name)
+    logger.setLevel(level)
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(fmt))
+    handler.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    logger.propagate = False
+    return logger
+
+
+def getFileLogger(fmt=_format, level=logging.DEBUG, name="wrapper"):
+    """Logs to <ASF_PYTHON_LOG_DIR or /log/app>/<name>.log; to stderr when that cannot be written."""
+    logger = logging.getLogger(name)
+    logger.setLevel(level)
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+    folder = os.environ.get("ASF_PYTHON_LOG_DIR", "/log/app")
+    try:
+        os.makedirs(folder, exist_ok=True)
+        handler = logging.FileHandler(os.path.join(folder, name + ".log"))
+    except OSError:
+        handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(fmt))
+    handler.setLevel(level)
+    logger.addHandler(handler)
+    logger.propagate = False
+    return logger
+
+
+log = getLogger()

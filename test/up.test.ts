@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { b64, post, repoRoot, startStack, waitHealthy } from './helpers/stack.js';
+
+const echoDir = path.join(repoRoot, 'examples', 'echo');
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('asf up process supervision', function () {
+  it('prints its URLs and stops every loader process on SIGTERM', async () => {
+    const stack = await startStack(['--capability', echoDir, '--replicas', '2']);
+    const pids = [...stack.output().matchAll(/\(pid (\d+)\)/g)].map((m) => Number(m[1]));
+    assert.equal(pids.length, 2);
+    assert.match(stack.output(), new RegExp(`ready +POST ${stack.url}/v1/private/echo`));
+    assert.ok(pids.every(alive));
+    const code = await stack.stop('SIGTERM');
+    assert.equal(code, 0);
+    await until(() => pids.every((pid) => !alive(pid)), 'loader processes to exit');
+  });
+
+  it('restarts a loader that dies, on the same port, and serves again', async () => {
+    const stack = await startStack(['--capability', echoDir]);
+    try {
+      const pid = Number(stack.output().match(/\(pid (\d+)\)/)![1]);
+      process.kill(pid, 'SIGKILL');
+      await stack.waitFor(/loader \S+ \(port \d+\) died \(SIGKILL\); restarting/);
+      await until(async () => (await fetch(`${stack.url}/healthz`)).status === 503, 'healthz to notice the dead loader');
+      await waitHealthy(stack.url);
+      const { status, json } = await post(`${stack.url}/v1/private/echo`, { header: { app_id: '1' }, payload: { text: { text: b64('back') } } });
+      assert.equal(status, 200);
+      assert.equal(Buffer.from(json.payload.result.text, 'base64').toString(), 'back');
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  it('exits non-zero with a clear message for a folder that is not a capability', async () => {
+    const { runAsf } = await import('./helpers/stack.js');
+    const proc = runAsf(['up', '--port', '0', '--capability', path.join(repoRoot, 'test')]);
+    const code = await new Promise<number | null>((resolve) => proc.child.once('exit', resolve));
+    assert.notEqual(code, 0);
+    assert.match(proc.output(), /holds none of index\.js, index\.mjs, index\.ts, wrapper\.py, libwrapper\.so/);
+  });
+});
