@@ -32,6 +32,13 @@ describe('balancing across loader replicas (asf gateway + two asf loader process
     for (const [address, count] of after) assert.ok(count - (before.get(address) ?? 0) > 0, `replica ${address} got no request`);
   });
 
+  it('carries inputs larger than the pipe limit (unary path) byte for byte', async () => {
+    const big = Buffer.alloc(3 * 1024 * 1024, 'abcdefgh');
+    const { status, json } = await post(`${url}/v1/private/echo`, { header: { app_id: 'a' }, payload: { text: { text: b64(big) } } });
+    assert.equal(status, 200);
+    assert.ok(Buffer.from(json.payload.result.text, 'base64').equals(big));
+  });
+
   it('keeps every request succeeding when one replica is killed mid-run', async () => {
     const results: number[] = [];
     const worker = async (id: number) => {
