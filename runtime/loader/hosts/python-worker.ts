@@ -7,9 +7,13 @@ import { encodeFrame, FrameReader, type Frame } from './python-frames.js';
 /** The worker program: a folder with __main__.py, run by the capability's interpreter. */
 const workerProgram = path.join(packageRoot, 'runtime', 'python', 'asf_worker');
 
-/** A worker went away; `how` says why ("code 1", "signal SIGKILL", or a spawn failure). */
+/** A worker went away; `how` says why ("code 1", "signal SIGKILL", or why it could not start). */
 export class WorkerExit extends Error {
-  constructor(readonly how: string) {
+  constructor(
+    readonly how: string,
+    /** The interpreter could not be run at all. */
+    readonly spawnFailed = false,
+  ) {
     super(`python worker exited (${how})`);
     this.name = 'WorkerExit';
   }
@@ -32,6 +36,7 @@ export class PythonWorker {
   private readonly reader = new FrameReader();
   private readonly waiting: { resolve(frame: Frame): void; reject(err: WorkerExit): void }[] = [];
   private exit?: WorkerExit;
+  private killedFor?: string;
   private onClosed!: (exit: WorkerExit) => void;
 
   constructor(options: WorkerOptions) {
@@ -41,14 +46,16 @@ export class PythonWorker {
       for (const frame of this.reader.push(chunk)) {
         const call = this.waiting.shift();
         if (call) call.resolve(frame);
-        // An answer nobody asked for means the pipe is out of step: start afresh.
-        else this.kill();
+        else this.kill('it answered a request it was not sent');
       }
     });
     // EPIPE after the worker died: its close event reports that.
     this.child.stdin.on('error', () => {});
-    this.child.on('error', (err) => this.finish(new WorkerExit(`could not run '${options.interpreter}': ${err.message}`)));
-    this.child.on('close', (code, signal) => this.finish(new WorkerExit(signal ? `signal ${signal}` : `code ${code}`)));
+    this.child.on('error', (err) => this.finish(new WorkerExit(err.message, true)));
+    this.child.on('close', (code, signal) => {
+      const how = signal ? `signal ${signal}` : `code ${code}`;
+      this.finish(new WorkerExit(this.killedFor ? `${how}: ${this.killedFor}` : how));
+    });
   }
 
   get pid(): number | undefined {
@@ -71,7 +78,10 @@ export class PythonWorker {
     });
   }
 
-  kill(): void {
+  /** SIGKILL; `reason` goes into the exit description. */
+  kill(reason?: string): void {
+    if (this.exit) return;
+    this.killedFor ??= reason;
     this.child.kill('SIGKILL');
   }
 

@@ -73,8 +73,13 @@ export class PythonHost implements WrapperHost {
   async once(request: OnceRequest): Promise<DataItem[]> {
     const slot = await this.acquire(request.signal);
     const worker = slot.worker!;
+    if (request.signal.aborted) {
+      // Timed out just as a worker came free: give it back unused.
+      this.release(slot, worker);
+      throw this.timedOut('waiting for a free python worker');
+    }
     // The loader has already answered 10102; a hung wrapper is only stopped by killing its process.
-    const onAbort = () => worker.kill();
+    const onAbort = () => worker.kill(`request timed out after ${this.spec.timeoutMs} ms`);
     request.signal.addEventListener('abort', onAbort, { once: true });
     try {
       const header = {
@@ -89,7 +94,7 @@ export class PythonHost implements WrapperHost {
     } catch (err) {
       if (!(err instanceof WorkerExit)) throw err;
       if (request.signal.aborted) {
-        throw new WrapperError(ErrorCode.OnceTimeout, `request timed out after ${this.spec.timeoutMs} ms; its python worker was killed and is being restarted`);
+        throw this.timedOut('in the wrapper; its python worker was killed and is being restarted');
       }
       throw new WrapperError(ErrorCode.WrapperExec, `python worker exited (${err.how}) while running the request`);
     } finally {
@@ -125,6 +130,10 @@ export class PythonHost implements WrapperHost {
       // This worker is not going to serve; it must not be restarted for that either.
       if (slot.worker === worker) slot.worker = undefined;
       worker.kill();
+      if (err instanceof WorkerExit && err.spawnFailed) {
+        const hint = 'set ASF_PYTHON or python.interpreter in capability.yaml';
+        throw new WrapperError(ErrorCode.WrapperInit, `cannot run python interpreter '${this.options!.interpreter}' (${err.how}); ${hint}`);
+      }
       if (err instanceof WorkerExit) {
         throw new WrapperError(ErrorCode.WrapperInit, `python worker exited (${err.how}) during wrapperInit; see the loader log`);
       }
@@ -165,7 +174,7 @@ export class PythonHost implements WrapperHost {
         signal,
         onAbort: () => {
           this.queue.splice(this.queue.indexOf(waiter), 1);
-          reject(new WrapperError(ErrorCode.OnceTimeout, `request timed out after ${this.spec.timeoutMs} ms waiting for a free python worker`));
+          reject(this.timedOut('waiting for a free python worker'));
         },
       };
       if (signal.aborted) return waiter.onAbort();
@@ -188,6 +197,10 @@ export class PythonHost implements WrapperHost {
       slot.busy = true;
       waiter.resolve(slot);
     }
+  }
+
+  private timedOut(detail: string): WrapperError {
+    return new WrapperError(ErrorCode.OnceTimeout, `request timed out after ${this.spec.timeoutMs} ms ${detail}`);
   }
 
   private idleSlot(): Slot | undefined {

@@ -14,6 +14,31 @@ class Item:
         self.data = data
 
 
+class Worker:
+    """The host's operations: init (load wrapper.py and wrapperInit), exec, fini."""
+
+    def __init__(self):
+        self.wrapper = None
+
+    def init(self, header, blobs):
+        self.wrapper = load()
+        self.wrapper.init(header.get("config", {}))
+        return {"ok": True, "schema": self.wrapper.schema}, ()
+
+    def exec(self, header, blobs):
+        if self.wrapper is None:
+            raise WrapperFailure(WRAPPER_INIT, "wrapper is not initialised")
+        inputs = [Item(meta, data) for meta, data in zip(header["inputs"], blobs)]
+        outputs = self.wrapper.exec(header.get("params", {}), inputs, header.get("sid", ""))
+        metas = [{"key": o.key, "type": o.type, "status": o.status} for o in outputs]
+        return {"ok": True, "outputs": metas}, [o.data for o in outputs]
+
+    def fini(self, header, blobs):
+        if self.wrapper is not None:
+            self.wrapper.fini()
+        return {"ok": True}, ()
+
+
 def main():
     _die_with_host()
     channel = _take_stdio()
@@ -22,7 +47,8 @@ def main():
     # our aiges goes last, so an installed upstream aiges wins.
     sys.path[0] = os.getcwd()
     sys.path.append(os.path.join(here, "compat"))
-    wrapper = None
+    worker = Worker()
+    operations = {"init": worker.init, "exec": worker.exec, "fini": worker.fini}
     while True:
         message = channel.receive()
         if message is None:
@@ -30,27 +56,15 @@ def main():
         header, blobs = message
         op = header.get("op")
         try:
-            if op == "init":
-                wrapper = load()
-                wrapper.init(header.get("config", {}))
-                channel.send({"ok": True, "schema": wrapper.schema})
-            elif op == "exec":
-                if wrapper is None:
-                    raise WrapperFailure(WRAPPER_INIT, "wrapper is not initialised")
-                inputs = [Item(meta, data) for meta, data in zip(header["inputs"], blobs)]
-                outputs = wrapper.exec(header.get("params", {}), inputs, header.get("sid", ""))
-                metas = [{"key": o.key, "type": o.type, "status": o.status} for o in outputs]
-                channel.send({"ok": True, "outputs": metas}, [o.data for o in outputs])
-            elif op == "fini":
-                if wrapper is not None:
-                    wrapper.fini()
-                channel.send({"ok": True})
-                break
-            else:
+            if op not in operations:
                 raise WrapperFailure(WRAPPER_EXEC, f"unknown op {op!r}")
+            reply, out = operations[op](header, blobs)
         except WrapperFailure as failure:
-            channel.send({"ok": False, "code": failure.code, "message": failure.message})
+            reply, out = {"ok": False, "code": failure.code, "message": failure.message}, ()
+        channel.send(reply, out)
         sys.stdout.flush()
+        if op == "fini":
+            break
 
 
 def _die_with_host():

@@ -1,0 +1,241 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { encodeFrame, FrameReader, type Frame } from '../runtime/loader/hosts/python-frames.js';
+import { b64, post, repoRoot, startStack, type Stack } from './helpers/stack.js';
+
+const fixture = (name: string) => path.join(repoRoot, 'test', 'fixtures', 'python', name);
+
+/** A one-shot ASF request body. */
+function request(service: string, payload: Record<string, Record<string, unknown>>, params: Record<string, unknown> = {}) {
+  return { header: { app_id: 'test' }, parameter: { [service]: params }, payload };
+}
+
+const text = (value: string) => ({ text: b64(value), encoding: 'utf8', status: 3 });
+
+describe('python host: AIGES wrapper.py run by `asf up` in python worker processes', function () {
+  let stack: Stack;
+
+  before(async () => {
+    const capabilities = ['class_style', 'two_arg', 'legacy', 'faulty'];
+    stack = await startStack(capabilities.flatMap((name) => ['--capability', fixture(name)]));
+  });
+  after(async () => {
+    await stack?.stop('SIGKILL');
+  });
+
+  describe('class style with requestCls/responseCls', () => {
+    it('calls the four-argument wrapperOnceExec with bytes in, and returns its bytes out', async () => {
+      // Bigger than a pipe chunk, every byte value: the framing must carry it untouched.
+      const picture = randomBytes(3 * 1024 * 1024 + 17);
+      const body = request(
+        'classy',
+        { text: text('héllo'), picture: { image: picture.toString('base64'), encoding: 'png' } },
+        { mode: 'upper', repeat: 2, loud: true },
+      );
+      const { status, json } = await post(`${stack.url}/v2/private/classy`, body);
+      assert.equal(status, 200, JSON.stringify(json));
+      assert.equal(json.header.code, 0);
+      const result = json.payload.result.text;
+      assert.equal(result.text, 'HÉLLOHÉLLO');
+      assert.equal(result.usrTag, json.header.sid, 'usrTag is the request sid');
+      assert.equal(result.persId, 0);
+      assert.equal(result.greeting, 'hello from capability.yaml');
+      assert.deepEqual(result.params, { mode: 'upper', repeat: '2', loud: 'true' });
+      assert.deepEqual(result.inputs, {
+        text: { type: 0, len: 6, bytes: true },
+        picture: { type: 2, len: picture.length, bytes: true },
+      });
+      assert.equal(json.payload.result.format, 'json');
+      assert.equal(json.payload.mirror.encoding, 'png');
+      assert.ok(Buffer.from(json.payload.mirror.image, 'base64').equals(Buffer.from(picture).reverse()), 'mirror is the picture reversed');
+    });
+
+    it('queues concurrent requests (as many as its licences) for its single worker', async () => {
+      const words = Array.from({ length: 4 }, (_, i) => `call ${i}`);
+      const answers = await Promise.all(words.map((w) => post(`${stack.url}/v2/private/classy`, request('classy', { text: text(w) }))));
+      assert.deepEqual(
+        answers.map(({ status, json }) => (status === 200 ? json.payload.result.text.text : JSON.stringify(json))),
+        words,
+      );
+    });
+
+    it('validates requests against the declared params (10163) and outputs (10106)', async () => {
+      const url = `${stack.url}/v2/private/classy`;
+      const badEnum = await post(url, request('classy', { text: text('x') }, { mode: 'shout' }));
+      assert.equal(badEnum.status, 400);
+      assert.equal(badEnum.json.header.code, 10163);
+      assert.match(badEnum.json.header.message, /mode must be one of "plain", "upper"/);
+
+      const tooMany = await post(url, request('classy', { text: text('x') }, { repeat: 9 }));
+      assert.equal(tooMany.status, 400);
+      assert.equal(tooMany.json.header.code, 10163);
+      assert.match(tooMany.json.header.message, /repeat/);
+
+      const undeclared = await post(url, request('classy', { text: text('x') }, { boxes: { format: 'json' } }));
+      assert.equal(undeclared.status, 400);
+      assert.equal(undeclared.json.header.code, 10106);
+    });
+
+    it('publishes the declared schema in /openapi.json', async () => {
+      const doc = (await (await fetch(`${stack.url}/openapi.json`)).json()) as any;
+      const op = doc.paths['/v2/private/classy']?.post;
+      assert.ok(op, `no /v2/private/classy in ${Object.keys(doc.paths).join(', ')}`);
+      const schema = op.requestBody.content['application/json'].schema;
+      const params = schema.properties.parameter.properties.classy.properties;
+      assert.deepEqual(params.mode, { type: 'string', enum: ['plain', 'upper'] });
+      assert.deepEqual(params.repeat, { type: 'integer', minimum: 1, maximum: 3 });
+      assert.deepEqual(params.loud, { type: 'boolean', default: false });
+      assert.deepEqual(Object.keys(schema.properties.payload.properties).sort(), ['picture', 'text']);
+      assert.ok(schema.properties.payload.properties.picture.properties.image, 'picture is an image input');
+      const outputs = op.responses['200'].content['application/json'].schema.properties.payload.properties;
+      assert.deepEqual(Object.keys(outputs).sort(), ['mirror', 'result']);
+      assert.ok(outputs.mirror.properties.image, 'mirror is an image output');
+    });
+  });
+
+  it('calls a two-argument wrapperOnceExec, and the wrapper printing to stdout does not disturb the pipe', async () => {
+    for (const words of ['hello world', 'again', 'and again']) {
+      const { status, json } = await post(`${stack.url}/v1/private/two_arg`, request('two_arg', { words: text(words) }));
+      assert.equal(status, 200, JSON.stringify(json));
+      // "hi" is the [wrapper] config from aiges.toml.
+      assert.equal(Buffer.from(json.payload.echo.text, 'base64').toString(), `hi, ${words.toUpperCase()}`);
+    }
+    assert.match(stack.output(), /two_arg: got \[\('words', 11\)\]/, "the wrapper's print() reaches the log");
+  });
+
+  it('runs a legacy function-style wrapper (dicts in reqData, appended to respData)', async () => {
+    const url = `${stack.url}/v1/private/legacy`;
+    const expect = { boxes: { format: 'json' }, raw: { encoding: 'raw' } };
+    const { status, json } = await post(url, request('legacy', { text: text('a b c') }, expect));
+    assert.equal(status, 200, JSON.stringify(json));
+    assert.deepEqual(json.payload.boxes.text, { key: 'text', len: 5, type: 0, words: ['a', 'b', 'c'], usrTag: json.header.sid, psrCnt: 0 });
+    assert.deepEqual([...Buffer.from(json.payload.raw.text, 'base64')], [...Array(256).keys()]);
+
+    const refused = await post(url, request('legacy', { text: text('refuse') }, expect));
+    assert.equal(refused.status, 502);
+    assert.equal(refused.json.header.code, 10013);
+    assert.equal(refused.json.header.message, 'reqData is empty or refused');
+  });
+
+  describe('a misbehaving wrapper (two workers, timeoutMs 1500)', () => {
+    const url = () => `${stack.url}/v1/private/faulty`;
+    const call = (cmd: string) => post(url(), request('faulty', { cmd: text(cmd) }));
+    const pids = new Set<number>();
+
+    /** A request that must succeed; notes which worker process answered. */
+    async function ok() {
+      const { status, json } = await call('fine');
+      assert.equal(status, 200, JSON.stringify(json));
+      const answer = Buffer.from(json.payload.out.text, 'base64').toString();
+      assert.match(answer, /^ok fine from \d+$/);
+      pids.add(Number(answer.split(' ').pop()));
+    }
+
+    it('fails a request whose wrapper raises with 10909 and the exception text; the traceback goes to the log', async () => {
+      const { status, json } = await call('raise');
+      assert.equal(status, 502);
+      assert.equal(json.header.code, 10909);
+      assert.match(json.header.message, /wrapperOnceExec raised ValueError: cannot handle 'raise' today/);
+      assert.match(stack.output(), /Traceback[^]*ValueError: cannot handle 'raise' today/);
+      await ok();
+    });
+
+    it("fails a request whose Response has error_code with that code and wrapperError's text", async () => {
+      const { status, json } = await call('error');
+      assert.equal(status, 502);
+      assert.equal(json.header.code, 4242);
+      assert.equal(json.header.message, 'the engine refused this input (code 4242)');
+      await ok();
+    });
+
+    it('fails only the request whose worker exits, and restarts the worker', async () => {
+      const exited = await call('exit');
+      assert.equal(exited.status, 502);
+      assert.equal(exited.json.header.code, 10909);
+      assert.equal(exited.json.header.message, 'python worker exited (code 1) while running the request');
+      const crashed = await call('segv');
+      assert.equal(crashed.status, 502);
+      assert.equal(crashed.json.header.code, 10909);
+      assert.equal(crashed.json.header.message, 'python worker exited (signal SIGSEGV) while running the request');
+      for (let i = 0; i < 4; i++) await ok();
+    });
+
+    it('answers 10102 for a request that hangs past timeoutMs, kills its worker, and keeps serving', async () => {
+      const started = Date.now();
+      const hung = call('hang');
+      // The other worker serves meanwhile.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await ok();
+      assert.ok(Date.now() - started < 1500, 'a request beside the hung one was answered before the timeout');
+      const { status, json } = await hung;
+      assert.equal(status, 502);
+      assert.equal(json.header.code, 10102);
+      assert.ok(Date.now() - started < 5000, `the hung request took ${Date.now() - started} ms`);
+      await Promise.all([ok(), ok(), ok(), ok()]);
+      assert.match(stack.output(), /exited \(signal SIGKILL: request timed out after 1500 ms\); starting a new one/);
+    });
+
+    it('ends the python workers when asf up stops', async () => {
+      assert.ok(pids.size >= 2, `saw worker pids ${[...pids].join(', ')}`);
+      await stack.stop('SIGTERM');
+      for (const pid of pids) assert.throws(() => process.kill(pid, 0), /ESRCH/, `worker ${pid} is still running`);
+    });
+  });
+});
+
+describe('python host: worker pipe framing', () => {
+  const frames: [Record<string, unknown>, Buffer[]][] = [
+    [{ op: 'exec', params: { 'ü': 'ß' } }, [Buffer.from('abc'), Buffer.alloc(0), randomBytes(70_000)]],
+    [{ ok: true }, []],
+    [{ ok: true, outputs: [] }, [Buffer.from([0, 0, 0, 9])]],
+  ];
+  const wire = Buffer.concat(frames.flatMap(([header, blobs]) => encodeFrame(header, blobs)));
+
+  function check(read: Frame[]) {
+    assert.equal(read.length, frames.length);
+    read.forEach((frame, i) => {
+      const [header, blobs] = frames[i]!;
+      assert.deepEqual(frame.header, { ...header, sizes: blobs.map((b) => b.length) });
+      assert.deepEqual(frame.blobs, blobs);
+    });
+  }
+
+  it('reads frames that arrive in one piece', () => check(new FrameReader().push(wire)));
+
+  it('reads frames cut at every possible place', () => {
+    for (const size of [1, 3, 5, 4096, 65_536]) {
+      const reader = new FrameReader();
+      const read: Frame[] = [];
+      for (let at = 0; at < wire.length; at += size) read.push(...reader.push(wire.subarray(at, at + size)));
+      check(read);
+    }
+  });
+});
+
+describe('python host: a wrapperInit that fails', function () {
+  let stack: Stack;
+  const names = ['init_fails', 'init_raises', 'no_python'];
+
+  before(async () => {
+    stack = await startStack(names.flatMap((name) => ['--capability', fixture(name)]), { waitReady: false });
+    await stack.waitFor(/^failed .*\n(.*\n)*failed .*\n(.*\n)*failed /m);
+  });
+  after(async () => {
+    await stack?.stop('SIGKILL');
+  });
+
+  it('shows each init error in /healthz (503)', async () => {
+    const res = await fetch(`${stack.url}/healthz`);
+    assert.equal(res.status, 503);
+    const health = (await res.json()) as { services: Record<string, { state: string; error: string }[]> };
+    const error = (name: string) => {
+      const replica = health.services[name]?.[0];
+      assert.equal(replica?.state, 'failed', `${name}: ${JSON.stringify(health.services[name])}`);
+      return replica.error;
+    };
+    assert.equal(error('init_fails'), 'wrapperInit returned 7: model file weights.bin is missing');
+    assert.equal(error('init_raises'), 'wrapperInit raised RuntimeError: no GPU in this machine');
+    assert.match(error('no_python'), /^cannot run python interpreter '.*\/no_python\/missing-venv\/bin\/python' \(spawn .* ENOENT\)/);
+  });
+});
