@@ -53,7 +53,8 @@ export function requestSchema(schema: CapabilitySchema): Record<string, unknown>
   };
 }
 
-const ajv = new Ajv({ allErrors: false, strict: false });
+// coerceTypes: ASF passes scalar parameters to wrappers as strings, so `"gpu_id": 0` is as good as `"0"`.
+const ajv = new Ajv({ allErrors: false, strict: false, coerceTypes: true });
 const compiled = new WeakMap<CapabilitySchema, ValidateFunction>();
 
 /** A compiled validator per capability schema, reused until the schema object changes. */

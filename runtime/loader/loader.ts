@@ -48,8 +48,14 @@ export class Loader {
     this.schema = pickSchema(spec);
   }
 
+  private started?: Promise<void>;
+
   /** Initialises the wrapper; a failure is kept (and shown in health), not thrown. */
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    return (this.started ??= this.init());
+  }
+
+  private async init(): Promise<void> {
     try {
       const declared = await this.host.start(this.spec.config);
       this.schema = pickSchema(this.spec, declared);
@@ -95,6 +101,8 @@ export class Loader {
     if (input.state !== SessState.ONCE && input.headers?.['status'] !== '3') {
       return this.reply(sid, failure(ErrorCode.InvalidOperation, 'streaming sessions are not supported by this loader yet'));
     }
+    // A request that arrives while the wrapper initialises (say, right after a restart) waits for it.
+    if (this.state === 'starting') await this.started;
     if (this.state !== 'ready') {
       return this.reply(sid, failure(ErrorCode.WrapperInit, `capability ${this.schema.serviceId} is not ready: ${this.error ?? this.state}`));
     }

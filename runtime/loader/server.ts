@@ -34,6 +34,8 @@ export async function serveLoader(loader: Loader, options: LoaderServerOptions =
 
   server.addService(loaderPipeService, {
     pipe: (call: grpc.ServerDuplexStream<ReqData, ResData>) => {
+      // Headers now tell the gateway the pipe is established (requests sent from here on reach us).
+      call.sendMetadata(new grpc.Metadata());
       call.on('data', (req: ReqData) => {
         const id = req.param?.[pipeCallIdKey] ?? '';
         loader.handle(req).then(

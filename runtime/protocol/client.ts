@@ -15,9 +15,15 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
+/**
+ * A failed call. `lost` means the loader had the request when the connection broke: it may have
+ * crashed on this very input, so the caller should not send it to that loader again.
+ */
+export type CallError = grpc.ServiceError & { lost?: boolean };
+
 /** A gRPC error shaped like grpc-js's own, for failures we detect ourselves. */
-function grpcError(code: grpc.status, details: string): grpc.ServiceError {
-  return Object.assign(new Error(`${code} ${grpc.status[code]}: ${details}`), { code, details, metadata: new grpc.Metadata() });
+function grpcError(code: grpc.status, details: string, lost = false): CallError {
+  return Object.assign(new Error(`${code} ${grpc.status[code]}: ${details}`), { code, details, metadata: new grpc.Metadata(), lost });
 }
 
 /**
@@ -63,6 +69,11 @@ export class LoaderClient {
     return res.body ?? '';
   }
 
+  /** Resolves when the connection is up (reconnecting if need be), rejects after `timeoutMs`. */
+  waitForReady(timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => this.client.waitForReady(Date.now() + timeoutMs, (err) => (err ? reject(err) : resolve())));
+  }
+
   close() {
     this.pipe?.end();
     this.client.close();
@@ -84,6 +95,9 @@ export class LoaderClient {
 
   private openPipe(): grpc.ClientDuplexStream<ReqData, ResData> {
     const pipe = this.client.makeBidiStreamRequest(pipeMethod.path, pipeMethod.requestSerialize, pipeMethod.responseDeserialize);
+    // Our loader sends headers as soon as the pipe opens: from then on, requests written reach it.
+    let established = false;
+    pipe.on('metadata', () => (established = true));
     pipe.on('data', (res: ResData) => {
       const id = res.param?.[pipeCallIdKey] ?? '';
       const waiting = this.pending.get(id);
@@ -93,8 +107,9 @@ export class LoaderClient {
       waiting.resolve(res);
     });
     // When the pipe breaks (loader gone), every call on it fails, and the next call opens a new one.
-    const broken = (err: Error) => {
+    const broken = (err: CallError) => {
       if (this.pipe === pipe) this.pipe = undefined;
+      err.lost = established && err.code !== grpc.status.UNIMPLEMENTED;
       for (const [id, waiting] of this.pending) {
         clearTimeout(waiting.timer);
         waiting.reject(err);
@@ -118,7 +133,13 @@ export class LoaderClient {
         method.responseDeserialize,
         req,
         { deadline: Date.now() + timeoutMs },
-        (err, res) => (err || res === undefined ? reject(err ?? new Error('empty response')) : resolve(res)),
+        (err, res) => {
+          if (res !== undefined && !err) return resolve(res);
+          // A unary call cannot tell "never sent" from "sent, then cut": count it as lost unless refused outright.
+          const failure: CallError = err ?? grpcError(grpc.status.INTERNAL, 'empty response');
+          failure.lost = failure.code !== grpc.status.UNAVAILABLE || !/ECONNREFUSED|No connection established/.test(failure.details);
+          reject(failure);
+        },
       );
     });
   }
