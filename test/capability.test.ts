@@ -53,6 +53,29 @@ describe('capability folders', () => {
     }
   });
 
+  it('rejects a request without a parameter marked required: 400, 10163', async () => {
+    const dir = tempCapability({
+      'index.js': "export const wrapperOnceExec = (params) => ({ list: [{ key: 'out', data: params.tag }] });\n",
+      'capability.yaml': 'serviceId: tagger\ninputs: {in: {dataType: text}}\noutputs: {out: {dataType: text}}\nparams:\n  tag: {type: string, required: true}\n',
+    });
+    const stack = await startStack(['--capability', dir]);
+    try {
+      const url = `${stack.url}/v1/private/tagger`;
+      const payload = { in: { text: b64('x') } };
+      const none = await post(url, { header: { app_id: '1' }, payload });
+      assert.equal(none.status, 400);
+      assert.equal(none.json.header.code, 10163);
+      assert.equal(none.json.header.message, "request must have required property 'parameter'");
+      const missing = await post(url, { header: { app_id: '1' }, parameter: { tagger: {} }, payload });
+      assert.equal(missing.json.header.message, "parameter.tagger must have required property 'tag'");
+      const given = await post(url, { header: { app_id: '1' }, parameter: { tagger: { tag: 7 } }, payload });
+      assert.equal(given.status, 200, 'a number is taken as the string it spells');
+      assert.equal(Buffer.from(given.json.payload.out.text, 'base64').toString(), '7');
+    } finally {
+      await stack.stop();
+    }
+  });
+
   it('keeps a capability whose wrapperInit fails out of readiness, with the error shown', async () => {
     const dir = tempCapability({ 'index.js': 'export const wrapperInit = () => 7;\nexport const wrapperError = (c) => `no licence file (code ${c})`;\nexport const wrapperOnceExec = () => ({ list: [] });\n' });
     const stack = await startStack(['--capability', dir], { waitReady: false });

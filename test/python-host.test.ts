@@ -77,6 +77,14 @@ describe('python host: AIGES wrapper.py run by `asf up` in python worker process
       assert.equal(undeclared.json.header.code, 10106);
     });
 
+    it('is routed by the serviceId it declares, not by its folder name', async () => {
+      const health = (await (await fetch(`${stack.url}/healthz`)).json()) as any;
+      assert.ok(health.services.classy, 'classy is served');
+      assert.equal(health.services.class_style, undefined, 'the folder name is no service');
+      const { status } = await post(`${stack.url}/v1/private/class_style`, request('class_style', { text: text('x') }));
+      assert.equal(status, 404);
+    });
+
     it('publishes the declared schema in /openapi.json', async () => {
       const doc = (await (await fetch(`${stack.url}/openapi.json`)).json()) as any;
       const op = doc.paths['/v2/private/classy']?.post;

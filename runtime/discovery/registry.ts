@@ -52,15 +52,11 @@ export class ServiceRegistry {
     return replica;
   }
 
-  removeReplica(address: string) {
-    const replica = this.replicas.get(address);
-    if (!replica) return;
-    this.replicas.delete(address);
-    replica.client.close();
-    for (const [id, service] of this.services) {
-      service.replicas = service.replicas.filter((r) => r !== replica);
-      if (service.replicas.length === 0) this.services.delete(id);
-    }
+  private detach(replica: Replica, serviceId: string) {
+    const service = this.services.get(serviceId);
+    if (!service) return;
+    service.replicas = service.replicas.filter((r) => r !== replica);
+    if (service.replicas.length === 0) this.services.delete(serviceId);
   }
 
   /** Records a health report; the schema is needed the first time a replica names its service. */
@@ -70,6 +66,9 @@ export class ServiceRegistry {
     replica.total = health.total;
     replica.idle = health.idle;
     if (replica.serviceId === health.serviceId && !schema) return;
+    // A loader may name its service only once its wrapper has loaded (a wrapper.py declaring
+    // serviceId): it leaves the service it was first filed under.
+    if (replica.serviceId !== undefined && replica.serviceId !== health.serviceId) this.detach(replica, replica.serviceId);
     replica.serviceId = health.serviceId;
     let service = this.services.get(health.serviceId);
     if (!service && schema) {

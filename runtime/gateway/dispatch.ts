@@ -86,7 +86,7 @@ export async function dispatchOnce(
   if (busy > 0) {
     throw new AsfError(ErrorCode.NoLicence, `no free licence: all loaders of ${service.schema.serviceId} are busy (${busy} tried)`);
   }
-  throw new AsfError(ErrorCode.ConnectionRead, lastError || `no ready loader for ${service.schema.serviceId}`);
+  throw new AsfError(ErrorCode.ConnectionRead, lastError || `no ready loader for ${service.schema.serviceId}${notReadyReasons(service)}`);
 }
 
 /** The first of these replicas whose connection comes back within the wait, if any. */
@@ -94,4 +94,10 @@ async function firstReconnected(replicas: Replica[], waitMs: number): Promise<Re
   if (waitMs <= 0) return undefined;
   const attempts = replicas.map((replica) => replica.client.waitForReady(waitMs).then(() => replica));
   return Promise.any(attempts).catch(() => undefined);
+}
+
+/** Why the replicas are out, as their loaders reported it (an init error, say). */
+function notReadyReasons(service: Service): string {
+  const reasons = service.replicas.filter((r) => r.error).map((r) => `${r.address}: ${r.state}: ${r.error}`);
+  return reasons.length ? ` (${reasons.join('; ')})` : '';
 }

@@ -12,8 +12,17 @@ const outputDescriptor = {
 
 /** JSON Schema of a one-shot request to this capability (also published in /openapi.json). */
 export function requestSchema(schema: CapabilitySchema): Record<string, unknown> {
-  const params: Record<string, unknown> = { ...schema.params };
+  const params: Record<string, unknown> = {};
+  const requiredParams: string[] = [];
+  // `required: true` inside a parameter's fragment (as the Python SDK's ParamField has it) is ours,
+  // not JSON Schema's: it moves to parameter.<serviceId>'s own required list.
+  for (const [name, fragment] of Object.entries(schema.params)) {
+    const { required, ...rest } = fragment;
+    params[name] = rest;
+    if (required === true) requiredParams.push(name);
+  }
   for (const name of Object.keys(schema.outputs)) params[name] = outputDescriptor;
+  const serviceParams = { type: 'object', properties: params, required: requiredParams, additionalProperties: { anyOf: [scalar, outputDescriptor] } };
 
   const inputs: Record<string, unknown> = {};
   for (const [name, decl] of Object.entries(schema.inputs)) {
@@ -31,7 +40,7 @@ export function requestSchema(schema: CapabilitySchema): Record<string, unknown>
 
   return {
     type: 'object',
-    required: ['header'],
+    required: requiredParams.length ? ['header', 'parameter'] : ['header'],
     properties: {
       header: {
         type: 'object',
@@ -39,9 +48,8 @@ export function requestSchema(schema: CapabilitySchema): Record<string, unknown>
       },
       parameter: {
         type: 'object',
-        properties: {
-          [schema.serviceId]: { type: 'object', properties: params, additionalProperties: { anyOf: [scalar, outputDescriptor] } },
-        },
+        properties: { [schema.serviceId]: serviceParams },
+        required: requiredParams.length ? [schema.serviceId] : [],
       },
       payload: {
         type: 'object',

@@ -111,6 +111,8 @@ def _param(kind, field):
         default = getattr(field, "default", None)
         if isinstance(default, bool):
             param["default"] = default
+    if getattr(field, "required", False) is True:
+        param["required"] = True  # the gateway turns this into parameter.<serviceId>'s required list
     for name in ("title", "description"):
         text = _text(field, name)
         if text:
