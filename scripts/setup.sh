@@ -23,6 +23,9 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 
+step "mmocr demo capability: Python environment with its model package"
+bash examples/mmocr/setup.sh
+
 step "build"
 npm run --silent build
 echo "setup done"

@@ -50,6 +50,13 @@ describe('asf up process supervision', function () {
     }
   });
 
+  it('--demo without the mmocr capability says the demo failed and exits non-zero', async () => {
+    const proc = runAsf(['up', '--port', '0', '--demo', '--capability', echoDir]);
+    const code = await new Promise<number | null>((resolve) => proc.child.once('exit', resolve));
+    assert.equal(code, 1);
+    assert.match(proc.output(), /demo failed: mmocr answered error 10404: not found/);
+  });
+
   it('exits non-zero with a clear message for a folder that is not a capability', async () => {
     const proc = runAsf(['up', '--port', '0', '--capability', path.join(repoRoot, 'test')]);
     const code = await new Promise<number | null>((resolve) => proc.child.once('exit', resolve));

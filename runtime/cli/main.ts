@@ -7,7 +7,7 @@ import { gatewayDefaults } from '../gateway/server.js';
 const { version } = JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string };
 
 /** The capability `asf up` serves when none is named. */
-export const defaultCapability = path.join(packageRoot, 'examples', 'echo');
+export const defaultCapability = path.join(packageRoot, 'examples', 'mmocr');
 
 function integer(name: string, min = 0) {
   return (value: string) => {
@@ -35,8 +35,9 @@ program
   .option('--body-limit <bytes>', 'largest request body', integer('body-limit', 1), gatewayDefaults.bodyLimit)
   .option('--timeout <ms>', 'one-shot request timeout at the gateway', integer('timeout', 1), gatewayDefaults.timeoutMs)
   .option('--app-id <id>', 'only let in this app id (repeatable)', collect)
+  .option('--demo', 'once ready, call the mmocr demo capability and print what it read')
   .addOption(logLevel().default('warn'))
-  .addHelpText('after', '\nExamples:\n  asf up\n  asf up --capability ./my-cap --port 9000\n  asf up -c ./ocr -c ./echo --replicas 2')
+  .addHelpText('after', '\nExamples:\n  asf up --demo\n  asf up --capability ./my-cap --port 9000\n  asf up -c ./ocr -c ./echo --replicas 2')
   .action(async (opts) => {
     const { runUp } = await import('./up.js');
     await runUp({
@@ -49,6 +50,7 @@ program
       appId: opts.appId,
       logLevel: opts.logLevel,
       version,
+      demo: opts.demo,
     });
   });
 

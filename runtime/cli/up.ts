@@ -11,6 +11,8 @@ export interface UpOptions {
   appId?: string[];
   logLevel: string;
   version: string;
+  /** Once ready, call the mmocr demo against the stack and print what it read. */
+  demo?: boolean;
 }
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -22,13 +24,13 @@ export async function runUp(options: UpOptions): Promise<void> {
   );
   let gateway: Awaited<ReturnType<typeof startGateway>> | undefined;
   let stopping = false;
-  const stop = async (signal: string) => {
+  const stop = async (why: string) => {
     if (stopping) return;
     stopping = true;
-    say(`${signal}: stopping`);
+    say(`${why}: stopping`);
     await gateway?.close();
     await Promise.all(loaders.map((l) => l.stop()));
-    process.exit(0);
+    process.exit(process.exitCode ?? 0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
@@ -46,24 +48,50 @@ export async function runUp(options: UpOptions): Promise<void> {
   for (const l of loaders) say(`  loader   ${l.options.capability}  127.0.0.1:${l.port} (pid ${l.pid})`);
   say(`  gateway  ${gateway.url}`);
   say(`  health   ${gateway.url}/healthz   metrics ${gateway.url}/metrics   openapi ${gateway.url}/openapi.json`);
-  await reportReadiness(gateway.registry, gateway.url);
+  const settled = await reportReadiness(gateway.registry, gateway.url);
+  if (options.demo) await demo(gateway.url, settled, stop);
 }
 
-/** Prints each service's route once it is ready, and any capability that failed to start. */
-async function reportReadiness(registry: Awaited<ReturnType<typeof startGateway>>['registry'], url: string) {
+type Registry = Awaited<ReturnType<typeof startGateway>>['registry'];
+
+/**
+ * Prints each service's route once it is ready, and any capability that failed to start.
+ * Resolves when every capability has settled: 'ready', or 'failed' if any could not start.
+ */
+async function reportReadiness(registry: Registry, url: string): Promise<'ready' | 'failed'> {
   const announced = new Set<string>();
   for (;;) {
+    let pending = registry.all().length === 0 || registry.allReplicas().some((r) => !r.serviceId);
+    let failures = 0;
     for (const service of registry.all()) {
       const { serviceId, version } = service.schema;
       const ready = service.replicas.some((r) => r.state === 'ready');
       const failed = service.replicas.find((r) => r.state === 'failed');
+      if (failed && !ready) failures++;
+      if (!ready && !failed) pending = true;
       const key = `${serviceId}:${ready ? 'ready' : failed ? 'failed' : ''}`;
       if (announced.has(key) || (!ready && !failed)) continue;
       announced.add(key);
       if (ready) say(`ready    POST ${url}/${version}/private/${serviceId}`);
       else say(`failed   ${serviceId}: ${failed?.error ?? 'unknown error'} (GET ${url}/healthz shows it)`);
     }
-    if (registry.ready()) return;
+    if (!pending) return failures ? 'failed' : 'ready';
     await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** `--demo`: one mmocr call against the stack just started; the stack keeps serving after it. */
+async function demo(url: string, settled: 'ready' | 'failed', stop: (why: string) => Promise<void>) {
+  const { runDemo, demoDefaults, DemoError } = await import('./demo.js');
+  try {
+    if (settled === 'failed') throw new DemoError('a capability failed to start (see above)');
+    const results = await runDemo('mmocr', { ...demoDefaults, url });
+    const texts = results.flatMap((r) => r.result.map((b) => b.text));
+    say(`demo ok: mmocr read ${texts.length} text boxes: ${texts.map((t) => JSON.stringify(t)).join(', ')}`);
+    say(`serving until Ctrl-C; call it again with: node bin/asf.js demo mmocr --url ${url}`);
+  } catch (err) {
+    say(`demo failed: ${(err as Error).message}`);
+    process.exitCode = 1;
+    await stop('demo failed');
   }
 }

@@ -68,10 +68,15 @@ def main():
 
 
 def _die_with_host():
-    """Linux: a loader killed outright takes its workers along, even one stuck in a request."""
+    """The loader owns this process's life: it ends it with wrapperFini or SIGKILL, and a loader
+    killed outright takes its workers along (Linux), even one stuck in a request. Ctrl-C or a
+    SIGTERM sent to the whole process group must not kill workers behind the loader's back."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:
         import ctypes
-        import signal
 
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
