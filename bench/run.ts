@@ -1,83 +1,80 @@
-// `npm run bench`: ratios against peers on this machine, in one run. Not a test: nothing here
-// passes or fails on time; it prints what it measured.
-import { spawn } from 'node:child_process';
+// `npm run bench`: throughput and latency against peers on this machine, in one run, printed as
+// ratios. Not a test: nothing here passes or fails on time; it reports what it measured.
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { freePort, repoRoot, startStack, waitHealthy } from '../test/helpers/stack.js';
+import { repoRoot } from '../test/helpers/stack.js';
 import { drive, type LoadResult } from './load.js';
+import { asfStack, bareFastify, fastapi, type Target } from './peers.js';
 
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 10);
 const warmupSeconds = 2;
-const connections = Number(process.env['BENCH_CONNECTIONS'] ?? 32);
 
-interface Target {
-  name: string;
-  start(): Promise<{ url: string; stop(): Promise<unknown> }>;
+function echoBody(serviceId: string) {
+  return JSON.stringify({
+    header: { app_id: 'bench', status: 3 },
+    parameter: { [serviceId]: {} },
+    payload: { text: { encoding: 'utf8', status: 3, text: Buffer.from('hello, benchmark '.repeat(8)).toString('base64') } },
+  });
 }
 
-const echoBody = JSON.stringify({
+const mmocrBody = JSON.stringify({
   header: { app_id: 'bench', status: 3 },
-  parameter: { echo: { mode: 'plain' } },
-  payload: { text: { encoding: 'utf8', status: 3, text: Buffer.from('hello, benchmark '.repeat(8)).toString('base64') } },
+  parameter: { mmocr: { boxes: { encoding: 'utf8', compress: 'raw', format: 'json' } } },
+  payload: { data: { encoding: 'jpg', status: 3, image: fs.readFileSync(path.join(repoRoot, 'examples', 'mmocr', 'sample.jpg')).toString('base64') } },
 });
 
-const asfEcho: Target = {
-  name: 'asf up (gateway → gRPC → loader, JS echo)',
-  async start() {
-    const stack = await startStack(['--capability', path.join(repoRoot, 'examples', 'echo'), '--log-level', 'error']);
-    return { url: `${stack.url}/v1/private/echo`, stop: () => stack.stop() };
-  },
-};
-
-const bareFastify: Target = {
-  name: 'bare fastify (same bytes, no validation, no hop)',
-  async start() {
-    const port = await freePort();
-    const server = path.join(path.dirname(fileURLToPath(import.meta.url)), 'bare-server.js');
-    const child = spawn(process.execPath, [server, String(port)], { stdio: 'inherit' });
-    await waitUntilListening(`http://127.0.0.1:${port}`);
-    return {
-      url: `http://127.0.0.1:${port}/v1/private/echo`,
-      stop: () => new Promise((resolve) => (child.once('exit', resolve), child.kill())),
-    };
-  },
-};
-
-async function waitUntilListening(url: string) {
-  for (let i = 0; i < 100; i++) {
-    try {
-      await fetch(url);
-      return;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-  throw new Error(`${url} did not start`);
-}
-
-async function measure(target: Target, body: string): Promise<LoadResult> {
+async function measure(target: Target, body: string, connections: number): Promise<LoadResult> {
   const running = await target.start();
   try {
     await drive({ url: running.url, body, connections, seconds: warmupSeconds });
-    return await drive({ url: running.url, body, connections, seconds });
+    const result = await drive({ url: running.url, body, connections, seconds });
+    if (result.errors + result.non2xx > 0) process.stderr.write(`bench: ${target.name}: ${result.errors} errors, ${result.non2xx} non-2xx answers\n`);
+    return result;
   } finally {
     await running.stop();
   }
 }
 
-function row(name: string, r: LoadResult, ratio: string) {
-  return `| ${name} | ${r.requestsPerSec.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors + r.non2xx} | ${ratio} |`;
+/** Runs each target at one concurrency and prints a table with each one's ratio to the first. */
+async function compare(title: string, targets: Target[], body: string, connections: number, note: string) {
+  const results: LoadResult[] = [];
+  for (const target of targets) results.push(await measure(target, body, connections));
+  const base = results[0]!.requestsPerSec;
+  console.log(`\n## ${title} (${connections} connections)\n`);
+  console.log(`| server | req/s | p50 ms | p99 ms | errors | ratio to ${targets[0]!.name.split(' (')[0]} |`);
+  console.log('|---|---|---|---|---|---|');
+  targets.forEach((target, i) => {
+    const r = results[i]!;
+    const ratio = (r.requestsPerSec / base).toFixed(2);
+    console.log(`| ${target.name} | ${r.requestsPerSec.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors + r.non2xx} | ${ratio} |`);
+  });
+  console.log(`\n${note}`);
 }
 
 const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
-console.log(`# ASF kit benchmark — ${os.cpus().length} × ${cpu}, Node ${process.version}, ${connections} connections, ${seconds} s per run (after ${warmupSeconds} s warm-up)\n`);
-console.log('## Framework overhead: echo\n');
-console.log('| server | req/s | p50 ms | p99 ms | errors | ratio to bare fastify |');
-console.log('|---|---|---|---|---|---|');
-const bare = await measure(bareFastify, echoBody);
-const ours = await measure(asfEcho, echoBody);
-console.log(row(bareFastify.name, bare, '1.00'));
-console.log(row(asfEcho.name, ours, (ours.requestsPerSec / bare.requestsPerSec).toFixed(2)));
-console.log(`\nTarget (issue 2): our full path ≥ 0.40 of bare fastify's throughput.`);
-void waitHealthy;
+console.log(`# ASF kit benchmark\n\n${os.cpus().length} × ${cpu}, Node ${process.version}; autocannon drives every server from this process; ${seconds} s per run after ${warmupSeconds} s warm-up.`);
+
+await compare(
+  'Framework overhead: JS echo',
+  [bareFastify, asfStack('asf up: gateway → gRPC → loader → JS echo', path.join(repoRoot, 'examples', 'echo'), '/v1/private/echo')],
+  echoBody('echo'),
+  32,
+  'Target (issue 2): the full gateway → gRPC → loader path at ≥ 0.40 of bare fastify.',
+);
+
+const echoPy = path.join(repoRoot, 'bench', 'fixtures', 'echo-py');
+await compare(
+  'Python wrapper overhead: the same trivial wrapper.py',
+  [
+    fastapi(echoPy, '/v1/private/echo_py'),
+    asfStack('asf up: gateway → gRPC → loader → 1 Python worker', echoPy, '/v1/private/echo_py'),
+    asfStack('asf up: gateway → gRPC → loader → 2 Python workers', echoPy, '/v1/private/echo_py', { ASF_PYTHON_WORKERS: '2' }),
+  ],
+  echoBody('echo_py'),
+  32,
+  'Target (issue 3): our stack ≥ 1.00 of the hand-written FastAPI server at concurrency 32.',
+);
+
+const mmocr = asfStack('asf up: mmocr (PP-OCRv4 det + rec, CPU), sample.jpg', path.join(repoRoot, 'examples', 'mmocr'), '/v1/private/mmocr');
+await compare('mmocr: one image per request', [mmocr], mmocrBody, 1, 'The model dominates; see issue 9 for mmocr against other serving frameworks.');

@@ -43,11 +43,19 @@ export function createMetrics(services: ServiceRegistry) {
       for (const r of services.allReplicas()) this.set({ service: r.serviceId ?? '', replica: r.address }, r.state === 'ready' ? 1 : 0);
     },
   });
+  // Labelled children looked up once per label set, not hashed again on every request.
+  const requestsBy = new Map<string, Counter.Internal>();
+  const durationBy = new Map<string, Histogram.Internal<string>>();
   return {
     register,
     observe(service: string, code: number, seconds: number) {
-      requests.inc({ service, code: String(code) });
-      duration.observe({ service }, seconds);
+      const key = `${service}\0${code}`;
+      let counter = requestsBy.get(key);
+      if (!counter) requestsBy.set(key, (counter = requests.labels(service, String(code))));
+      counter.inc();
+      let histogram = durationBy.get(service);
+      if (!histogram) durationBy.set(service, (histogram = duration.labels(service)));
+      histogram.observe(seconds);
     },
     call(service: string, replica: string, outcome: string) {
       calls.inc({ service, replica, outcome });

@@ -59,8 +59,10 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
     done(new AsfError(ErrorCode.InvalidJson, 'content-type must be application/json'), undefined),
   );
 
-  app.addHook('onRequest', async (req) => {
+  // Callback style: no promise per request on the hot path.
+  app.addHook('onRequest', (req, _reply, done) => {
     req.asf = { sid: newSid(), service: '', start: process.hrtime.bigint() };
+    done();
   });
 
   app.setErrorHandler((err: Error & { code?: unknown; statusCode?: number }, req, reply) => {
