@@ -19,7 +19,8 @@ export type LoaderMessage = { type: 'listening'; port: number } | { type: 'state
 export async function runLoader(options: LoaderCommandOptions): Promise<void> {
   const log = pino({ level: options.logLevel, base: { role: 'loader' } });
   const spec = loadCapability(options.capability);
-  const loader = new Loader(spec, createHost(spec));
+  const host = createHost(spec);
+  const loader = new Loader(spec, host);
   const server = await serveLoader(loader, { host: options.host, port: options.port, maxMessageBytes: options.maxMessageBytes });
   const tell = (message: LoaderMessage) => process.send?.(message);
   log.info({ capability: spec.dir, port: server.port }, 'loader listening');
@@ -42,6 +43,6 @@ export async function runLoader(options: LoaderCommandOptions): Promise<void> {
   await loader.start();
   const { state, error } = loader.health();
   if (error) log.error({ serviceId: loader.schema.serviceId, error }, 'capability failed to start');
-  else log.info({ serviceId: loader.schema.serviceId, licences: spec.licences }, 'capability ready');
+  else log.info({ serviceId: loader.schema.serviceId, licences: spec.licences, ...host.details }, 'capability ready');
   tell({ type: 'state', state, error });
 }

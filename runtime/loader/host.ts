@@ -35,6 +35,8 @@ export interface WrapperHost {
   once(request: OnceRequest): Promise<DataItem[]>;
   /** Calls wrapperFini and releases processes / libraries. */
   stop(): Promise<void>;
+  /** Facts worth a line in the loader's start-up log once started (e.g. the plugin's wrapperVersion). */
+  readonly details?: Record<string, string>;
 }
 
 /** A failure in user code; `code` is the ASF code sent to the client (109xx or the wrapper's own). */

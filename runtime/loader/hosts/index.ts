@@ -1,6 +1,7 @@
 import type { CapabilitySpec } from '../../capability/types.js';
 import type { WrapperHost } from '../host.js';
 import { JsHost } from './js.js';
+import { NativeHost } from './native.js';
 import { PythonHost } from './python.js';
 
 /** Picks the wrapper host for a capability's code. */
@@ -11,6 +12,6 @@ export function createHost(spec: CapabilitySpec): WrapperHost {
     case 'python':
       return new PythonHost(spec);
     case 'c':
-      throw new Error(`${spec.entry}: the ${spec.host} host is not available in this build`);
+      return new NativeHost(spec);
   }
 }

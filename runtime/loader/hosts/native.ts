@@ -1,0 +1,247 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { CapabilitySpec } from '../../capability/types.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import type { DataType } from '../../protocol/messages.js';
+import { packageRoot } from '../../paths.js';
+import { WrapperError, type DataItem, type DataStatus, type OnceRequest, type WrapperHost } from '../host.js';
+
+/** An item as the addon takes and gives it (native/src/convert.h). */
+interface NativeItem {
+  key: string;
+  data: Buffer;
+  type: number;
+  status: number;
+  attrs: Record<string, string>;
+}
+
+/** How the addon rejects: the ABI function that failed and the plugin's code (0 when it gave none). */
+interface NativeFailure extends Error {
+  call: string;
+  code: number;
+}
+
+/** An opened libwrapper.so, as `open` resolves it. */
+interface LibraryHandle {
+  readonly __library: unique symbol;
+}
+
+/** The addon's Wrapper class (native/src/wrapper.h); every method runs the plugin on a worker thread. */
+interface NativeWrapper {
+  init(config: Record<string, string>): Promise<string>;
+  fini(): Promise<void>;
+  exec(tag: string, params: Record<string, string>, inputs: NativeItem[], psrIds: number[]): Promise<NativeItem[]>;
+  execAsync(tag: string, params: Record<string, string>, inputs: NativeItem[], timeoutMs: number, psrIds: number[]): Promise<NativeItem[]>;
+  abandon(tag: string, why: string): boolean;
+  create(tag: string, params: Record<string, string>, psrIds: number[], onResult?: (err: NativeFailure | null, items?: NativeItem[]) => void): Promise<number>;
+  write(session: number, inputs: NativeItem[]): Promise<void>;
+  read(session: number): Promise<NativeItem[]>;
+  destroy(session: number): Promise<void>;
+  debugInfo(session: number): Promise<string>;
+  loadRes(resId: number, key: string, data: Buffer): Promise<void>;
+  unloadRes(resId: number): Promise<void>;
+  close(): void;
+}
+
+interface NativeAddon {
+  open(file: string): Promise<LibraryHandle>;
+  meters(): Record<string, number>;
+  Wrapper: new (library: LibraryHandle) => NativeWrapper;
+}
+
+/** Built by `npm run build:native` (native/build.mjs). */
+export const addonPath = path.join(packageRoot, 'native', 'build', 'Release', 'asf_native.node');
+
+let addon: NativeAddon | undefined;
+
+function loadAddon(): NativeAddon {
+  if (!addon) {
+    try {
+      addon = createRequire(import.meta.url)(addonPath) as NativeAddon;
+    } catch (err) {
+      const why = (err as Error).message.split('\n')[0];
+      throw new WrapperError(ErrorCode.WrapperInit, `the C wrapper bridge is not built (${why}); run: npm run build:native`);
+    }
+  }
+  return addon;
+}
+
+/** The ASF code for a failed ABI call whose plugin gave no code of its own (10901–10910). */
+const callCodes: Record<string, number> = {
+  dlopen: ErrorCode.WrapperInit,
+  wrapperInit: ErrorCode.WrapperInit,
+  wrapperFini: ErrorCode.WrapperFini,
+  wrapperLoadRes: ErrorCode.WrapperLoad,
+  wrapperUnloadRes: ErrorCode.WrapperUnload,
+  wrapperCreate: ErrorCode.WrapperCreate,
+  wrapperDestroy: ErrorCode.WrapperDestroy,
+  wrapperWrite: ErrorCode.WrapperWrite,
+  wrapperRead: ErrorCode.WrapperRead,
+  wrapperExec: ErrorCode.WrapperExec,
+  wrapperExecAsync: ErrorCode.WrapperExecAsync,
+  wrapperCallback: ErrorCode.WrapperExecAsync,
+};
+
+/** A plugin's own code and wrapperError text go to the client as they are; else the call's 109xx code. */
+function toWrapperError(err: unknown): WrapperError {
+  if (err instanceof WrapperError) return err;
+  const failure = err as Partial<NativeFailure>;
+  const message = failure.message ?? String(err);
+  if (failure.code) return new WrapperError(failure.code, message);
+  return new WrapperError(callCodes[failure.call ?? ''] ?? ErrorCode.WrapperExec, message);
+}
+
+async function guard<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw toWrapperError(err);
+  }
+}
+
+function toItems(items: NativeItem[]): DataItem[] {
+  return items.map((item) => ({ ...item, type: item.type as DataType, status: item.status as DataStatus }));
+}
+
+/** `asyncMode` in the capability's config (capability.yaml `config:` or aiges.toml `[wrapper]`). */
+export function asyncModeOf(config: Record<string, string>): boolean {
+  const value = (config['asyncMode'] ?? 'false').trim().toLowerCase();
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0' || value === '') return false;
+  throw new WrapperError(ErrorCode.WrapperInit, `config asyncMode must be true or false, got '${config['asyncMode']}'`);
+}
+
+export interface SessionOptions {
+  /** Personalisation resources (wrapperLoadRes ids) the session uses. */
+  psrIds?: number[];
+  /** Asynchronous mode: every wrapperCallback of the session, in order. Synchronous mode reads instead. */
+  onResult?: (err: WrapperError | null, items: DataItem[]) => void;
+}
+
+/**
+ * Hosts an AIGES libwrapper.so, unchanged, through the asf_native addon (native/).
+ *
+ * Threads: the addon makes every plugin call on its own threads, one per call in flight (so up to
+ * the licence count in parallel), never on the Node.js main thread; asynchronous callbacks may come
+ * from any plugin thread and reach JS through thread-safe functions.
+ *
+ * Modes, chosen by config `asyncMode`: false (default) calls wrapperExec and copies the result
+ * before wrapperExecFree; true calls wrapperExecAsync and ends a one-shot request at the first
+ * callback with ret != 0 or with an item of status DataEnd/DataOnce, joining same-key items of
+ * earlier callbacks.
+ *
+ * Crashes: the plugin runs inside the loader process, and a crash in it (SIGSEGV, abort) takes that
+ * process down with the requests in flight, which fail with a 502 at the gateway. `asf up` runs one
+ * loader process per capability and restarts it when it dies (cli/supervisor.ts); in a cluster,
+ * Kubernetes restarts the loader's pod. The gateway and other capabilities keep serving.
+ */
+export class NativeHost implements WrapperHost {
+  details: Record<string, string> = {};
+  private wrapper?: NativeWrapper;
+  private asyncMode = false;
+
+  constructor(private readonly spec: CapabilitySpec) {}
+
+  async start(config: Record<string, string>) {
+    this.asyncMode = asyncModeOf(config);
+    const native = loadAddon();
+    const library = await guard(() => native.open(this.spec.entry));
+    const wrapper = new native.Wrapper(library);
+    let version: string;
+    try {
+      version = await wrapper.init(config);
+    } catch (err) {
+      wrapper.close();
+      const failure = err as NativeFailure;
+      const why = failure.code ? `wrapperInit returned ${failure.code}: ${failure.message}` : `wrapperInit failed: ${failure.message}`;
+      throw new WrapperError(ErrorCode.WrapperInit, why);
+    }
+    this.details = { wrapperVersion: version, mode: this.asyncMode ? 'async' : 'sync' };
+    this.wrapper = wrapper;
+    return {};
+  }
+
+  async once(request: OnceRequest): Promise<DataItem[]> {
+    const wrapper = this.ready();
+    // The ABI's params always carry the sid.
+    const params = { ...request.params, sid: request.sid };
+    if (!this.asyncMode) return toItems(await guard(() => wrapper.exec(request.sid, params, request.inputs, [])));
+    // On the loader's timeout, later callbacks for this sid are dropped.
+    const abandon = () => wrapper.abandon(request.sid, 'the loader stopped waiting for this request');
+    request.signal.addEventListener('abort', abandon, { once: true });
+    try {
+      return toItems(await guard(() => wrapper.execAsync(request.sid, params, request.inputs, this.spec.timeoutMs, [])));
+    } finally {
+      request.signal.removeEventListener('abort', abandon);
+    }
+  }
+
+  async stop() {
+    const wrapper = this.wrapper;
+    if (!wrapper) return;
+    this.wrapper = undefined;
+    try {
+      await guard(() => wrapper.fini());
+    } finally {
+      wrapper.close();
+    }
+  }
+
+  /** wrapperCreate: a streaming session, known by the number this resolves with. */
+  async createSession(sid: string, params: Record<string, string>, options: SessionOptions = {}): Promise<number> {
+    const wrapper = this.ready();
+    const { onResult } = options;
+    if (this.asyncMode !== Boolean(onResult)) {
+      const need = this.asyncMode ? 'needs onResult in asynchronous mode' : 'takes no onResult in synchronous mode (use readSession)';
+      throw new WrapperError(ErrorCode.WrapperCreate, `createSession ${need}`);
+    }
+    const callback = onResult && ((err: NativeFailure | null, items?: NativeItem[]) => onResult(err && toWrapperError(err), toItems(items ?? [])));
+    return guard(() => wrapper.create(sid, { ...params, sid }, options.psrIds ?? [], callback));
+  }
+
+  /** wrapperWrite: one frame of a session. */
+  async writeSession(session: number, inputs: DataItem[]): Promise<void> {
+    const wrapper = this.ready();
+    return guard(() => wrapper.write(session, inputs));
+  }
+
+  /** wrapperRead (synchronous mode): the session's results available now. */
+  async readSession(session: number): Promise<DataItem[]> {
+    const wrapper = this.ready();
+    return toItems(await guard(() => wrapper.read(session)));
+  }
+
+  /** wrapperDestroy; also on client abort. */
+  async destroySession(session: number): Promise<void> {
+    const wrapper = this.ready();
+    return guard(() => wrapper.destroy(session));
+  }
+
+  /** wrapperDebugInfo of a session. */
+  async sessionDebugInfo(session: number): Promise<string> {
+    const wrapper = this.ready();
+    return guard(() => wrapper.debugInfo(session));
+  }
+
+  /** wrapperLoadRes: a personalisation resource, passed as one DataPer item with status DataEnd. */
+  async loadResource(resId: number, data: Buffer, key = 'res'): Promise<void> {
+    const wrapper = this.ready();
+    return guard(() => wrapper.loadRes(resId, key, data));
+  }
+
+  /** wrapperUnloadRes. */
+  async unloadResource(resId: number): Promise<void> {
+    const wrapper = this.ready();
+    return guard(() => wrapper.unloadRes(resId));
+  }
+
+  /** Totals plugins reported through the CTMeterCustom callback, by meter key (process-wide). */
+  meters(): Record<string, number> {
+    return loadAddon().meters();
+  }
+
+  private ready(): NativeWrapper {
+    if (!this.wrapper) throw new WrapperError(ErrorCode.WrapperInit, 'the C wrapper is not initialised');
+    return this.wrapper;
+  }
+}
