@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 step() { printf '\n== %s\n' "$*"; }
 
 # Debian packages: keep this list the single place they are named.
-apt_packages=(python3 python3-venv)
+apt_packages=(python3 python3-venv g++ make)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
@@ -28,4 +28,7 @@ bash examples/mmocr/setup.sh
 
 step "build"
 npm run --silent build
+
+step "native bridge (node-gyp) and the example C capability"
+npm run --silent build:native
 echo "setup done"
