@@ -57,7 +57,7 @@ console.log(`# ASF kit benchmark\n\n${os.cpus().length} × ${cpu}, Node ${proces
 
 await compare(
   'Framework overhead: JS echo',
-  [bareFastify, asfStack('asf up: gateway → gRPC → loader → JS echo', path.join(repoRoot, 'examples', 'echo'), '/v1/private/echo')],
+  [bareFastify, asfStack('asf up: gateway → gRPC → loader → JS echo', path.join(repoRoot, 'bench', 'fixtures', 'echo-js'), '/v1/private/echo')],
   echoBody('echo'),
   32,
   'Target (issue 2): the full gateway → gRPC → loader path at ≥ 0.40 of bare fastify.',

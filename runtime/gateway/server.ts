@@ -39,6 +39,8 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
 
   const app = Fastify({
     logger: { level: options.logLevel ?? 'info' },
+    // One logger for all requests (our lines carry the sid): no child logger built per request.
+    childLoggerFactory: (logger) => logger,
     bodyLimit,
     // Per-request lines are ours (observe below): one line per failure, successes at debug.
     logController: new LogController({ disableRequestLogging: true }),

@@ -127,17 +127,26 @@ export class Loader {
   private async once(sid: string, input: LoaderInput): Promise<LoaderOutput> {
     const expect = expectedOutputs(input.expect, this.schema);
     const inputs: DataItem[] = (input.pl ?? []).map((pl) => toItem(pl));
-    const abort = new AbortController();
+    // The abort signal is made only for hosts that ask for it: most requests never time out.
+    let abort: AbortController | undefined;
     const timeoutMs = this.spec.timeoutMs;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        abort.abort();
+        abort?.abort();
         reject(new WrapperError(ErrorCode.OnceTimeout, `request timed out after ${timeoutMs} ms in the loader`));
       }, timeoutMs);
     });
     try {
-      const request = { sid, params: input.params ?? {}, inputs, expect: [...expect.keys()], signal: abort.signal };
+      const request = {
+        sid,
+        params: input.params ?? {},
+        inputs,
+        expect: [...expect.keys()],
+        get signal() {
+          return (abort ??= new AbortController()).signal;
+        },
+      };
       const items = await Promise.race([this.host.once(request), timedOut]);
       return { serviceId: this.schema.serviceId, status: RespStatus.ONCE, pl: toPayloads(items, expect, this.schema) };
     } finally {

@@ -1,7 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { defaultMaxMessageBytes, loaderPipeService, pipeCallIdKey, toolBoxService, xsfCallService } from '../protocol/codec.js';
 import { ErrorCode } from '../protocol/errors.js';
-import type { ReqData, ResData, ToolRequest, ToolResponse } from '../protocol/messages.js';
+import type { ReqBatch, ReqData, ResBatch, ResData, ToolRequest, ToolResponse } from '../protocol/messages.js';
+import { TurnBatcher } from '../protocol/turn-batcher.js';
 import type { Loader } from './loader.js';
 
 export interface LoaderServerOptions {
@@ -33,21 +34,24 @@ export async function serveLoader(loader: Loader, options: LoaderServerOptions =
   });
 
   server.addService(loaderPipeService, {
-    pipe: (call: grpc.ServerDuplexStream<ReqData, ResData>) => {
+    pipe: (call: grpc.ServerDuplexStream<ReqBatch, ResBatch>) => {
       // Headers now tell the gateway the pipe is established (requests sent from here on reach us).
       call.sendMetadata(new grpc.Metadata());
-      call.on('data', (req: ReqData) => {
-        const id = req.param?.[pipeCallIdKey] ?? '';
-        loader.handle(req).then(
-          (res) => {
-            (res.param ??= {})[pipeCallIdKey] = id;
-            call.write(res);
-          },
-          (err: Error) => call.write({ code: ErrorCode.Internal, error_info: err.message, param: { [pipeCallIdKey]: id } }),
-        );
+      const answers = new TurnBatcher<ResData>((batch) => call.write({ answers: batch }));
+      call.on('data', (batch: ReqBatch) => {
+        for (const req of batch.calls ?? []) {
+          const id = req.param?.[pipeCallIdKey] ?? '';
+          loader.handle(req).then(
+            (res) => {
+              (res.param ??= {})[pipeCallIdKey] = id;
+              answers.push(res);
+            },
+            (err: Error) => answers.push({ code: ErrorCode.Internal, error_info: err.message, param: { [pipeCallIdKey]: id } }),
+          );
+        }
       });
       call.on('end', () => call.end());
-      call.on('error', () => {}); // the gateway went away; its answers have nowhere to go
+      call.on('error', () => answers.discard()); // the gateway went away; its answers have nowhere to go
     },
   });
 

@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { cmdServerMethod, defaultMaxMessageBytes, pipeCallIdKey, pipeMethod, xsfCallMethod } from './codec.js';
-import type { ReqData, ResData } from './messages.js';
+import type { ReqBatch, ReqData, ResBatch, ResData } from './messages.js';
+import { TurnBatcher } from './turn-batcher.js';
 
 export interface LoaderClientOptions {
   maxMessageBytes?: number;
@@ -32,7 +33,7 @@ function grpcError(code: grpc.status, details: string, lost = false): CallError 
  */
 export class LoaderClient {
   private readonly client: grpc.Client;
-  private pipe?: grpc.ClientDuplexStream<ReqData, ResData>;
+  private pipe?: { stream: grpc.ClientDuplexStream<ReqBatch, ResBatch>; calls: TurnBatcher<ReqData> };
   private pipeSupported = true;
   private readonly pending = new Map<string, Pending>();
   private nextId = 0;
@@ -75,40 +76,45 @@ export class LoaderClient {
   }
 
   close() {
-    this.pipe?.end();
+    this.pipe?.stream.end();
     this.client.close();
   }
 
   private viaPipe(req: ReqData, timeoutMs: number): Promise<ResData> {
     const pipe = (this.pipe ??= this.openPipe());
     const id = String(++this.nextId);
-    const message: ReqData = { ...req, param: { ...req.param, [pipeCallIdKey]: id } };
+    // Set on the caller's message: it is only ever in flight on one replica at a time.
+    (req.param ??= {})[pipeCallIdKey] = id;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         reject(grpcError(grpc.status.DEADLINE_EXCEEDED, `no answer within ${timeoutMs} ms`));
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
-      pipe.write(message);
+      pipe.calls.push(req);
     });
   }
 
-  private openPipe(): grpc.ClientDuplexStream<ReqData, ResData> {
-    const pipe = this.client.makeBidiStreamRequest(pipeMethod.path, pipeMethod.requestSerialize, pipeMethod.responseDeserialize);
+  private openPipe() {
+    const stream = this.client.makeBidiStreamRequest(pipeMethod.path, pipeMethod.requestSerialize, pipeMethod.responseDeserialize);
+    const pipe = { stream, calls: new TurnBatcher<ReqData>((calls) => stream.write({ calls })) };
     // Our loader sends headers as soon as the pipe opens: from then on, requests written reach it.
     let established = false;
-    pipe.on('metadata', () => (established = true));
-    pipe.on('data', (res: ResData) => {
-      const id = res.param?.[pipeCallIdKey] ?? '';
-      const waiting = this.pending.get(id);
-      if (!waiting) return; // answered after its deadline
-      this.pending.delete(id);
-      clearTimeout(waiting.timer);
-      waiting.resolve(res);
+    stream.on('metadata', () => (established = true));
+    stream.on('data', (batch: ResBatch) => {
+      for (const res of batch.answers ?? []) {
+        const id = res.param?.[pipeCallIdKey] ?? '';
+        const waiting = this.pending.get(id);
+        if (!waiting) continue; // answered after its deadline
+        this.pending.delete(id);
+        clearTimeout(waiting.timer);
+        waiting.resolve(res);
+      }
     });
     // When the pipe breaks (loader gone), every call on it fails, and the next call opens a new one.
     const broken = (err: CallError) => {
       if (this.pipe === pipe) this.pipe = undefined;
+      pipe.calls.discard();
       err.lost = established && err.code !== grpc.status.UNIMPLEMENTED;
       for (const [id, waiting] of this.pending) {
         clearTimeout(waiting.timer);
@@ -116,8 +122,8 @@ export class LoaderClient {
         this.pending.delete(id);
       }
     };
-    pipe.on('error', broken);
-    pipe.on('end', () => broken(grpcError(grpc.status.UNAVAILABLE, 'loader closed the pipe')));
+    stream.on('error', broken);
+    stream.on('end', () => broken(grpcError(grpc.status.UNAVAILABLE, 'loader closed the pipe')));
     return pipe;
   }
 

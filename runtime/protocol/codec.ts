@@ -2,7 +2,7 @@ import path from 'node:path';
 import protobuf from 'protobufjs';
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import { packageRoot } from '../paths.js';
-import type { LoaderInput, LoaderOutput, ReqData, ResData, ToolRequest, ToolResponse } from './messages.js';
+import type { LoaderInput, LoaderOutput, ReqBatch, ReqData, ResBatch, ResData, ToolRequest, ToolResponse } from './messages.js';
 
 const protoDir = path.join(packageRoot, 'runtime', 'protocol', 'proto');
 // keepCase: field names (error_info, sync_id) stay as on the wire, as AIGES tools print them.
@@ -34,6 +34,8 @@ export const toolRequest = codec<ToolRequest>('utils.Request');
 export const toolResponse = codec<ToolResponse>('utils.Response');
 export const loaderInput = codec<LoaderInput>('protocol.LoaderInput');
 export const loaderOutput = codec<LoaderOutput>('protocol.LoaderOutput');
+export const reqBatch = codec<ReqBatch>('asf.ReqBatch');
+export const resBatch = codec<ResBatch>('asf.ResBatch');
 
 function method<Req, Res>(path: string, req: Codec<Req>, res: Codec<Res>, streaming = false) {
   return {
@@ -49,7 +51,7 @@ function method<Req, Res>(path: string, req: Codec<Req>, res: Codec<Res>, stream
 
 export const xsfCallMethod = method('/utils.XsfCall/call', reqData, resData);
 export const cmdServerMethod = method('/utils.ToolBox/cmdserver', toolRequest, toolResponse);
-export const pipeMethod = method('/asf.LoaderPipe/pipe', reqData, resData, true);
+export const pipeMethod = method('/asf.LoaderPipe/pipe', reqBatch, resBatch, true);
 
 export const xsfCallService: ServiceDefinition = { call: xsfCallMethod };
 export const toolBoxService: ServiceDefinition = { cmdserver: cmdServerMethod };

@@ -28,6 +28,15 @@ export interface ResData {
   data?: DataMeta[];
 }
 
+/** Our pipe's batches (proto/pipe.proto). */
+export interface ReqBatch {
+  calls?: ReqData[];
+}
+
+export interface ResBatch {
+  answers?: ResData[];
+}
+
 export const DataType = { TEXT: 0, AUDIO: 1, IMAGE: 2, VIDEO: 3, OTHER: 4 } as const;
 export type DataType = (typeof DataType)[keyof typeof DataType];
 
