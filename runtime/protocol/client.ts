@@ -16,6 +16,13 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
+/** One open pipe stream, the calls waiting to be written to it, and those awaiting answers. */
+interface Pipe {
+  stream: grpc.ClientDuplexStream<ReqBatch, ResBatch>;
+  calls: TurnBatcher<ReqData>;
+  pending: Map<string, Pending>;
+}
+
 /**
  * A failed call. `lost` means the loader had the request when the connection broke: it may have
  * crashed on this very input, so the caller should not send it to that loader again.
@@ -33,9 +40,8 @@ function grpcError(code: grpc.status, details: string, lost = false): CallError 
  */
 export class LoaderClient {
   private readonly client: grpc.Client;
-  private pipe?: { stream: grpc.ClientDuplexStream<ReqBatch, ResBatch>; calls: TurnBatcher<ReqData> };
+  private pipe?: Pipe;
   private pipeSupported = true;
-  private readonly pending = new Map<string, Pending>();
   private nextId = 0;
 
   constructor(
@@ -87,26 +93,26 @@ export class LoaderClient {
     (req.param ??= {})[pipeCallIdKey] = id;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.pending.delete(id);
+        pipe.pending.delete(id);
         reject(grpcError(grpc.status.DEADLINE_EXCEEDED, `no answer within ${timeoutMs} ms`));
       }, timeoutMs);
-      this.pending.set(id, { resolve, reject, timer });
+      pipe.pending.set(id, { resolve, reject, timer });
       pipe.calls.push(req);
     });
   }
 
-  private openPipe() {
+  private openPipe(): Pipe {
     const stream = this.client.makeBidiStreamRequest(pipeMethod.path, pipeMethod.requestSerialize, pipeMethod.responseDeserialize);
-    const pipe = { stream, calls: new TurnBatcher<ReqData>((calls) => stream.write({ calls })) };
+    const pipe: Pipe = { stream, calls: new TurnBatcher<ReqData>((calls) => stream.write({ calls })), pending: new Map() };
     // Our loader sends headers as soon as the pipe opens: from then on, requests written reach it.
     let established = false;
     stream.on('metadata', () => (established = true));
     stream.on('data', (batch: ResBatch) => {
       for (const res of batch.answers ?? []) {
         const id = res.param?.[pipeCallIdKey] ?? '';
-        const waiting = this.pending.get(id);
+        const waiting = pipe.pending.get(id);
         if (!waiting) continue; // answered after its deadline
-        this.pending.delete(id);
+        pipe.pending.delete(id);
         clearTimeout(waiting.timer);
         waiting.resolve(res);
       }
@@ -116,11 +122,11 @@ export class LoaderClient {
       if (this.pipe === pipe) this.pipe = undefined;
       pipe.calls.discard();
       err.lost = established && err.code !== grpc.status.UNIMPLEMENTED;
-      for (const [id, waiting] of this.pending) {
+      for (const waiting of pipe.pending.values()) {
         clearTimeout(waiting.timer);
         waiting.reject(err);
-        this.pending.delete(id);
       }
+      pipe.pending.clear();
     };
     stream.on('error', broken);
     stream.on('end', () => broken(grpcError(grpc.status.UNAVAILABLE, 'loader closed the pipe')));
