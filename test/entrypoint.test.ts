@@ -1,0 +1,140 @@
+// Kubefile + entrypoint.sh (the sealos application image). entrypoint.sh runs for real (bash)
+// against STUB helm and kubectl scripts put first on PATH: the stubs only record their arguments.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { repoRoot } from './helpers/stack.js';
+import { exec } from './helpers/tools.js';
+
+/** A workdir laid out like the cluster image root after `sealos run` (registry/ is not copied there). */
+function imageRoot(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'asf-kubefile-'));
+  fs.cpSync(path.join(repoRoot, 'charts'), path.join(dir, 'charts'), { recursive: true });
+  fs.cpSync(path.join(repoRoot, 'images', 'shim'), path.join(dir, 'images', 'shim'), { recursive: true });
+  fs.copyFileSync(path.join(repoRoot, 'entrypoint.sh'), path.join(dir, 'entrypoint.sh'));
+  return dir;
+}
+
+/** STUB helm/kubectl: append one line per call (argv joined by tabs) to $STUB_LOG; exit with $STUB_<TOOL>_EXIT. */
+function stubBin(dir: string, tools: string[]): string {
+  const bin = path.join(dir, 'stub-bin');
+  fs.mkdirSync(bin);
+  for (const tool of tools) {
+    const exitVar = `STUB_${tool.toUpperCase()}_EXIT`;
+    fs.writeFileSync(
+      path.join(bin, tool),
+      `#!/usr/bin/env bash\n# STUB ${tool}: records its arguments, does nothing else.\n` +
+        `(IFS=$'\\t'; echo "${tool}"$'\\t'"$*") >>"$STUB_LOG"\nexit "\${${exitVar}:-0}"\n`,
+      { mode: 0o755 },
+    );
+  }
+  return bin;
+}
+
+/** Runs `bash entrypoint.sh` as sealos does (from the workdir), with the Kubefile's ENV unless overridden. */
+async function runEntrypoint(dir: string, bin: string, env: Record<string, string> = {}, kubefileEnv = true) {
+  const log = path.join(dir, 'calls.log');
+  const base: Record<string, string> = kubefileEnv ? kubefileEnvDefaults() : {};
+  const r = await exec('bash', ['-c', 'bash entrypoint.sh'], {
+    cwd: dir,
+    env: { PATH: `${bin}:/usr/bin:/bin`, HOME: dir, STUB_LOG: log, ...base, ...env },
+  });
+  const calls = fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n').filter(Boolean).map((l) => l.split('\t')) : [];
+  fs.rmSync(log, { force: true });
+  return { ...r, calls };
+}
+
+function kubefile(): string {
+  return fs.readFileSync(path.join(repoRoot, 'Kubefile'), 'utf8');
+}
+
+function kubefileEnvDefaults(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const m of kubefile().matchAll(/^ENV (\w+)=(.*)$/gm)) env[m[1]!] = m[2]!.replace(/^"(.*)"$/, '$1');
+  return env;
+}
+
+const installArgs = (release: string, namespace: string, nodePort: string, extra: string[] = []) => [
+  'helm', 'upgrade', '--install', release, 'charts/asf', '--namespace', namespace, '--create-namespace',
+  '--set', `gateway.service.nodePort=${nodePort}`, ...extra,
+];
+
+describe('Kubefile + entrypoint.sh (entrypoint against STUB helm/kubectl)', function () {
+  this.timeout(60_000);
+  const dirs: string[] = [];
+  const fresh = () => {
+    const dir = imageRoot();
+    dirs.push(dir);
+    return { dir, bin: stubBin(dir, ['helm', 'kubectl']) };
+  };
+  after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+  it('Kubefile: FROM scratch, application type, the chart/registry/shim/entrypoint at the image root, CMD bash entrypoint.sh', () => {
+    const text = kubefile();
+    const lines = text.split('\n').filter((l) => l.trim() && !l.startsWith('#'));
+    assert.equal(lines[0], 'FROM scratch');
+    assert.match(text, /^LABEL sealos\.io\.type="application"$/m);
+    const copies = lines.filter((l) => l.startsWith('COPY ')).map((l) => l.split(/\s+/).slice(1));
+    assert.deepEqual(copies, [['charts', 'charts'], ['registry', 'registry'], ['images/shim', 'images/shim'], ['entrypoint.sh', 'entrypoint.sh']]);
+    // registry/ is produced by the bundle builder; the rest comes from this repository.
+    for (const [src] of copies) if (src !== 'registry') assert.ok(fs.existsSync(path.join(repoRoot, src!)), src);
+    assert.equal(lines.at(-1), 'CMD ["bash entrypoint.sh"]');
+    assert.deepEqual(Object.keys(kubefileEnvDefaults()).sort(), ['HELM_OPTS', 'NAMESPACE', 'NODE_PORT', 'RELEASE_NAME']);
+    // Every ENV the Kubefile sets is one entrypoint.sh reads.
+    const script = fs.readFileSync(path.join(repoRoot, 'entrypoint.sh'), 'utf8');
+    assert.match(script, /^set -euo pipefail$/m);
+    for (const key of Object.keys(kubefileEnvDefaults())) assert.match(script, new RegExp(`\\$\\{${key}:-`));
+    const code = script.split('\n').filter((l) => !l.trim().startsWith('#')).join('\n');
+    assert.doesNotMatch(code, /--wait|--atomic/, 'no blocking helm --wait (sealos: 300 s limit)');
+  });
+
+  it('installs with the Kubefile defaults, and a re-run makes the identical idempotent upgrade --install call', async () => {
+    const { dir, bin } = fresh();
+    const first = await runEntrypoint(dir, bin);
+    assert.equal(first.code, 0, first.stderr);
+    assert.deepEqual(first.calls, [
+      installArgs('asf', 'asf', '30889'),
+      ['kubectl', '--namespace', 'asf', 'get', 'deployments', '--selector', 'app.kubernetes.io/instance=asf'],
+    ]);
+    assert.match(first.stdout, /kubectl -n asf get pods -l app\.kubernetes\.io\/instance=asf -w/);
+    assert.match(first.stdout, /asf demo mmocr --url http:\/\/<node>:30889/);
+    const second = await runEntrypoint(dir, bin);
+    assert.equal(second.code, 0, second.stderr);
+    assert.deepEqual(second.calls, first.calls);
+    // Without the Kubefile's ENV (run by hand), the same defaults apply.
+    const byHand = await runEntrypoint(dir, bin, {}, false);
+    assert.deepEqual(byHand.calls, first.calls);
+  });
+
+  it('honours sealos run -e overrides: release, namespace, NodePort, extra helm flags, charts/asf.values.yaml', async () => {
+    const { dir, bin } = fresh();
+    fs.writeFileSync(path.join(dir, 'charts', 'asf.values.yaml'), 'gateway:\n  replicas: 2\n');
+    const r = await runEntrypoint(dir, bin, {
+      RELEASE_NAME: 'ocr',
+      NAMESPACE: 'ai-serving',
+      NODE_PORT: '31000',
+      HELM_OPTS: '--set capabilities.mmocr.replicas=3 --set global.imageRegistry=sealos.hub:5000',
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.calls[0], installArgs('ocr', 'ai-serving', '31000', [
+      '--values', 'charts/asf.values.yaml',
+      '--set', 'capabilities.mmocr.replicas=3', '--set', 'global.imageRegistry=sealos.hub:5000',
+    ]));
+    assert.match(r.stdout, /helm test ocr -n ai-serving/);
+  });
+
+  it('stops with helm\'s failure (set -e) and says so when helm is missing', async () => {
+    const { dir, bin } = fresh();
+    const failed = await runEntrypoint(dir, bin, { STUB_HELM_EXIT: '3' });
+    assert.equal(failed.code, 3);
+    assert.equal(failed.calls.length, 1, 'nothing runs after the failed helm call');
+    assert.doesNotMatch(failed.stdout, /release .* applied/);
+
+    fs.rmSync(path.join(bin, 'helm'));
+    const missing = await runEntrypoint(dir, bin);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /helm is not on PATH/);
+    assert.deepEqual(missing.calls, []);
+  });
+});
