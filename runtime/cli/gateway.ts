@@ -8,6 +8,8 @@ export interface GatewayCommandOptions {
   port: number;
   bodyLimit?: number;
   timeoutMs?: number;
+  sessionTimeoutMs?: number;
+  readTimeoutMs?: number;
   appId?: string[];
   logLevel: string;
   version: string;
@@ -28,6 +30,8 @@ export async function startGateway(options: GatewayCommandOptions): Promise<Runn
     registry,
     bodyLimit: options.bodyLimit,
     timeoutMs: options.timeoutMs,
+    sessionTimeoutMs: options.sessionTimeoutMs,
+    readTimeoutMs: options.readTimeoutMs,
     appIds: options.appId,
     logLevel: options.logLevel,
     version: options.version,

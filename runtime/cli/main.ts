@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import { packageRoot } from '../paths.js';
 import { gatewayDefaults } from '../gateway/server.js';
+import { streamDefaults } from '../gateway/stream.js';
 
 const { version } = JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string };
 
@@ -20,6 +21,11 @@ function integer(name: string, min = 0) {
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 const logLevel = () => new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']);
 
+const sessionTimeout = () =>
+  new Option('--session-timeout <ms>', 'longest a WebSocket session may last').argParser(integer('session-timeout', 1)).default(streamDefaults.sessionTimeoutMs);
+const readTimeout = () =>
+  new Option('--read-timeout <ms>', "longest wait for a WebSocket client's next frame, or for a final result").argParser(integer('read-timeout', 1)).default(streamDefaults.readTimeoutMs);
+
 const program = new Command()
   .name('asf')
   .description('ASF kit: serve AIGES-style capabilities behind the ASF HTTP API, and ship them offline')
@@ -34,6 +40,8 @@ program
   .option('--replicas <n>', 'loader processes per capability', integer('replicas', 1), 1)
   .option('--body-limit <bytes>', 'largest request body', integer('body-limit', 1), gatewayDefaults.bodyLimit)
   .option('--timeout <ms>', 'one-shot request timeout at the gateway', integer('timeout', 1), gatewayDefaults.timeoutMs)
+  .addOption(sessionTimeout())
+  .addOption(readTimeout())
   .option('--app-id <id>', 'only let in this app id (repeatable)', collect)
   .option('--demo', 'once ready, call the mmocr demo capability and print what it read')
   .addOption(logLevel().default('warn'))
@@ -47,6 +55,8 @@ program
       replicas: opts.replicas,
       bodyLimit: opts.bodyLimit,
       timeoutMs: opts.timeout,
+      sessionTimeoutMs: opts.sessionTimeout,
+      readTimeoutMs: opts.readTimeout,
       appId: opts.appId,
       logLevel: opts.logLevel,
       version,
@@ -62,12 +72,14 @@ program
   .option('--host <host>', 'listen address', '0.0.0.0')
   .option('--body-limit <bytes>', 'largest request body', integer('body-limit', 1), gatewayDefaults.bodyLimit)
   .option('--timeout <ms>', 'one-shot request timeout', integer('timeout', 1), gatewayDefaults.timeoutMs)
+  .addOption(sessionTimeout())
+  .addOption(readTimeout())
   .option('--app-id <id>', 'only let in this app id (repeatable)', collect)
   .addOption(logLevel().default('info'))
   .addHelpText('after', '\nExample:\n  asf gateway --loader 10.0.0.5:5090 --loader 10.0.0.6:5090')
   .action(async (opts) => {
     const { startGateway } = await import('./gateway.js');
-    const gateway = await startGateway({ ...opts, timeoutMs: opts.timeout, version });
+    const gateway = await startGateway({ ...opts, timeoutMs: opts.timeout, sessionTimeoutMs: opts.sessionTimeout, readTimeoutMs: opts.readTimeout, version });
     process.stdout.write(`gateway listening on ${gateway.url}\n`);
     const stop = () => void gateway.close().then(() => process.exit(0));
     process.on('SIGINT', stop);

@@ -8,6 +8,8 @@ export interface UpOptions {
   replicas: number;
   bodyLimit?: number;
   timeoutMs?: number;
+  sessionTimeoutMs?: number;
+  readTimeoutMs?: number;
   appId?: string[];
   logLevel: string;
   version: string;

@@ -12,42 +12,61 @@ export interface AsfRequest {
 
 const dataFields = ['text', 'audio', 'image', 'video'] as const;
 
-/** Checks a one-shot request against the capability and turns it into the loader's input. */
-export function toLoaderInput(body: unknown, schema: CapabilitySchema, sid: string): LoaderInput {
+/** A WebSocket frame: its place in the session decides what it must carry. */
+export interface StreamFrame {
+  /** The session's first frame carries app_id, parameters and expected outputs; later ones may carry only data. */
+  first: boolean;
+}
+
+/**
+ * Checks a one-shot request (or, with `frame`, one frame of a stream) against the capability and
+ * turns it into the loader's input.
+ */
+export function toLoaderInput(body: unknown, schema: CapabilitySchema, sid: string, frame?: StreamFrame): LoaderInput {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new AsfError(ErrorCode.SchemaMismatch, 'request body must be a JSON object with header, parameter and payload');
   }
   const request = body as AsfRequest;
   const appId = request.header?.['app_id'] ?? request.header?.['appid'];
-  if (appId === undefined || appId === null || appId === '') {
+  if ((!frame || frame.first) && (appId === undefined || appId === null || appId === '')) {
     throw new AsfError(ErrorCode.AppIdInvalid, 'appid cannot be empty');
   }
   const params = request.parameter?.[schema.serviceId];
   const expect = expectedOutputs(params, schema);
-  const validate = validatorFor(schema);
+  const validate = validatorFor(schema, Boolean(frame));
   if (!validate(request)) {
     throw new AsfError(ErrorCode.SchemaMismatch, describeError(validate.errors![0]!));
   }
+  const status = frame ? frameStatus(request.header?.['status'], frame.first) : '3';
   return {
     serviceId: schema.serviceId,
     serviceName: schema.serviceId,
-    state: SessState.ONCE,
-    headers: headersOf(request.header!, sid),
+    state: frame ? SessState.STREAM : SessState.ONCE,
+    headers: headersOf(request.header ?? {}, sid, status),
     params: scalarParams(params),
     expect,
-    pl: payloads(request.payload ?? {}, schema),
+    pl: payloads(request.payload ?? {}, schema, status),
   };
 }
 
-function headersOf(header: Record<string, unknown>, sid: string): StringMap {
+/** header.status of a stream frame: 0 first, 1 continue, 2 last; absent means 0 on the first frame, else 1. */
+function frameStatus(given: unknown, first: boolean): string {
+  const status = given === undefined || given === null ? (first ? '0' : '1') : String(given);
+  if (status !== '0' && status !== '1' && status !== '2') {
+    throw new AsfError(ErrorCode.SchemaMismatch, `header.status of a stream frame must be 0, 1 or 2, got ${JSON.stringify(given)}`);
+  }
+  return status;
+}
+
+function headersOf(header: Record<string, unknown>, sid: string, status: string): StringMap {
   const out: StringMap = {};
   for (const [key, value] of Object.entries(header)) {
     if (value !== null && value !== undefined) out[key] = typeof value === 'object' ? JSON.stringify(value) : String(value);
   }
   // AIGES loaders read "appid"; ASF clients send "app_id".
-  out['appid'] ??= out['app_id']!;
+  if (out['app_id'] !== undefined) out['appid'] ??= out['app_id'];
   out['sid'] = sid;
-  out['status'] = '3';
+  out['status'] = status;
   return out;
 }
 
@@ -83,11 +102,12 @@ function expectedOutputs(params: Record<string, unknown> | undefined, schema: Ca
   return expect;
 }
 
-function payloads(payload: Record<string, Record<string, unknown>>, schema: CapabilitySchema): Payload[] {
+/** Each payload's status defaults to the frame's (3 for one-shot requests). */
+function payloads(payload: Record<string, Record<string, unknown>>, schema: CapabilitySchema, status: string): Payload[] {
   const out: Payload[] = [];
   for (const [name, item] of Object.entries(payload)) {
     const field = schema.inputs[name]?.dataType ?? dataFields.find((f) => f in item)!;
-    const attribute: StringMap = { status: '3', seq: '0' };
+    const attribute: StringMap = { status, seq: '0' };
     for (const [key, value] of Object.entries(item)) {
       if (key !== field) attribute[key] = String(value);
     }

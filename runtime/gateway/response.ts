@@ -4,10 +4,10 @@ import { dataFieldName, type LoaderOutput } from '../protocol/messages.js';
 const integerAttributes = new Set(['status', 'seq']);
 
 /**
- * Renders a successful one-shot answer. Written by hand so that JSON outputs are embedded as
+ * Renders a successful one-shot answer, or with `status` one result frame of a stream. Written by hand so that JSON outputs are embedded as
  * they came from the wrapper (checked, never re-serialised) and other bytes are base64'd once.
  */
-export function renderSuccess(sid: string, output: LoaderOutput): string {
+export function renderSuccess(sid: string, output: LoaderOutput, status?: number): string {
   let payload = '';
   for (const pl of output.pl ?? []) {
     const meta = pl.meta;
@@ -22,7 +22,8 @@ export function renderSuccess(sid: string, output: LoaderOutput): string {
     }
     payload += `${payload ? ',' : ''}${JSON.stringify(name)}:{${item}}`;
   }
-  return `{"header":{"code":0,"message":"success","sid":${JSON.stringify(sid)}},"payload":{${payload}}}`;
+  const frame = status === undefined ? '' : `,"status":${status}`;
+  return `{"header":{"code":0,"message":"success","sid":${JSON.stringify(sid)}${frame}},"payload":{${payload}}}`;
 }
 
 /** `format: json` outputs that parse are embedded as raw JSON; anything else is base64. */
@@ -39,6 +40,7 @@ function encodeData(data: Buffer, format: string | undefined): string {
   return `"${data.toString('base64')}"`;
 }
 
-export function renderError(sid: string, code: number, message: string, extra: Record<string, unknown> = {}): string {
-  return JSON.stringify({ ...extra, header: { code, message, sid } });
+/** An error answer; a stream's error frame also has `status`. */
+export function renderError(sid: string, code: number, message: string, extra: Record<string, unknown> = {}, status?: number): string {
+  return JSON.stringify({ ...extra, header: { code, message, sid, status } });
 }

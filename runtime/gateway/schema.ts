@@ -10,8 +10,11 @@ const outputDescriptor = {
   properties: { encoding: { type: 'string' }, compress: { type: 'string' }, format: { type: 'string' }, data_type: { type: 'string' } },
 };
 
-/** JSON Schema of a one-shot request to this capability (also published in /openapi.json). */
-export function requestSchema(schema: CapabilitySchema): Record<string, unknown> {
+/**
+ * JSON Schema of a one-shot request to this capability (also published in /openapi.json). A stream
+ * frame (`frame`) may carry any subset of the inputs, or none.
+ */
+export function requestSchema(schema: CapabilitySchema, frame = false): Record<string, unknown> {
   const params: Record<string, unknown> = {};
   const requiredParams: string[] = [];
   // `required: true` inside a parameter's fragment (as the Python SDK's ParamField has it) is ours,
@@ -34,7 +37,7 @@ export function requestSchema(schema: CapabilitySchema): Record<string, unknown>
     };
   }
   const required = Object.entries(schema.inputs)
-    .filter(([, decl]) => decl.required !== false)
+    .filter(([, decl]) => !frame && decl.required !== false)
     .map(([name]) => name);
   const anyInput = { type: 'object', additionalProperties: scalar, anyOf: dataFields.map((f) => ({ required: [f] })) };
 
@@ -63,14 +66,15 @@ export function requestSchema(schema: CapabilitySchema): Record<string, unknown>
 
 // coerceTypes: ASF passes scalar parameters to wrappers as strings, so `"gpu_id": 0` is as good as `"0"`.
 const ajv = new Ajv({ allErrors: false, strict: false, coerceTypes: true });
-const compiled = new WeakMap<CapabilitySchema, ValidateFunction>();
+const compiled = { once: new WeakMap<CapabilitySchema, ValidateFunction>(), frame: new WeakMap<CapabilitySchema, ValidateFunction>() };
 
-/** A compiled validator per capability schema, reused until the schema object changes. */
-export function validatorFor(schema: CapabilitySchema): ValidateFunction {
-  let validate = compiled.get(schema);
+/** A compiled validator per capability schema (and kind: one-shot or stream frame), reused until the schema object changes. */
+export function validatorFor(schema: CapabilitySchema, frame = false): ValidateFunction {
+  const cache = frame ? compiled.frame : compiled.once;
+  let validate = cache.get(schema);
   if (!validate) {
-    validate = ajv.compile(requestSchema(schema));
-    compiled.set(schema, validate);
+    validate = ajv.compile(requestSchema(schema, frame));
+    cache.set(schema, validate);
   }
   return validate;
 }

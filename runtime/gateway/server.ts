@@ -8,6 +8,7 @@ import { openApiDocument } from './openapi.js';
 import { toLoaderInput } from './request.js';
 import { renderError, renderSuccess } from './response.js';
 import { resolveServiceId } from './route.js';
+import { registerStreams, streamDefaults } from './stream.js';
 
 export interface GatewayOptions {
   registry: ServiceRegistry;
@@ -19,6 +20,9 @@ export interface GatewayOptions {
   appIds?: string[];
   logLevel?: string;
   version?: string;
+  /** WebSocket sessions: longest life, and longest wait for a client frame or a final result. */
+  sessionTimeoutMs?: number;
+  readTimeoutMs?: number;
 }
 
 export const gatewayDefaults = { bodyLimit: 32 * 1024 * 1024, timeoutMs: 60_000 };
@@ -90,6 +94,13 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
   });
 
   app.get('/openapi.json', async () => openApiDocument(registry.all(), options.version ?? '0.0.0'));
+
+  registerStreams(app, registry, {
+    sessionTimeoutMs: options.sessionTimeoutMs ?? streamDefaults.sessionTimeoutMs,
+    readTimeoutMs: options.readTimeoutMs ?? streamDefaults.readTimeoutMs,
+    callTimeoutMs: timeoutMs,
+    maxFrameBytes: bodyLimit,
+  });
 
   app.post('/*', async (req, reply) => {
     const { sid } = req.asf;

@@ -25,6 +25,33 @@ export interface OnceRequest {
   signal: AbortSignal;
 }
 
+export interface SessionRequest {
+  sid: string;
+  /** parameter.<serviceId> scalars of the session's first frame, as strings. */
+  params: Record<string, string>;
+  /** Output keys the client asked for. */
+  expect: string[];
+}
+
+/**
+ * Where a session's results go when the wrapper pushes them (Python's callback(Response, sid), a C
+ * wrapperCallback in async mode), at any time between create and destroy.
+ */
+export interface SessionSink {
+  push(items: DataItem[]): void;
+  fail(err: WrapperError): void;
+}
+
+/** One open wrapper session (wrapperCreate's handle); calls on it never overlap. */
+export interface WrapperSession {
+  /** wrapperWrite: one frame. */
+  write(inputs: DataItem[]): Promise<void>;
+  /** wrapperRead: the results ready now. Absent when the wrapper only pushes through the sink. */
+  read?(): Promise<DataItem[]>;
+  /** wrapperDestroy: at the end, on error and on client abort. */
+  destroy(): Promise<void>;
+}
+
 /**
  * A wrapper host runs user code of one kind (JS module, Python wrapper.py, C libwrapper.so)
  * behind one interface. It reports wrapper failures by throwing WrapperError.
@@ -33,6 +60,8 @@ export interface WrapperHost {
   /** Loads the code and calls wrapperInit(config). Returns what the wrapper declares of its own schema. */
   start(config: Record<string, string>): Promise<Partial<CapabilitySchema>>;
   once(request: OnceRequest): Promise<DataItem[]>;
+  /** wrapperCreate; hosts without it serve one-shot requests only (streams get 10003). */
+  openSession?(request: SessionRequest, sink: SessionSink): Promise<WrapperSession>;
   /** Calls wrapperFini and releases processes / libraries. */
   stop(): Promise<void>;
   /** Facts worth a line in the loader's start-up log once started (e.g. the plugin's wrapperVersion). */

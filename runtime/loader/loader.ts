@@ -2,19 +2,11 @@ import { randomBytes } from 'node:crypto';
 import type { CapabilitySchema, CapabilitySpec } from '../capability/types.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { loaderInput, loaderOutput } from '../protocol/codec.js';
-import {
-  dataTypeOf,
-  RespStatus,
-  SessState,
-  type LoaderInput,
-  type LoaderOutput,
-  type MetaDesc,
-  type Payload,
-  type ReqData,
-  type ResData,
-} from '../protocol/messages.js';
+import { RespStatus, SessState, type LoaderInput, type LoaderOutput, type ReqData, type ResData } from '../protocol/messages.js';
 import { LicencePool } from './licences.js';
-import { WrapperError, type DataItem, type DataStatus, type WrapperHost } from './host.js';
+import { WrapperError, type DataItem, type WrapperHost } from './host.js';
+import { expectedOutputs, toItem, toPayloads } from './items.js';
+import { SessionTable } from './sessions.js';
 
 export type LoaderState = 'starting' | 'ready' | 'failed' | 'stopping';
 
@@ -27,6 +19,9 @@ export interface LoaderHealth {
   idle: number;
 }
 
+/** AIOut's wait for results when the caller gives no waitTime (AIGES's default). */
+const defaultWaitMs = 500;
+
 /** Ops that AIGES accepts and that change nothing here. */
 const noOps = new Set(['AIHotword', 'AIDetect', 'AILoad', 'AIUnLoad']);
 
@@ -36,6 +31,7 @@ const noOps = new Set(['AIHotword', 'AIDetect', 'AILoad', 'AIUnLoad']);
  */
 export class Loader {
   readonly pool: LicencePool;
+  private readonly sessions: SessionTable;
   schema: CapabilitySchema;
   state: LoaderState = 'starting';
   error?: string;
@@ -45,6 +41,7 @@ export class Loader {
     private readonly host: WrapperHost,
   ) {
     this.pool = new LicencePool(spec.licences);
+    this.sessions = new SessionTable(host, this.pool);
     this.schema = pickSchema(spec);
   }
 
@@ -80,9 +77,13 @@ export class Loader {
     switch (req.op) {
       case 'AIIn':
         return this.input(req);
-      case 'AIOut':
+      case 'AIOut': {
+        const sid = req.s?.h ?? '';
+        const waitMs = Number(req.param?.['waitTime'] ?? defaultWaitMs);
+        return this.replyAll(sid, await this.sessions.output(sid, Number.isFinite(waitMs) ? waitMs : defaultWaitMs));
+      }
       case 'AIExcp':
-        return this.reply(req.s?.h ?? '', failure(ErrorCode.UnknownSession, `unknown session handle '${req.s?.h ?? ''}'`));
+        return this.replyAll(req.s?.h ?? '', await this.sessions.abort(req.s?.h ?? ''));
       case 'AILBType':
         return this.relicence(req);
       default:
@@ -95,11 +96,10 @@ export class Loader {
     const raw = req.data?.[0]?.data;
     const input = raw ? loaderInput.decode(raw) : ({} as LoaderInput);
     const sid = req.s?.h || input.headers?.['sid'] || newSid();
-    if (req.param?.['SeqNo'] !== '1') {
-      return this.reply(sid, failure(ErrorCode.UnknownSession, `unknown session handle '${req.s?.h ?? ''}'`));
-    }
-    if (input.state !== SessState.ONCE && input.headers?.['status'] !== '3') {
-      return this.reply(sid, failure(ErrorCode.InvalidOperation, 'streaming sessions are not supported by this loader yet'));
+    if (req.param?.['SeqNo'] !== '1') return this.replyAll(sid, await this.sessions.input(sid, input));
+    const stream = input.state !== SessState.ONCE && input.headers?.['status'] !== '3';
+    if (stream && !this.host.openSession) {
+      return this.reply(sid, failure(ErrorCode.InvalidOperation, `capability ${this.schema.serviceId} serves one-shot requests only: its host has no streaming sessions`));
     }
     // A request that arrives while the wrapper initialises (say, right after a restart) waits for it.
     if (this.state === 'starting') await this.started;
@@ -111,6 +111,8 @@ export class Loader {
       // Only 10110 is also set on the envelope, so the caller retries another loader.
       return { ...this.reply(sid, out), code: ErrorCode.NoLicence, error_info: out.err };
     }
+    // The session keeps the licence until it ends.
+    if (stream) return this.replyAll(sid, await this.sessions.create(sid, input, this.schema));
     let out: LoaderOutput;
     try {
       out = await this.once(sid, input);
@@ -165,66 +167,21 @@ export class Loader {
 
   /** Every answer carries the load figures the balancer uses. */
   private reply(sid: string, out: LoaderOutput): ResData {
-    out.serviceId = this.schema.serviceId;
+    return this.replyAll(sid, [out]);
+  }
+
+  /** Session calls may collect several results at once: one DataMeta each, in order. */
+  private replyAll(sid: string, outs: LoaderOutput[]): ResData {
     return {
       s: { h: sid },
       param: { total: String(this.pool.total), idle: String(this.pool.idle) },
-      data: [{ data: loaderOutput.encode(out) }],
+      data: outs.map((out) => ({ data: loaderOutput.encode({ ...out, serviceId: this.schema.serviceId }) })),
     };
   }
 }
 
 function failure(code: number, err: string): LoaderOutput {
   return { code, err, status: RespStatus.END };
-}
-
-/** Expected outputs: those the request names, else every declared output. */
-function expectedOutputs(expect: MetaDesc[] | undefined, schema: CapabilitySchema): Map<string, MetaDesc> {
-  const out = new Map<string, MetaDesc>();
-  if (expect?.length) {
-    for (const desc of expect) out.set(desc.name, desc);
-    return out;
-  }
-  for (const [name, decl] of Object.entries(schema.outputs)) {
-    const attribute: Record<string, string> = {};
-    if (decl.encoding) attribute['encoding'] = decl.encoding;
-    if (decl.compress) attribute['compress'] = decl.compress;
-    if (decl.format) attribute['format'] = decl.format;
-    out.set(name, { name, attribute });
-  }
-  return out;
-}
-
-function toItem(pl: Payload): DataItem {
-  const attrs = pl.meta?.attribute ?? {};
-  const data = pl.data ?? Buffer.alloc(0);
-  return {
-    key: pl.meta?.name ?? '',
-    data: Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength),
-    type: pl.meta?.dataType ?? 0,
-    status: Number(attrs['status'] ?? 3) as DataStatus,
-    attrs,
-  };
-}
-
-/** Checks wrapper outputs against the expected ones (10106) and attaches their attributes. */
-function toPayloads(items: DataItem[], expect: Map<string, MetaDesc>, schema: CapabilitySchema): Payload[] {
-  const seen = new Set<string>();
-  return items.map((item) => {
-    const desc = expect.get(item.key);
-    if (!desc && expect.size > 0) {
-      const names = [...expect.keys()].join(', ');
-      throw new WrapperError(ErrorCode.InvalidOutput, `wrapper returned output '${item.key}', which is not among the expected outputs (${names})`);
-    }
-    if (seen.has(item.key)) {
-      throw new WrapperError(ErrorCode.InvalidOutput, `wrapper returned output '${item.key}' twice`);
-    }
-    seen.add(item.key);
-    const attribute = { ...desc?.attribute, seq: '0', status: String(item.status) };
-    const declared = schema.outputs[item.key];
-    const dataType = declared ? dataTypeOf(declared.dataType) : item.type;
-    return { meta: { name: item.key, dataType, attribute }, data: item.data };
-  });
 }
 
 /** capability.yaml wins over what the wrapper declares; the folder name is the last resort. */

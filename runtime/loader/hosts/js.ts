@@ -2,7 +2,7 @@ import { pathToFileURL } from 'node:url';
 import { ErrorCode } from '../../protocol/errors.js';
 import { DataType } from '../../protocol/messages.js';
 import type { CapabilitySpec } from '../../capability/types.js';
-import { WrapperError, type DataItem, type DataStatus, type OnceRequest, type WrapperHost } from '../host.js';
+import { WrapperError, type DataItem, type DataStatus, type OnceRequest, type SessionRequest, type WrapperHost, type WrapperSession } from '../host.js';
 
 /** A DataListNode as JS wrappers receive it, mirroring the Python SDK. */
 export interface JsDataNode {
@@ -37,7 +37,15 @@ export interface JsWrapperModule {
   wrapperFini?(): number | void | Promise<number | void>;
   wrapperError?(code: number): string;
   wrapperOnceExec(params: Record<string, string>, reqData: JsDataList, usrTag: string): JsResponse | Promise<JsResponse>;
+  /** Streaming: returns the session handle, or {handle, error_code} as the Python SDK's SessionCreateResponse. */
+  wrapperCreate?(params: Record<string, string>, sid: string): JsHandle | { handle: JsHandle; error_code?: number } | Promise<JsHandle | { handle: JsHandle; error_code?: number }>;
+  wrapperWrite?(handle: JsHandle, reqData: JsDataList, sid: string): number | void | Promise<number | void>;
+  wrapperRead?(handle: JsHandle): JsResponse | Promise<JsResponse>;
+  wrapperDestroy?(handle: JsHandle): number | void | Promise<number | void>;
 }
+
+/** A session handle is whatever the module's wrapperCreate chose to return. */
+export type JsHandle = string | number | object;
 
 /** Hosts a capability written as a JS or TS module inside the loader process. */
 export class JsHost implements WrapperHost {
@@ -59,28 +67,55 @@ export class JsHost implements WrapperHost {
   async once(request: OnceRequest): Promise<DataItem[]> {
     const module = this.module;
     if (!module) throw new WrapperError(ErrorCode.WrapperInit, 'wrapper is not initialised');
-    const list: JsDataNode[] = request.inputs.map((item) => ({ ...item, len: item.data.length }));
-    const reqData: JsDataList = { list, get: (key) => list.find((node) => node.key === key) };
-    const response = await guard(ErrorCode.WrapperExec, () => module.wrapperOnceExec(request.params, reqData, request.sid));
-    if (response?.error_code) {
-      throw new WrapperError(response.error_code, errorText(module, response.error_code));
+    const response = await guard(ErrorCode.WrapperExec, () => module.wrapperOnceExec(request.params, dataList(request.inputs), request.sid));
+    return responseItems(module, response, 'wrapperOnceExec', 3);
+  }
+
+  async openSession(request: SessionRequest): Promise<WrapperSession> {
+    const module = this.module;
+    const { wrapperCreate, wrapperWrite, wrapperRead, wrapperDestroy } = module ?? {};
+    if (!module || !wrapperCreate || !wrapperWrite || !wrapperRead) {
+      throw new WrapperError(ErrorCode.InvalidOperation, `${this.spec.entry} does not export wrapperCreate, wrapperWrite and wrapperRead: it serves one-shot requests only`);
     }
-    if (!Array.isArray(response?.list)) {
-      throw new WrapperError(ErrorCode.WrapperExec, 'wrapperOnceExec did not return a response with a list');
-    }
-    return response.list.map((item) => ({
-      key: item.key,
-      data: toBuffer(item.data),
-      type: item.type ?? DataType.TEXT,
-      status: item.status ?? 3,
-      attrs: {},
-    }));
+    const created = await guard(ErrorCode.WrapperCreate, () => wrapperCreate(request.params, request.sid));
+    const { handle, error_code: code } = typeof created === 'object' && created !== null && 'handle' in created ? created : { handle: created, error_code: 0 };
+    if (code) throw new WrapperError(code, errorText(module, code));
+    const checkRet = (name: string, ret: number | void) => {
+      if (ret) throw new WrapperError(ret, `${name} returned ${ret}: ${errorText(module, ret)}`);
+    };
+    return {
+      write: async (inputs) => checkRet('wrapperWrite', await guard(ErrorCode.WrapperWrite, () => wrapperWrite(handle, dataList(inputs), request.sid))),
+      read: async () => responseItems(module, await guard(ErrorCode.WrapperRead, () => wrapperRead(handle)), 'wrapperRead', 1),
+      destroy: async () => checkRet('wrapperDestroy', await guard(ErrorCode.WrapperDestroy, () => wrapperDestroy?.(handle))),
+    };
   }
 
   async stop() {
     await this.module?.wrapperFini?.();
     this.module = undefined;
   }
+}
+
+function dataList(inputs: DataItem[]): JsDataList {
+  const list: JsDataNode[] = inputs.map((item) => ({ ...item, len: item.data.length }));
+  return { list, get: (key) => list.find((node) => node.key === key) };
+}
+
+/** A Response's items, or its error_code as a WrapperError; `status` is the default item status. */
+function responseItems(module: JsWrapperModule, response: JsResponse, call: string, status: DataStatus): DataItem[] {
+  if (response?.error_code) {
+    throw new WrapperError(response.error_code, errorText(module, response.error_code));
+  }
+  if (!Array.isArray(response?.list)) {
+    throw new WrapperError(ErrorCode.WrapperExec, `${call} did not return a response with a list`);
+  }
+  return response.list.map((item) => ({
+    key: item.key,
+    data: toBuffer(item.data),
+    type: item.type ?? DataType.TEXT,
+    status: item.status ?? status,
+    attrs: {},
+  }));
 }
 
 async function importModule(file: string): Promise<JsWrapperModule> {

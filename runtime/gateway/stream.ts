@@ -1,0 +1,232 @@
+import websocket from '@fastify/websocket';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { WebSocket } from 'ws';
+import { replicasBySid } from '../balancer/sid-hash.js';
+import type { Replica, Service, ServiceRegistry } from '../discovery/registry.js';
+import { loaderInput, loaderOutput } from '../protocol/codec.js';
+import { AsfError, ErrorCode } from '../protocol/errors.js';
+import { RespStatus, type LoaderInput, type ReqData, type ResData } from '../protocol/messages.js';
+import { toLoaderInput } from './request.js';
+import { renderError, renderSuccess } from './response.js';
+import { resolveServiceId } from './route.js';
+
+export interface StreamOptions {
+  /** Longest a session may last, first frame to last result. */
+  sessionTimeoutMs: number;
+  /** Longest wait for the client's next frame, and, once it has sent its last, for the next result. */
+  readTimeoutMs: number;
+  /** Longest a single loader call may take. */
+  callTimeoutMs: number;
+  /** Largest frame accepted, in bytes. */
+  maxFrameBytes: number;
+}
+
+export const streamDefaults = { sessionTimeoutMs: 180_000, readTimeoutMs: 15_000 };
+
+/** How long one AIOut call waits at the loader for results, once the client has sent its last frame. */
+const pollWaitMs = 1000;
+
+/** WebSocket sessions on the same routes as one-shot POSTs (spec/http-api.md). */
+export function registerStreams(app: FastifyInstance, registry: ServiceRegistry, options: StreamOptions): void {
+  void app.register(websocket, { options: { maxPayload: options.maxFrameBytes } });
+  void app.register(async (scope) => {
+    scope.get('/*', { websocket: true }, (socket, req) => {
+      const serviceId = resolveServiceId(req.url);
+      const service = serviceId ? registry.get(serviceId) : undefined;
+      const session = new StreamSession(socket, req.asf.sid, options, req.log, service);
+      if (!service) return session.fail(new AsfError(ErrorCode.NotFound, 'not found'));
+      socket.on('message', (data: Buffer) => session.received(data.toString('utf8')));
+      socket.on('close', () => session.clientGone());
+    });
+  });
+}
+
+/**
+ * One client session: frames go to the loader one at a time, in arrival order, as AIIn with
+ * sync_id 1, 2, ...; the session is pinned to the replica that created it. Results are sent as
+ * they come back; after the client's last frame (status 2) AIOut polls until the final result.
+ */
+class StreamSession {
+  private replica?: Replica;
+  /** The loader still has the session open (so leaving early needs an AIExcp). */
+  private loaderOpen = false;
+  private syncId = 0;
+  private done = false;
+  private chain: Promise<void> = Promise.resolve();
+  private readonly sessionTimer: NodeJS.Timeout;
+  private readTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly sid: string,
+    private readonly options: StreamOptions,
+    private readonly log: FastifyBaseLogger,
+    private readonly service?: Service,
+  ) {
+    this.sessionTimer = setTimeout(
+      () => this.fail(new AsfError(ErrorCode.Timeout, `session timed out: longer than ${options.sessionTimeoutMs} ms`)),
+      options.sessionTimeoutMs,
+    );
+    this.waitForClient();
+  }
+
+  received(text: string) {
+    if (this.done) return;
+    this.waitForClient();
+    this.chain = this.chain.then(() => this.frame(text)).catch((err: Error) => this.fail(err));
+  }
+
+  /** The client closed or vanished: the loader session is aborted, which frees its licence. */
+  clientGone() {
+    if (this.done) return;
+    this.log.debug({ sid: this.sid }, 'stream client went away');
+    this.finish();
+  }
+
+  /** An error frame, then close. */
+  fail(err: Error) {
+    if (this.done) return;
+    const asf = err instanceof AsfError ? err : new AsfError(ErrorCode.Internal, `internal error: ${err.message}`);
+    if (!(err instanceof AsfError)) this.log.error({ err, sid: this.sid }, 'unexpected stream error');
+    else this.log.warn({ sid: this.sid, code: asf.code, message: asf.message }, 'stream failed');
+    this.socket.send(renderError(this.sid, asf.code, asf.message, {}, RespStatus.END));
+    this.finish();
+  }
+
+  private finish() {
+    this.done = true;
+    clearTimeout(this.sessionTimer);
+    clearTimeout(this.readTimer);
+    this.socket.close(1000);
+    // After the frame in progress, so a session being created is aborted too.
+    this.chain = this.chain.then(() => this.abort());
+  }
+
+  private waitForClient() {
+    clearTimeout(this.readTimer);
+    this.readTimer = setTimeout(
+      () => this.fail(new AsfError(ErrorCode.Timeout, `no frame from the client within ${this.options.readTimeoutMs} ms`)),
+      this.options.readTimeoutMs,
+    );
+  }
+
+  private async frame(text: string) {
+    if (this.done) return;
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch (err) {
+      throw new AsfError(ErrorCode.InvalidJson, `frame is not valid JSON: ${(err as Error).message}`);
+    }
+    const first = !this.replica;
+    const input = toLoaderInput(body, this.service!.schema, this.sid, { first });
+    const data = input.pl ?? [];
+    if (first) {
+      await this.create({ ...input, pl: [] });
+      if (data.length === 0) this.send(renderSuccess(this.sid, {}, RespStatus.BEGIN));
+    }
+    if (data.length > 0) await this.write({ sync_id: ++this.syncId, pl: data });
+    if (input.headers?.['status'] === '2' && !this.done) {
+      clearTimeout(this.readTimer);
+      await this.awaitFinal();
+    }
+  }
+
+  /** SeqNo=1 on the sid's replicas in consistent-hash order: the first with a free licence keeps the session. */
+  private async create(input: LoaderInput) {
+    let busy = 0;
+    let lastError = '';
+    for (const replica of replicasBySid(this.service!.replicas, this.sid)) {
+      let res: ResData;
+      try {
+        res = await this.request(replica, { op: 'AIIn', s: { h: this.sid }, param: { SeqNo: '1', version: 'v2' }, data: [{ data: loaderInput.encode(input) }] });
+      } catch (err) {
+        lastError = `loader ${replica.address} is unreachable: ${(err as Error).message}`;
+        continue;
+      }
+      if (res.code === ErrorCode.NoLicence) {
+        busy++;
+        continue;
+      }
+      this.replica = replica;
+      this.loaderOpen = true;
+      this.forward(res);
+      return;
+    }
+    const serviceId = this.service!.schema.serviceId;
+    if (busy) throw new AsfError(ErrorCode.NoLicence, `no free licence: all loaders of ${serviceId} are busy (${busy} tried)`);
+    throw new AsfError(ErrorCode.ConnectionRead, lastError || `no ready loader for ${serviceId}`);
+  }
+
+  /** After the client's last frame: AIOut until the final result, or 12000 when none comes within the read timeout. */
+  private async awaitFinal() {
+    let deadline = Date.now() + this.options.readTimeoutMs;
+    while (!this.done) {
+      const waitMs = Math.max(1, Math.min(pollWaitMs, deadline - Date.now()));
+      if (this.forward(await this.poll(waitMs))) deadline = Date.now() + this.options.readTimeoutMs;
+      if (!this.done && Date.now() >= deadline) {
+        throw new AsfError(ErrorCode.NoFinalResult, `the client sent its last frame but no final result came within ${this.options.readTimeoutMs} ms`);
+      }
+    }
+  }
+
+  /** An AIIn frame on the pinned replica; its results are sent on. */
+  private async write(input: LoaderInput) {
+    const res = await this.request(this.replica!, { op: 'AIIn', s: { h: this.sid }, param: { version: 'v2' }, data: [{ data: loaderInput.encode(input) }] });
+    this.forward(res);
+  }
+
+  private poll(waitMs: number): Promise<ResData> {
+    return this.request(this.replica!, { op: 'AIOut', s: { h: this.sid }, param: { version: 'v2', waitTime: String(waitMs) } });
+  }
+
+  private async request(replica: Replica, req: ReqData): Promise<ResData> {
+    let res: ResData;
+    try {
+      res = await replica.client.call(req, this.options.callTimeoutMs);
+    } catch (err) {
+      throw new AsfError(ErrorCode.ConnectionRead, `loader ${replica.address}: ${(err as Error).message}`);
+    }
+    const idle = Number(res.param?.['idle']);
+    if (Number.isFinite(idle)) replica.idle = idle;
+    return res;
+  }
+
+  /** Sends the results in a loader answer, in order; true if there were any. An error or the final result ends the session. */
+  private forward(res: ResData): boolean {
+    let any = false;
+    for (const meta of res.data ?? []) {
+      if (this.done) break;
+      const output = loaderOutput.decode(meta.data);
+      if (output.code) {
+        this.loaderOpen = false;
+        throw new AsfError(output.code, output.err ?? 'loader error', 502);
+      }
+      const final = output.status === RespStatus.END || output.status === RespStatus.ONCE;
+      if (output.pl?.length) {
+        this.send(renderSuccess(this.sid, output, final ? RespStatus.END : (output.status ?? RespStatus.CONTINUE)));
+        any = true;
+      }
+      if (final) {
+        this.loaderOpen = false;
+        this.finish();
+      }
+    }
+    return any;
+  }
+
+  private send(frame: string) {
+    if (!this.done) this.socket.send(frame);
+  }
+
+  /** AIExcp for a session the loader still has open; failures only matter to the log (the loader's idle timeout is the backstop). */
+  private async abort() {
+    if (!this.loaderOpen || !this.replica) return;
+    this.loaderOpen = false;
+    try {
+      await this.request(this.replica, { op: 'AIExcp', s: { h: this.sid }, param: { version: 'v2' } });
+    } catch (err) {
+      this.log.warn({ sid: this.sid, err: (err as Error).message }, 'AIExcp failed');
+    }
+  }
+}

@@ -1,0 +1,60 @@
+import type { CapabilitySchema } from '../capability/types.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { dataTypeOf, type MetaDesc, type Payload } from '../protocol/messages.js';
+import { WrapperError, type DataItem, type DataStatus } from './host.js';
+
+/** Conversions between the envelope's payloads and the items wrappers see, shared by one-shot and session calls. */
+
+/** Expected outputs: those the request names, else every declared output. */
+export function expectedOutputs(expect: MetaDesc[] | undefined, schema: CapabilitySchema): Map<string, MetaDesc> {
+  const out = new Map<string, MetaDesc>();
+  if (expect?.length) {
+    for (const desc of expect) out.set(desc.name, desc);
+    return out;
+  }
+  for (const [name, decl] of Object.entries(schema.outputs)) {
+    const attribute: Record<string, string> = {};
+    if (decl.encoding) attribute['encoding'] = decl.encoding;
+    if (decl.compress) attribute['compress'] = decl.compress;
+    if (decl.format) attribute['format'] = decl.format;
+    out.set(name, { name, attribute });
+  }
+  return out;
+}
+
+export function toItem(pl: Payload): DataItem {
+  const attrs = pl.meta?.attribute ?? {};
+  const data = pl.data ?? Buffer.alloc(0);
+  return {
+    key: pl.meta?.name ?? '',
+    data: Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength),
+    type: pl.meta?.dataType ?? 0,
+    status: Number(attrs['status'] ?? 3) as DataStatus,
+    attrs,
+  };
+}
+
+/**
+ * Checks wrapper outputs against the expected ones (10106) and attaches their attributes.
+ * `seqs` holds a session's per-key counters (attribute `seq`); one-shot outputs are all seq 0.
+ */
+export function toPayloads(items: DataItem[], expect: Map<string, MetaDesc>, schema: CapabilitySchema, seqs?: Map<string, number>): Payload[] {
+  const seen = new Set<string>();
+  return items.map((item) => {
+    const desc = expect.get(item.key);
+    if (!desc && expect.size > 0) {
+      const names = [...expect.keys()].join(', ');
+      throw new WrapperError(ErrorCode.InvalidOutput, `wrapper returned output '${item.key}', which is not among the expected outputs (${names})`);
+    }
+    if (seen.has(item.key)) {
+      throw new WrapperError(ErrorCode.InvalidOutput, `wrapper returned output '${item.key}' twice`);
+    }
+    seen.add(item.key);
+    const seq = seqs?.get(item.key) ?? 0;
+    seqs?.set(item.key, seq + 1);
+    const attribute = { ...desc?.attribute, seq: String(seq), status: String(item.status) };
+    const declared = schema.outputs[item.key];
+    const dataType = declared ? dataTypeOf(declared.dataType) : item.type;
+    return { meta: { name: item.key, dataType, attribute }, data: item.data };
+  });
+}

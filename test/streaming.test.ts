@@ -1,0 +1,200 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { LoaderClient } from '../runtime/protocol/client.js';
+import { loaderInput, loaderOutput } from '../runtime/protocol/codec.js';
+import { SessState, type LoaderOutput, type ResData } from '../runtime/protocol/messages.js';
+import { repoRoot, startStack, type Stack } from './helpers/stack.js';
+import { textFrame, textOf, WsSession } from './helpers/ws-session.js';
+
+const wordcountDir = path.join(repoRoot, 'examples', 'wordcount-stream');
+const probeDir = path.join(repoRoot, 'test', 'fixtures', 'js', 'stream-probe');
+
+/** Polls until the condition holds; the assertion is the condition, the wait only bounds a hang. */
+async function eventually(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`never happened: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** The gateway's view of a service's free licences (refreshed from the loaders every second). */
+async function idleLicences(stack: Stack, serviceId: string): Promise<number> {
+  const health = (await (await fetch(`${stack.url}/healthz`)).json()) as { services: Record<string, { idle: number }[]> };
+  return health.services[serviceId]!.reduce((n, r) => n + r.idle, 0);
+}
+
+/** Opens a probe session with one frame and waits for its first answer. */
+async function openProbe(stack: Stack): Promise<{ session: WsSession; first: any }> {
+  const session = await WsSession.open(`${stack.url}/v1/private/probe`);
+  session.send(textFrame('probe', 'hello', 0));
+  return { session, first: await session.next() };
+}
+
+describe('streaming sessions over WebSocket (asf up)', function () {
+  let stack: Stack;
+  const markers = fs.mkdtempSync(path.join(os.tmpdir(), 'asf-probe-'));
+
+  before(async () => {
+    stack = await startStack(['--capability', wordcountDir, '--capability', probeDir], { env: { ASF_PROBE_MARKERS: markers } });
+  });
+  after(async () => {
+    await stack?.stop();
+    fs.rmSync(markers, { recursive: true, force: true });
+  });
+
+  describe('JS host', () => {
+    it('a 3-frame session returns incremental results in order, ending with status 2, then closes', async () => {
+      const session = await WsSession.open(`${stack.url}/v1/private/wordcount`);
+      session.send(textFrame('wordcount', 'one two', 0, { counts: { format: 'json' } }));
+      session.send(textFrame('wordcount', 'three', 1));
+      session.send(textFrame('wordcount', 'four five six', 2));
+      const frames = await session.rest();
+      assert.equal(await session.closed, 1000);
+      assert.deepEqual(
+        frames.map((f) => [f.header.code, f.header.status, f.payload.counts.seq, f.payload.counts.text]),
+        [
+          [0, 0, 0, { chunk: 1, chunkWords: 2, words: 2 }],
+          [0, 1, 1, { chunk: 2, chunkWords: 1, words: 3 }],
+          [0, 2, 2, { chunk: 3, chunkWords: 3, words: 6 }],
+        ],
+      );
+      assert.equal(new Set(frames.map((f) => f.header.sid)).size, 1);
+    });
+
+    it('answers a first frame without data with an empty success frame (status 0)', async () => {
+      const session = await WsSession.open(`${stack.url}/v1/private/wordcount`);
+      session.send({ header: { app_id: '123456', status: 0 }, parameter: { wordcount: {} } });
+      const first = await session.next();
+      assert.deepEqual([first.header.code, first.header.status, first.payload], [0, 0, {}]);
+      session.send(textFrame('wordcount', 'a b', 2));
+      const last = await session.next();
+      assert.equal(last.header.status, 2);
+      assert.equal(last.payload.counts.text.words, 2);
+    });
+
+    it('a wrapper error mid-stream: an error frame with the wrapper code and text, then close', async () => {
+      const { session, first } = await openProbe(stack);
+      assert.equal(textOf(first, 'result'), 'hello');
+      session.send(textFrame('probe', 'boom', 1));
+      const error = await session.next();
+      assert.deepEqual([error.header.code, error.header.status], [7, 2]);
+      assert.match(error.header.message, /probe refused the frame/);
+      assert.equal(await session.closed, 1000);
+      await eventually('wrapperDestroy after the error', () => fs.existsSync(path.join(markers, `${first.header.sid}.destroyed`)));
+    });
+
+    it('a bad frame (not JSON) gets 10160 and the session is closed', async () => {
+      const { session, first } = await openProbe(stack);
+      session.send('{"header": {');
+      const error = await session.next();
+      assert.equal(error.header.code, 10160);
+      await eventually('wrapperDestroy after AIExcp', () => fs.existsSync(path.join(markers, `${first.header.sid}.destroyed`)));
+    });
+
+    it('an unknown service gets a 10404 error frame', async () => {
+      const session = await WsSession.open(`${stack.url}/v1/private/nothing-here`);
+      const error = await session.next();
+      assert.equal(error.header.code, 10404);
+    });
+
+    it('the client vanishing mid-session destroys the wrapper session and frees its licence', async () => {
+      const { session, first } = await openProbe(stack);
+      assert.equal(first.header.code, 0);
+      session.ws.terminate();
+      await eventually('wrapperDestroy after the client vanished', () => fs.existsSync(path.join(markers, `${first.header.sid}.destroyed`)));
+      await eventually('all 10 licences free again', async () => (await idleLicences(stack, 'probe')) === 10);
+      // Fill the licences: all 10 sessions open, the 11th is refused.
+      const held = await Promise.all(Array.from({ length: 10 }, () => openProbe(stack)));
+      assert.deepEqual(
+        held.map(({ first }) => first.header.code),
+        Array.from({ length: 10 }, () => 0),
+      );
+      const extra = await openProbe(stack);
+      assert.equal(extra.first.header.code, 10110);
+      for (const { session } of held) session.ws.close();
+      await eventually('licences back after the clients closed', async () => (await idleLicences(stack, 'probe')) === 10);
+    });
+
+    it('100 concurrent sessions on 10 licences: 10 complete, 90 are refused with 10110, none lost', async () => {
+      const sessions = await Promise.all(Array.from({ length: 100 }, () => openProbe(stack)));
+      // Every session has had its first answer (a result, or the refusal) before any sends more.
+      const open = sessions.filter(({ first }) => first.header.code === 0);
+      const refused = sessions.filter(({ first }) => first.header.code === 10110);
+      assert.equal(open.length, 10);
+      assert.equal(refused.length, 90);
+      for (const { session } of open) {
+        session.send(textFrame('probe', 'middle', 1));
+        session.send(textFrame('probe', 'end', 2));
+      }
+      for (const { session } of open) {
+        const rest = await session.rest();
+        assert.deepEqual(
+          rest.map((f) => [f.header.status, textOf(f, 'result')]),
+          [
+            [1, 'middle'],
+            [2, 'end'],
+          ],
+        );
+      }
+      for (const { session } of refused) assert.equal(await session.closed, 1000);
+    });
+  });
+
+  describe('loader session ops (AIGES envelope)', () => {
+    let client: LoaderClient;
+    before(() => {
+      const port = stack.output().match(/loader +\S+stream-probe +127\.0\.0\.1:(\d+)/)![1];
+      client = new LoaderClient(`127.0.0.1:${port}`);
+    });
+    after(() => client?.close());
+
+    const outputs = (res: ResData): LoaderOutput[] => (res.data ?? []).map((d) => loaderOutput.decode(d.data));
+    const texts = (res: ResData) => outputs(res).flatMap((o) => (o.pl ?? []).map((pl) => Buffer.from(pl.data!).toString()));
+    const frame = (sid: string, syncId: number, text: string, status: number) =>
+      client.call(
+        {
+          op: 'AIIn',
+          s: { h: sid },
+          param: { version: 'v2' },
+          data: [{ data: loaderInput.encode({ sync_id: syncId, pl: [{ meta: { name: 'text', dataType: 0, attribute: { status: String(status) } }, data: Buffer.from(text) }] }) }],
+        },
+        10_000,
+      );
+    const create = (sid: string) =>
+      client.call(
+        {
+          op: 'AIIn',
+          s: { h: sid },
+          param: { SeqNo: '1', version: 'v2' },
+          data: [{ data: loaderInput.encode({ serviceId: 'probe', state: SessState.STREAM, headers: { sid, status: '0' } }) }],
+        },
+        10_000,
+      );
+
+    it('holds a frame that comes early until the gap is filled, then writes both in sync_id order', async () => {
+      const sid = 'reorder-1';
+      assert.equal(outputs(await create(sid))[0]!.code ?? 0, 0);
+      assert.deepEqual(texts(await frame(sid, 2, 'second', 1)), []);
+      assert.deepEqual(texts(await frame(sid, 1, 'first', 1)), ['first', 'second']);
+      const last = outputs(await frame(sid, 3, 'third', 2));
+      assert.equal(last.at(-1)!.status, 2);
+      const out = outputs(await client.call({ op: 'AIOut', s: { h: sid }, param: { waitTime: '0' } }, 10_000))[0]!;
+      assert.equal(out.code, 10101, 'a collected session is released');
+    });
+
+    it('rejects a repeated sync_id with 10009 and ends the session; unknown handles get 10008', async () => {
+      const sid = 'reorder-2';
+      await create(sid);
+      assert.deepEqual(texts(await frame(sid, 1, 'first', 1)), ['first']);
+      const repeated = outputs(await frame(sid, 1, 'again', 1))[0]!;
+      assert.equal(repeated.code, 10009);
+      assert.match(repeated.err!, /sync_id 1 arrived twice or too late/);
+      assert.equal(outputs(await frame(sid, 2, 'late', 1))[0]!.code, 10101);
+      const unknown = outputs(await client.call({ op: 'AIOut', s: { h: 'never-opened' } }, 10_000))[0]!;
+      assert.equal(unknown.code, 10008);
+    });
+  });
+});
