@@ -10,6 +10,7 @@ import { textFrame, textOf, WsSession } from './helpers/ws-session.js';
 
 const wordcountDir = path.join(repoRoot, 'examples', 'wordcount-stream');
 const probeDir = path.join(repoRoot, 'test', 'fixtures', 'js', 'stream-probe');
+const pythonFixture = (name: string) => path.join(repoRoot, 'test', 'fixtures', 'python', name);
 
 /** Polls until the condition holds; the assertion is the condition, the wait only bounds a hang. */
 async function eventually(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 20_000) {
@@ -26,11 +27,19 @@ async function idleLicences(stack: Stack, serviceId: string): Promise<number> {
   return health.services[serviceId]!.reduce((n, r) => n + r.idle, 0);
 }
 
-/** Opens a probe session with one frame and waits for its first answer. */
-async function openProbe(stack: Stack): Promise<{ session: WsSession; first: any }> {
-  const session = await WsSession.open(`${stack.url}/v1/private/probe`);
-  session.send(textFrame('probe', 'hello', 0));
+/** Opens a session with one frame and waits for its first answer. */
+async function openProbe(stack: Stack, serviceId = 'probe'): Promise<{ session: WsSession; first: any }> {
+  const session = await WsSession.open(`${stack.url}/v1/private/${serviceId}`);
+  session.send(textFrame(serviceId, 'hello', 0));
   return { session, first: await session.next() };
+}
+
+/** Sends three frames at once and returns everything the server sent until it closed. */
+async function threeFrames(stack: Stack, serviceId: string, texts: [string, string, string]) {
+  const session = await WsSession.open(`${stack.url}/v1/private/${serviceId}`);
+  texts.forEach((text, i) => session.send(textFrame(serviceId, text, i as 0 | 1 | 2)));
+  const frames = await session.rest();
+  return frames.map((f) => [f.header.code, f.header.status, f.payload?.result?.seq, f.payload?.result && textOf(f, 'result')]);
 }
 
 describe('streaming sessions over WebSocket (asf up)', function () {
@@ -75,13 +84,13 @@ describe('streaming sessions over WebSocket (asf up)', function () {
       assert.equal(last.payload.counts.text.words, 2);
     });
 
-    it('a wrapper error mid-stream: an error frame with the wrapper code and text, then close', async () => {
+    it('a wrapper error mid-stream: an error frame (10907 with the wrapper code and text), then close', async () => {
       const { session, first } = await openProbe(stack);
       assert.equal(textOf(first, 'result'), 'hello');
       session.send(textFrame('probe', 'boom', 1));
       const error = await session.next();
-      assert.deepEqual([error.header.code, error.header.status], [7, 2]);
-      assert.match(error.header.message, /probe refused the frame/);
+      assert.deepEqual([error.header.code, error.header.status], [10907, 2]);
+      assert.match(error.header.message, /wrapperWrite returned 7: probe refused the frame/);
       assert.equal(await session.closed, 1000);
       await eventually('wrapperDestroy after the error', () => fs.existsSync(path.join(markers, `${first.header.sid}.destroyed`)));
     });
@@ -140,6 +149,56 @@ describe('streaming sessions over WebSocket (asf up)', function () {
         );
       }
       for (const { session } of refused) assert.equal(await session.closed, 1000);
+    });
+  });
+
+  describe('Python host', () => {
+    let python: Stack;
+    before(async () => {
+      python = await startStack(['--capability', pythonFixture('stream_read'), '--capability', pythonFixture('stream_callback')], {
+        env: { ASF_PROBE_MARKERS: markers },
+      });
+    });
+    after(async () => {
+      await python?.stop();
+    });
+
+    it('wrapperRead style: a 3-frame session returns incremental results in order, ending with status 2', async () => {
+      assert.deepEqual(await threeFrames(python, 'pyread', ['ab', 'cd', 'ef']), [
+        [0, 0, 0, 'AB'],
+        [0, 1, 1, 'CD'],
+        [0, 2, 2, 'EF'],
+      ]);
+    });
+
+    it('callback(Response, sid) style: results pushed from a wrapper thread arrive in order, ending with status 2', async () => {
+      assert.deepEqual(await threeFrames(python, 'pycallback', ['ab', 'cd', 'ef']), [
+        [0, 0, 0, 'ba'],
+        [0, 1, 1, 'dc'],
+        [0, 2, 2, 'fe'],
+      ]);
+    });
+
+    it('a wrapper error mid-stream: an error frame (10907 with the wrapper code and text), then close', async () => {
+      const { session, first } = await openProbe(python, 'pyread');
+      session.send(textFrame('pyread', 'boom', 1));
+      const error = await session.next();
+      assert.deepEqual([error.header.code, error.header.status], [10907, 2]);
+      assert.match(error.header.message, /wrapperWrite returned 7: pyread refused the frame/);
+      await eventually('wrapperDestroy after the error', () => fs.existsSync(path.join(markers, `${first.header.sid}.destroyed`)));
+    });
+
+    it('the client vanishing mid-session calls wrapperDestroy and frees the licence', async () => {
+      const { session, first } = await openProbe(python, 'pyread');
+      assert.equal(textOf(first, 'result'), 'HELLO');
+      session.ws.terminate();
+      await eventually('wrapperDestroy after the client vanished', () => fs.existsSync(path.join(markers, `${first.header.sid}.destroyed`)));
+      const total = (await (await fetch(`${python.url}/healthz`)).json()).services.pyread[0].total as number;
+      await eventually('all licences free again', async () => (await idleLicences(python, 'pyread')) === total);
+      const held = await Promise.all(Array.from({ length: total }, () => openProbe(python, 'pyread')));
+      assert.ok(held.every(({ first }) => first.header.code === 0));
+      assert.equal((await openProbe(python, 'pyread')).first.header.code, 10110);
+      for (const { session } of held) session.ws.close();
     });
   });
 

@@ -80,13 +80,14 @@ export class JsHost implements WrapperHost {
     const created = await guard(ErrorCode.WrapperCreate, () => wrapperCreate(request.params, request.sid));
     const { handle, error_code: code } = typeof created === 'object' && created !== null && 'handle' in created ? created : { handle: created, error_code: 0 };
     if (code) throw new WrapperError(code, errorText(module, code));
-    const checkRet = (name: string, ret: number | void) => {
-      if (ret) throw new WrapperError(ret, `${name} returned ${ret}: ${errorText(module, ret)}`);
+    // As AIGES reports them: the failed call's 109xx code, with the wrapper's own code and text in the message.
+    const checkRet = (code: number, name: string, ret: number | void) => {
+      if (ret) throw new WrapperError(code, `${name} returned ${ret}: ${errorText(module, ret)}`);
     };
     return {
-      write: async (inputs) => checkRet('wrapperWrite', await guard(ErrorCode.WrapperWrite, () => wrapperWrite(handle, dataList(inputs), request.sid))),
+      write: async (inputs) => checkRet(ErrorCode.WrapperWrite, 'wrapperWrite', await guard(ErrorCode.WrapperWrite, () => wrapperWrite(handle, dataList(inputs), request.sid))),
       read: async () => responseItems(module, await guard(ErrorCode.WrapperRead, () => wrapperRead(handle)), 'wrapperRead', 1),
-      destroy: async () => checkRet('wrapperDestroy', await guard(ErrorCode.WrapperDestroy, () => wrapperDestroy?.(handle))),
+      destroy: async () => checkRet(ErrorCode.WrapperDestroy, 'wrapperDestroy', await guard(ErrorCode.WrapperDestroy, () => wrapperDestroy?.(handle))),
     };
   }
 

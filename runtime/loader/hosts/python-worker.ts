@@ -33,6 +33,8 @@ export class PythonWorker {
   /** Settles once the process is gone and every pending call has been rejected. */
   readonly closed: Promise<WorkerExit>;
   private readonly child: ChildProcessByStdio<Writable, Readable, null>;
+  /** Frames the worker sends of its own accord: results a wrapper pushed with callback(Response, sid). */
+  onEvent?: (frame: Frame) => void;
   private readonly reader = new FrameReader();
   private readonly waiting: { resolve(frame: Frame): void; reject(err: WorkerExit): void }[] = [];
   private exit?: WorkerExit;
@@ -44,6 +46,10 @@ export class PythonWorker {
     this.child = spawn(options.interpreter, [workerProgram], { cwd: options.dir, stdio: ['pipe', 'pipe', 'inherit'] });
     this.child.stdout.on('data', (chunk: Buffer) => {
       for (const frame of this.reader.push(chunk)) {
+        if (frame.header['event'] !== undefined) {
+          this.onEvent?.(frame);
+          continue;
+        }
         const call = this.waiting.shift();
         if (call) call.resolve(frame);
         else this.kill('it answered a request it was not sent');

@@ -1,7 +1,7 @@
 import type { CapabilitySchema, CapabilitySpec } from '../../capability/types.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { DataType } from '../../protocol/messages.js';
-import { WrapperError, type DataItem, type DataStatus, type OnceRequest, type WrapperHost } from '../host.js';
+import { WrapperError, type DataItem, type DataStatus, type OnceRequest, type SessionRequest, type SessionSink, type WrapperHost, type WrapperSession } from '../host.js';
 import type { Frame } from './python-frames.js';
 import { pythonOptions, type PythonOptions } from './python-options.js';
 import { PythonWorker, WorkerExit } from './python-worker.js';
@@ -13,6 +13,10 @@ interface Reply {
   message?: string;
   schema?: Partial<CapabilitySchema>;
   outputs?: { key: string; type: DataType; status: DataStatus }[];
+  /** create: results come from wrapperRead (else only from callback). */
+  reads?: boolean;
+  /** A pushed result (event frame) names its session. */
+  sid?: string;
 }
 
 /** A place for one worker process; it keeps its place across restarts. */
@@ -25,6 +29,8 @@ interface Slot {
   busy: boolean;
   restarts: number;
   timer?: NodeJS.Timeout;
+  /** Sessions pinned to this slot's worker, by sid; they fail if it dies. */
+  sessions: Map<string, SessionSink>;
 }
 
 interface Waiter {
@@ -60,7 +66,7 @@ export class PythonHost implements WrapperHost {
       throw new WrapperError(ErrorCode.WrapperInit, (err as Error).message);
     }
     this.config = config;
-    this.slots = Array.from({ length: this.options.workers }, (_, id) => ({ id, ready: false, busy: true, restarts: 0 }));
+    this.slots = Array.from({ length: this.options.workers }, (_, id) => ({ id, ready: false, busy: true, restarts: 0, sessions: new Map() }));
     const started = await Promise.allSettled(this.slots.map((slot) => this.launch(slot)));
     const failed = started.find((result) => result.status === 'rejected');
     if (failed) {
@@ -89,8 +95,7 @@ export class PythonHost implements WrapperHost {
         inputs: request.inputs.map(({ key, type, status }) => ({ key, type, status })),
       };
       const frame = await worker.call(header, request.inputs.map((input) => input.data));
-      const reply = checked(frame, ErrorCode.WrapperExec);
-      return (reply.outputs ?? []).map(({ key, type, status }, i) => ({ key, type, status, data: frame.blobs[i]!, attrs: {} }));
+      return outputsOf(checked(frame, ErrorCode.WrapperExec), frame);
     } catch (err) {
       if (!(err instanceof WorkerExit)) throw err;
       if (request.signal.aborted) {
@@ -101,6 +106,51 @@ export class PythonHost implements WrapperHost {
       request.signal.removeEventListener('abort', onAbort);
       this.release(slot, worker);
     }
+  }
+
+  /**
+   * A session is pinned to the worker with the fewest sessions (its handle lives in that process).
+   * Its calls queue behind whatever that worker is running; results come from wrapperRead, or
+   * from callback(Response, sid) as event frames.
+   */
+  async openSession(request: SessionRequest, sink: SessionSink): Promise<WrapperSession> {
+    const slot = this.slots
+      .filter((s) => s.ready && s.worker?.alive)
+      .reduce<Slot | undefined>((best, s) => (!best || s.sessions.size < best.sessions.size ? s : best), undefined);
+    if (!slot || this.stopping) throw new WrapperError(ErrorCode.WrapperCreate, 'no python worker is running');
+    const worker = slot.worker!;
+    const { sid } = request;
+    const call = async (code: number, header: Record<string, unknown>, blobs?: Buffer[]) => {
+      try {
+        const frame = await worker.call({ ...header, sid }, blobs);
+        return { reply: checked(frame, code), frame };
+      } catch (err) {
+        if (err instanceof WorkerExit) throw new WrapperError(code, `python worker exited (${err.how}) during the session`);
+        throw err;
+      }
+    };
+    slot.sessions.set(sid, sink);
+    let reply: Reply;
+    try {
+      ({ reply } = await call(ErrorCode.WrapperCreate, { op: 'create', params: request.params }));
+    } catch (err) {
+      slot.sessions.delete(sid);
+      throw err;
+    }
+    const read = async () => {
+      const { reply, frame } = await call(ErrorCode.WrapperRead, { op: 'read' });
+      return outputsOf(reply, frame);
+    };
+    return {
+      write: async (inputs) => {
+        await call(ErrorCode.WrapperWrite, { op: 'write', inputs: inputs.map(({ key, type, status }) => ({ key, type, status })) }, inputs.map((i) => i.data));
+      },
+      read: reply.reads ? read : undefined,
+      destroy: async () => {
+        slot.sessions.delete(sid);
+        if (worker.alive) await call(ErrorCode.WrapperDestroy, { op: 'destroy' });
+      },
+    };
   }
 
   async stop(): Promise<void> {
@@ -115,6 +165,7 @@ export class PythonHost implements WrapperHost {
   /** Starts the slot's worker and runs wrapperInit in it; the slot is idle once that succeeds. */
   private async launch(slot: Slot): Promise<Partial<CapabilitySchema>> {
     const worker = new PythonWorker({ interpreter: this.options!.interpreter, dir: this.spec.dir });
+    worker.onEvent = (frame) => this.pushed(slot, frame);
     slot.worker = worker;
     slot.ready = false;
     slot.busy = true;
@@ -141,7 +192,18 @@ export class PythonHost implements WrapperHost {
     }
   }
 
+  /** callback(Response, sid) from the wrapper: to that session's sink. */
+  private pushed(slot: Slot, frame: Frame) {
+    const reply = frame.header as unknown as Reply;
+    const sink = slot.sessions.get(reply.sid ?? '');
+    if (!sink) return; // the session has ended; late results have nowhere to go
+    if (reply.ok) sink.push(outputsOf(reply, frame));
+    else sink.fail(new WrapperError(reply.code ?? ErrorCode.WrapperRead, reply.message ?? 'callback failed'));
+  }
+
   private exited(slot: Slot, worker: PythonWorker, exit: WorkerExit) {
+    for (const sink of slot.sessions.values()) sink.fail(new WrapperError(ErrorCode.WrapperWrite, `python worker exited (${exit.how}) during the session`));
+    slot.sessions.clear();
     if (slot.worker !== worker || !slot.ready || this.stopping) return;
     slot.worker = undefined;
     say(`worker ${slot.id} (pid ${worker.pid}) exited (${exit.how}); starting a new one`);
@@ -223,6 +285,10 @@ export class PythonHost implements WrapperHost {
       clearTimeout(force);
     }
   }
+}
+
+function outputsOf(reply: Reply, frame: Frame): DataItem[] {
+  return (reply.outputs ?? []).map(({ key, type, status }, i) => ({ key, type, status, data: frame.blobs[i]!, attrs: {} }));
 }
 
 /** The worker's answer, or its failure as a WrapperError. */

@@ -9,6 +9,10 @@ from asf_worker.schema import declared_schema
 # ASF codes (runtime/protocol/errors.ts).
 WRAPPER_INIT = 10901
 WRAPPER_FINI = 10902
+WRAPPER_CREATE = 10905
+WRAPPER_DESTROY = 10906
+WRAPPER_WRITE = 10907
+WRAPPER_READ = 10908
 WRAPPER_EXEC = 10909
 
 
@@ -71,6 +75,43 @@ class ClassWrapper:
         return _error_text(getattr(self.instance, "wrapperError", None), code)
 
     def exec(self, params, inputs, sid):
+        args = (params, self._data_list(inputs), sid, 0)[: self.arity]
+        response = _call(WRAPPER_EXEC, "wrapperOnceExec", self.instance.wrapperOnceExec, *args)
+        return response_outputs(self, response, WRAPPER_EXEC, "wrapperOnceExec")
+
+    @property
+    def reads(self):
+        """Whether results come from wrapperRead (else only through callback)."""
+        return _defined(self.instance, "wrapperRead")
+
+    def create(self, params, sid):
+        if not _defined(self.instance, "wrapperCreate") or not _defined(self.instance, "wrapperWrite"):
+            raise WrapperFailure(WRAPPER_CREATE, "class Wrapper defines no wrapperCreate and wrapperWrite: it serves one-shot requests only")
+        method = self.instance.wrapperCreate
+        args = (params, sid, 0, "")[: _positional_arity(method)]
+        created = _call(WRAPPER_CREATE, "wrapperCreate", method, *args)
+        # A SessionCreateResponse, or (some wrappers) the handle itself.
+        handle, code = (created, 0) if isinstance(created, (str, int)) else (getattr(created, "handle", None), getattr(created, "error_code", 0))
+        if code:
+            raise WrapperFailure(int(code), self.error_text(int(code)))
+        if handle is None or handle == "":
+            raise WrapperFailure(WRAPPER_CREATE, "wrapperCreate returned no session handle")
+        return handle
+
+    def write(self, handle, inputs, sid):
+        method = self.instance.wrapperWrite
+        args = (handle, self._data_list(inputs), sid)[: _positional_arity(method)]
+        _check_return(self, WRAPPER_WRITE, "wrapperWrite", _call(WRAPPER_WRITE, "wrapperWrite", method, *args))
+
+    def read(self, handle):
+        response = _call(WRAPPER_READ, "wrapperRead", self.instance.wrapperRead, handle)
+        return [] if response is None else response_outputs(self, response, WRAPPER_READ, "wrapperRead")
+
+    def destroy(self, handle):
+        if _defined(self.instance, "wrapperDestroy"):
+            _check_return(self, WRAPPER_DESTROY, "wrapperDestroy", _call(WRAPPER_DESTROY, "wrapperDestroy", self.instance.wrapperDestroy, handle))
+
+    def _data_list(self, inputs):
         nodes = []
         for item in inputs:
             node = self._node_cls()
@@ -79,28 +120,15 @@ class ClassWrapper:
             nodes.append(node)
         req = self._list_cls()
         req.list = nodes
-        args = (params, req, sid, 0)[: self.arity]
-        response = _call(WRAPPER_EXEC, "wrapperOnceExec", self.instance.wrapperOnceExec, *args)
-        code = getattr(response, "error_code", 0)
-        if code:
-            raise WrapperFailure(int(code), self.error_text(int(code)))
-        items = getattr(response, "list", None)
-        if not isinstance(items, (list, tuple)):
-            raise WrapperFailure(WRAPPER_EXEC, f"wrapperOnceExec returned {type(response).__name__}, not a Response with a list")
-        outputs = []
-        for item in items:
-            key, data = getattr(item, "key", ""), getattr(item, "data", None)
-            # Upstream Response() starts with one empty ResponseData; an unfilled one carries nothing.
-            if not key and not data:
-                continue
-            outputs.append(_output(key, getattr(item, "type", 0), getattr(item, "status", 3), data))
-        return outputs
+        return req
 
 
 class FunctionWrapper:
     """Legacy module functions: lists of dicts in, dicts appended to respData, an int returned."""
 
     schema = {}
+    # Legacy session results come from wrapperRead.
+    reads = True
 
     def __init__(self, module):
         self.module = module
@@ -119,17 +147,71 @@ class FunctionWrapper:
         return _error_text(getattr(self.module, "wrapperError", None), code)
 
     def exec(self, params, inputs, sid):
-        req = [{"key": i.key, "type": i.type, "status": i.status, "data": i.data, "len": len(i.data)} for i in inputs]
         resp = []
-        ret = _call(WRAPPER_EXEC, "wrapperOnceExec", self.module.wrapperOnceExec, sid, params, req, resp, [], 0)
+        ret = _call(WRAPPER_EXEC, "wrapperOnceExec", self.module.wrapperOnceExec, sid, params, _dicts(inputs), resp, [], 0)
         if ret:
             raise WrapperFailure(int(ret), self.error_text(int(ret)))
-        outputs = []
-        for index, item in enumerate(resp):
-            if not isinstance(item, dict):
-                raise WrapperFailure(WRAPPER_EXEC, f"respData[{index}] is a {type(item).__name__}, not a dict with key, data, type and status")
-            outputs.append(_output(item.get("key", ""), item.get("type", 0), item.get("status", 3), item.get("data")))
-        return outputs
+        return _dict_outputs(resp, WRAPPER_EXEC, "respData")
+
+    def create(self, params, sid):
+        if not callable(getattr(self.module, "wrapperCreate", None)) or not callable(getattr(self.module, "wrapperWrite", None)):
+            raise WrapperFailure(WRAPPER_CREATE, "wrapper.py defines no wrapperCreate and wrapperWrite: it serves one-shot requests only")
+        handle = _call(WRAPPER_CREATE, "wrapperCreate", self.module.wrapperCreate, sid, params, [], 0)
+        if handle is None or handle == "":
+            raise WrapperFailure(WRAPPER_CREATE, "wrapperCreate returned no session handle")
+        return handle
+
+    def write(self, handle, inputs, sid):
+        _check_return(self, WRAPPER_WRITE, "wrapperWrite", _call(WRAPPER_WRITE, "wrapperWrite", self.module.wrapperWrite, handle, _dicts(inputs)))
+
+    def read(self, handle):
+        method = getattr(self.module, "wrapperRead", None)
+        items = _call(WRAPPER_READ, "wrapperRead", method, handle) if callable(method) else None
+        return _dict_outputs(items or [], WRAPPER_READ, "wrapperRead's list")
+
+    def destroy(self, handle):
+        method = getattr(self.module, "wrapperDestroy", None)
+        if callable(method):
+            _check_return(self, WRAPPER_DESTROY, "wrapperDestroy", _call(WRAPPER_DESTROY, "wrapperDestroy", method, handle))
+
+
+def _dicts(inputs):
+    return [{"key": i.key, "type": i.type, "status": i.status, "data": i.data, "len": len(i.data)} for i in inputs]
+
+
+def _dict_outputs(items, code, name):
+    outputs = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise WrapperFailure(code, f"{name}[{index}] is a {type(item).__name__}, not a dict with key, data, type and status")
+        outputs.append(_output(item.get("key", ""), item.get("type", 0), item.get("status", 3), item.get("data")))
+    return outputs
+
+
+def response_outputs(wrapper, response, code, name):
+    """A Response's items as outputs; its error_code as a failure."""
+    error = getattr(response, "error_code", 0)
+    if error:
+        raise WrapperFailure(int(error), wrapper.error_text(int(error)))
+    items = getattr(response, "list", None)
+    if not isinstance(items, (list, tuple)):
+        raise WrapperFailure(code, f"{name} returned {type(response).__name__}, not a Response with a list")
+    outputs = []
+    for item in items:
+        key, data = getattr(item, "key", ""), getattr(item, "data", None)
+        # Upstream Response() starts with one empty ResponseData; an unfilled one carries nothing.
+        if not key and not data:
+            continue
+        outputs.append(_output(key, getattr(item, "type", 0), getattr(item, "status", 3), data))
+    return outputs
+
+
+def _defined(instance, name):
+    """The user's class defines the method (not just an SDK base class named WrapperBase)."""
+    for klass in type(instance).__mro__:
+        if name in vars(klass):
+            return klass.__name__ != "WrapperBase" and callable(getattr(instance, name))
+    return False
 
 
 def _output(key, data_type, status, data):

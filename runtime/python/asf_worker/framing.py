@@ -6,6 +6,7 @@ blobs whose byte sizes the header lists in "sizes". Bytes never go through JSON 
 import json
 import os
 import struct
+import threading
 
 _length = struct.Struct(">I")
 
@@ -16,6 +17,8 @@ class Channel:
     def __init__(self, fd_in, fd_out):
         self._in = os.fdopen(fd_in, "rb", buffering=1 << 16)
         self._out = os.fdopen(fd_out, "wb", buffering=1 << 16)
+        # Wrapper threads push results (callback) while the main loop answers calls.
+        self._send_lock = threading.Lock()
 
     def receive(self):
         """Returns (header, blobs), or None when the host has closed the pipe between frames."""
@@ -34,10 +37,11 @@ class Channel:
         views = [memoryview(blob).cast("B") for blob in blobs]
         header["sizes"] = [view.nbytes for view in views]
         text = json.dumps(header, default=str).encode("utf-8")
-        self._out.write(_length.pack(len(text)) + text)
-        for view in views:
-            self._out.write(view)
-        self._out.flush()
+        with self._send_lock:
+            self._out.write(_length.pack(len(text)) + text)
+            for view in views:
+                self._out.write(view)
+            self._out.flush()
 
     def _exact(self, size):
         data = self._in.read(size)

@@ -2,7 +2,7 @@
 import os
 import sys
 
-from asf_worker.calls import WRAPPER_EXEC, WRAPPER_INIT, WrapperFailure, load
+from asf_worker.calls import WRAPPER_EXEC, WRAPPER_INIT, WRAPPER_READ, WrapperFailure, load, response_outputs
 from asf_worker.framing import Channel
 
 
@@ -15,28 +15,78 @@ class Item:
 
 
 class Worker:
-    """The host's operations: init (load wrapper.py and wrapperInit), exec, fini."""
+    """The host's operations: init (load wrapper.py and wrapperInit), exec, fini, and the
+    session ops create, write, read, destroy (sessions are known by sid; handles stay here)."""
 
-    def __init__(self):
+    def __init__(self, channel):
         self.wrapper = None
+        self.channel = channel
+        self.handles = {}
 
     def init(self, header, blobs):
         self.wrapper = load()
         self.wrapper.init(header.get("config", {}))
+        # callback(Response, sid) in our aiges.dto reaches the loader through the pipe.
+        import aiges.dto
+
+        aiges.dto._sink = self.push
         return {"ok": True, "schema": self.wrapper.schema}, ()
 
     def exec(self, header, blobs):
+        outputs = self._ready().exec(header.get("params", {}), _items(header, blobs), header.get("sid", ""))
+        return _outputs_reply(outputs)
+
+    def create(self, header, blobs):
+        sid = header["sid"]
+        self.handles[sid] = self._ready().create(header.get("params", {}), sid)
+        return {"ok": True, "reads": self.wrapper.reads}, ()
+
+    def write(self, header, blobs):
+        self._ready().write(self._handle(header), _items(header, blobs), header["sid"])
+        return {"ok": True}, ()
+
+    def read(self, header, blobs):
+        return _outputs_reply(self._ready().read(self._handle(header)))
+
+    def destroy(self, header, blobs):
+        handle = self.handles.pop(header["sid"], None)
+        if handle is not None:
+            self._ready().destroy(handle)
+        return {"ok": True}, ()
+
+    def push(self, response, sid):
+        """Results the wrapper pushed, from any of its threads: an event frame, not an answer."""
+        try:
+            reply, out = _outputs_reply(response_outputs(self.wrapper, response, WRAPPER_READ, "callback's Response"))
+        except WrapperFailure as failure:
+            reply, out = {"ok": False, "code": failure.code, "message": failure.message}, ()
+        reply.update(event="push", sid=sid)
+        self.channel.send(reply, out)
+
+    def _ready(self):
         if self.wrapper is None:
             raise WrapperFailure(WRAPPER_INIT, "wrapper is not initialised")
-        inputs = [Item(meta, data) for meta, data in zip(header["inputs"], blobs)]
-        outputs = self.wrapper.exec(header.get("params", {}), inputs, header.get("sid", ""))
-        metas = [{"key": o.key, "type": o.type, "status": o.status} for o in outputs]
-        return {"ok": True, "outputs": metas}, [o.data for o in outputs]
+        return self.wrapper
+
+    def _handle(self, header):
+        handle = self.handles.get(header["sid"])
+        if handle is None:
+            raise WrapperFailure(WRAPPER_EXEC, f"no open session {header['sid']!r} in this worker")
+        return handle
 
     def fini(self, header, blobs):
         if self.wrapper is not None:
             self.wrapper.fini()
         return {"ok": True}, ()
+
+
+def _items(header, blobs):
+    return [Item(meta, data) for meta, data in zip(header["inputs"], blobs)]
+
+
+def _outputs_reply(outputs):
+    metas = [{"key": o.key, "type": o.type, "status": o.status} for o in outputs]
+    return {"ok": True, "outputs": metas}, [o.data for o in outputs]
 
 
 def main():
@@ -47,8 +97,8 @@ def main():
     # our aiges goes last, so an installed upstream aiges wins.
     sys.path[0] = os.getcwd()
     sys.path.append(os.path.join(here, "compat"))
-    worker = Worker()
-    operations = {"init": worker.init, "exec": worker.exec, "fini": worker.fini}
+    worker = Worker(channel)
+    operations = {name: getattr(worker, name) for name in ("init", "exec", "fini", "create", "write", "read", "destroy")}
     while True:
         message = channel.receive()
         if message is None:

@@ -65,6 +65,12 @@ class SessionCreateResponse:
         self.error_code = 0
 
 
+# Set by the ASF worker (asf_worker/main.py): delivers pushed results to the loader's session.
+_sink = None
+
+
 def callback(response, sid):
-    """Streaming results pushed by the wrapper; this loader serves one-shot requests only."""
-    raise NotImplementedError("callback(): streaming sessions are not supported by the ASF kit loader yet")
+    """Streaming results pushed by the wrapper, from any thread, for the session `sid`."""
+    if _sink is None:
+        raise RuntimeError("callback(): not running under an ASF loader worker")
+    _sink(response, sid)
