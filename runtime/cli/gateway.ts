@@ -1,9 +1,8 @@
-import { StaticDiscovery } from '../discovery/static.js';
+import { startDiscovery, type DiscoveryChoice } from './discovery.js';
 import { ServiceRegistry } from '../discovery/registry.js';
 import { buildGateway } from '../gateway/server.js';
 
-export interface GatewayCommandOptions {
-  loader: string[];
+export interface GatewayCommandOptions extends DiscoveryChoice {
   host: string;
   port: number;
   bodyLimit?: number;
@@ -21,11 +20,10 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-/** Starts the gateway in front of a fixed list of loaders. */
+/** Starts the gateway in front of the loaders its discovery finds (a fixed list, or Kubernetes). */
 export async function startGateway(options: GatewayCommandOptions): Promise<RunningGateway> {
   const registry = new ServiceRegistry();
-  const discovery = new StaticDiscovery(registry, options.loader);
-  await discovery.start();
+  const discovery = await startDiscovery(registry, options);
   const app = buildGateway({
     registry,
     bodyLimit: options.bodyLimit,
@@ -44,7 +42,7 @@ export async function startGateway(options: GatewayCommandOptions): Promise<Runn
     url: `http://${shownHost}:${port}`,
     registry,
     close: async () => {
-      discovery.stop();
+      await discovery.stop();
       await app.close();
       registry.close();
     },

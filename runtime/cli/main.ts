@@ -67,7 +67,10 @@ program
 program
   .command('gateway')
   .description('run the HTTP gateway in front of running loaders')
-  .requiredOption('-l, --loader <host:port>', 'loader gRPC address (repeatable; replicas of one capability are balanced)', collect)
+  .option('-l, --loader <host:port>', 'loader gRPC address (repeatable; replicas of one capability are balanced)', collect)
+  .addOption(new Option('--discovery <kind>', 'how loaders are found: the --loader list, or the EndpointSlices of capability Services').choices(['static', 'kubernetes']).default('static'))
+  .option('--namespace <ns>', "kubernetes discovery: namespace to watch (default: the Pod's own)")
+  .option('--selector <labels>', 'kubernetes discovery: EndpointSlice label selector', 'app.kubernetes.io/component=loader')
   .option('-p, --port <port>', 'HTTP port', integer('port'), 8889)
   .option('--host <host>', 'listen address', '0.0.0.0')
   .option('--body-limit <bytes>', 'largest request body', integer('body-limit', 1), gatewayDefaults.bodyLimit)
@@ -76,7 +79,7 @@ program
   .addOption(readTimeout())
   .option('--app-id <id>', 'only let in this app id (repeatable)', collect)
   .addOption(logLevel().default('info'))
-  .addHelpText('after', '\nExample:\n  asf gateway --loader 10.0.0.5:5090 --loader 10.0.0.6:5090')
+  .addHelpText('after', '\nExamples:\n  asf gateway --loader 10.0.0.5:5090 --loader 10.0.0.6:5090\n  asf gateway --discovery kubernetes --selector app.kubernetes.io/component=loader')
   .action(async (opts) => {
     const { startGateway } = await import('./gateway.js');
     const gateway = await startGateway({ ...opts, timeoutMs: opts.timeout, sessionTimeoutMs: opts.sessionTimeout, readTimeoutMs: opts.readTimeout, version });

@@ -27,6 +27,8 @@ export interface Service {
 export class ServiceRegistry {
   private readonly replicas = new Map<string, Replica>();
   private readonly services = new Map<string, Service>();
+  /** Removed replicas whose connection closes after a grace period. */
+  private readonly leaving = new Set<Replica>();
 
   constructor(private readonly clientOptions: { maxMessageBytes?: number } = {}) {}
 
@@ -50,6 +52,24 @@ export class ServiceRegistry {
       this.replicas.set(address, replica);
     }
     return replica;
+  }
+
+  /**
+   * Forgets a loader that discovery says is gone: no new request goes to it. Its connection stays
+   * open for `graceMs` so that requests already sent there can still be answered.
+   */
+  removeReplica(address: string, graceMs = 30_000) {
+    const replica = this.replicas.get(address);
+    if (!replica) return;
+    this.replicas.delete(address);
+    if (replica.serviceId !== undefined) this.detach(replica, replica.serviceId);
+    replica.state = 'down';
+    replica.idle = 0;
+    this.leaving.add(replica);
+    setTimeout(() => {
+      this.leaving.delete(replica);
+      replica.client.close();
+    }, graceMs).unref();
   }
 
   private detach(replica: Replica, serviceId: string) {
@@ -98,6 +118,7 @@ export class ServiceRegistry {
   }
 
   close() {
-    for (const replica of this.replicas.values()) replica.client.close();
+    for (const replica of [...this.replicas.values(), ...this.leaving]) replica.client.close();
+    this.leaving.clear();
   }
 }

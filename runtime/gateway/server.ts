@@ -89,6 +89,9 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', services, pending });
   });
 
+  // Liveness (Kubernetes livenessProbe): 200 while the process serves HTTP, whatever the loaders do.
+  app.get('/livez', async () => ({ status: 'alive' }));
+
   app.get('/metrics', async (_req, reply) => {
     return reply.type(metrics.register.contentType).send(await metrics.register.metrics());
   });

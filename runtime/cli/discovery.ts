@@ -1,0 +1,32 @@
+import type { ServiceRegistry } from '../discovery/registry.js';
+
+export interface DiscoveryChoice {
+  /** static: the --loader list; kubernetes: EndpointSlices of capability Services. */
+  discovery?: 'static' | 'kubernetes';
+  loader?: string[];
+  namespace?: string;
+  selector?: string;
+  logLevel?: string;
+}
+
+export interface RunningDiscovery {
+  stop(): void | Promise<void>;
+}
+
+/** Starts the gateway's discovery of loaders; resolves once a first picture is in the registry. */
+export async function startDiscovery(registry: ServiceRegistry, options: DiscoveryChoice): Promise<RunningDiscovery> {
+  if (options.discovery === 'kubernetes') {
+    // Loaded only in cluster mode: the Kubernetes client is large.
+    const [{ KubernetesDiscovery }, { pino }] = await Promise.all([import('../discovery/kubernetes.js'), import('pino')]);
+    const log = pino({ level: options.logLevel ?? 'info', base: { role: 'discovery' } });
+    const discovery = new KubernetesDiscovery(registry, { namespace: options.namespace, selector: options.selector, log });
+    log.info({ namespace: discovery.namespace, selector: discovery.selector }, 'watching EndpointSlices');
+    await discovery.start();
+    return discovery;
+  }
+  if (!options.loader?.length) throw new Error('--loader <host:port> is required unless --discovery kubernetes');
+  const { StaticDiscovery } = await import('../discovery/static.js');
+  const discovery = new StaticDiscovery(registry, options.loader);
+  await discovery.start();
+  return discovery;
+}
