@@ -5,6 +5,7 @@ import path from 'node:path';
 import { LoaderClient } from '../runtime/protocol/client.js';
 import { loaderInput, loaderOutput } from '../runtime/protocol/codec.js';
 import { SessState, type LoaderOutput, type ResData } from '../runtime/protocol/messages.js';
+import { buildCapability, fixtureSource, fixtureYaml } from './helpers/c-capability.js';
 import { repoRoot, startStack, type Stack } from './helpers/stack.js';
 import { textFrame, textOf, WsSession } from './helpers/ws-session.js';
 
@@ -152,6 +153,29 @@ describe('streaming sessions over WebSocket (asf up)', function () {
     });
   });
 
+  describe('timeouts (short, set on the command line)', () => {
+    const cases = [
+      { flag: '--session-timeout', message: /session timed out: longer than 1000 ms/ },
+      { flag: '--read-timeout', message: /no frame from the client within 1000 ms/ },
+    ];
+    for (const { flag, message } of cases) {
+      it(`${flag}: an idle session gets a 10114 error frame, then close, and its wrapper session is destroyed`, async () => {
+        const short = await startStack(['--capability', probeDir, flag, '1000'], { env: { ASF_PROBE_MARKERS: markers } });
+        try {
+          const { session, first } = await openProbe(short);
+          assert.equal(first.header.code, 0);
+          const error = await session.next();
+          assert.deepEqual([error.header.code, error.header.status], [10114, 2]);
+          assert.match(error.header.message, message);
+          assert.equal(await session.closed, 1000);
+          await eventually('wrapperDestroy after the timeout', () => fs.existsSync(path.join(markers, `${first.header.sid}.destroyed`)));
+        } finally {
+          await short.stop();
+        }
+      });
+    }
+  });
+
   describe('Python host', () => {
     let python: Stack;
     before(async () => {
@@ -199,6 +223,35 @@ describe('streaming sessions over WebSocket (asf up)', function () {
       assert.ok(held.every(({ first }) => first.header.code === 0));
       assert.equal((await openProbe(python, 'pyread')).first.header.code, 10110);
       for (const { session } of held) session.ws.close();
+    });
+  });
+
+  describe('C host (libwrapper.so through the native bridge)', () => {
+    let native: Stack;
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'asf-cstream-'));
+    before(async () => {
+      const sync = buildCapability(root, 'csync', fixtureSource, fixtureYaml('csync'));
+      const async = buildCapability(root, 'casync', fixtureSource, fixtureYaml('casync', { asyncMode: 'true' }));
+      native = await startStack(['--capability', sync, '--capability', async]);
+    });
+    after(async () => {
+      await native?.stop();
+      fs.rmSync(root, { recursive: true, force: true });
+    });
+
+    // The fixture answers each frame with all the text so far, upper-cased.
+    const expected = [
+      [0, 0, 0, 'AB '],
+      [0, 1, 1, 'AB CD '],
+      [0, 2, 2, 'AB CD EF'],
+    ];
+
+    it('synchronous mode (wrapperRead after each write): a 3-frame session returns incremental results, ending with status 2', async () => {
+      assert.deepEqual(await threeFrames(native, 'csync', ['ab ', 'cd ', 'ef']), expected);
+    });
+
+    it('asynchronous mode (wrapperCallback): a 3-frame session returns incremental results, ending with status 2', async () => {
+      assert.deepEqual(await threeFrames(native, 'casync', ['ab ', 'cd ', 'ef']), expected);
     });
   });
 

@@ -4,7 +4,7 @@ import type { CapabilitySpec } from '../../capability/types.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { DataType } from '../../protocol/messages.js';
 import { packageRoot } from '../../paths.js';
-import { WrapperError, type DataItem, type DataStatus, type OnceRequest, type WrapperHost } from '../host.js';
+import { WrapperError, type DataItem, type DataStatus, type OnceRequest, type SessionRequest, type SessionSink, type WrapperHost, type WrapperSession } from '../host.js';
 
 /** An item as the addon takes and gives it (native/src/convert.h). */
 interface NativeItem {
@@ -197,6 +197,17 @@ export class NativeHost implements WrapperHost {
     }
     const callback = onResult && ((err: NativeFailure | null, items?: NativeItem[]) => onResult(err && toWrapperError(err), toItems(items ?? [])));
     return guard(() => wrapper.create(sid, { ...params, sid }, options.psrIds ?? [], callback));
+  }
+
+  /** The loader's session interface over createSession & co.: results pushed by wrapperCallback in async mode, wrapperRead after each write in sync mode. */
+  async openSession(request: SessionRequest, sink: SessionSink): Promise<WrapperSession> {
+    const onResult = this.asyncMode ? (err: WrapperError | null, items: DataItem[]) => (err ? sink.fail(err) : sink.push(items)) : undefined;
+    const session = await this.createSession(request.sid, request.params, { onResult });
+    return {
+      write: (inputs) => this.writeSession(session, inputs),
+      read: this.asyncMode ? undefined : () => this.readSession(session),
+      destroy: () => this.destroySession(session),
+    };
   }
 
   /** wrapperWrite: one frame of a session. */
