@@ -6,7 +6,7 @@ import { LoaderClient } from '../runtime/protocol/client.js';
 import { loaderInput, loaderOutput } from '../runtime/protocol/codec.js';
 import { SessState, type LoaderOutput, type ResData } from '../runtime/protocol/messages.js';
 import { buildCapability, fixtureSource, fixtureYaml } from './helpers/c-capability.js';
-import { repoRoot, startStack, type Stack } from './helpers/stack.js';
+import { repoRoot, runAsf, startStack, type Stack } from './helpers/stack.js';
 import { textFrame, textOf, WsSession } from './helpers/ws-session.js';
 
 const wordcountDir = path.join(repoRoot, 'examples', 'wordcount-stream');
@@ -72,6 +72,23 @@ describe('streaming sessions over WebSocket (asf up)', function () {
         ],
       );
       assert.equal(new Set(frames.map((f) => f.header.sid)).size, 1);
+    });
+
+    it('asf call --stream cuts a file into frames and prints each answer as a JSON line', async () => {
+      const file = path.join(markers, 'words.txt');
+      fs.writeFileSync(file, 'one two three four five six seven');
+      const call = runAsf(['call', `${stack.url}/v1/private/wordcount`, '--stream', '--input', `text=@${file}`, '--chunk-bytes', '10']);
+      assert.equal(await new Promise((resolve) => call.child.once('exit', resolve)), 0);
+      const answers = call.output().trim().split('\n').map((line) => JSON.parse(line));
+      assert.deepEqual(
+        answers.map((a) => [a.header.status, a.payload.counts.text.words]),
+        [
+          [0, 2], // "one two "
+          [1, 3], // "three "
+          [1, 5], // "four five "
+          [2, 7], // "six seven"
+        ],
+      );
     });
 
     it('answers a first frame without data with an empty success frame (status 0)', async () => {
