@@ -78,3 +78,6 @@ await compare(
 
 const mmocr = asfStack('asf up: mmocr (PP-OCRv4 det + rec, CPU), sample.jpg', path.join(repoRoot, 'examples', 'mmocr'), '/v1/private/mmocr');
 await compare('mmocr: one image per request', [mmocr], mmocrBody, 1, 'The model dominates; see issue 9 for mmocr against other serving frameworks.');
+
+const { streamingSection } = await import('./streaming.js');
+await streamingSection(seconds);
