@@ -121,6 +121,13 @@ describe('streaming sessions over WebSocket (asf up)', function () {
       await eventually('wrapperDestroy after AIExcp', () => fs.existsSync(path.join(markers, `${first.header.sid}.destroyed`)));
     });
 
+    it('a plain GET on a service route is 405 (sessions need the WebSocket upgrade); on an unknown one, 404', async () => {
+      const plain = await fetch(`${stack.url}/v1/private/wordcount`);
+      assert.equal(plain.status, 405);
+      assert.equal(((await plain.json()) as any).header.code, 10003);
+      assert.equal((await fetch(`${stack.url}/v1/private/nothing-here`)).status, 404);
+    });
+
     it('an unknown service gets a 10404 error frame', async () => {
       const session = await WsSession.open(`${stack.url}/v1/private/nothing-here`);
       const error = await session.next();

@@ -30,13 +30,25 @@ const pollWaitMs = 1000;
 export function registerStreams(app: FastifyInstance, registry: ServiceRegistry, options: StreamOptions): void {
   void app.register(websocket, { options: { maxPayload: options.maxFrameBytes } });
   void app.register(async (scope) => {
-    scope.get('/*', { websocket: true }, (socket, req) => {
-      const serviceId = resolveServiceId(req.url);
-      const service = serviceId ? registry.get(serviceId) : undefined;
-      const session = new StreamSession(socket, req.asf.sid, options, req.log, service);
-      if (!service) return session.fail(new AsfError(ErrorCode.NotFound, 'not found'));
-      socket.on('message', (data: Buffer) => session.received(data.toString('utf8')));
-      socket.on('close', () => session.clientGone());
+    scope.route({
+      method: 'GET',
+      url: '/*',
+      handler: (req, reply) => {
+        const serviceId = resolveServiceId(req.url);
+        if (!serviceId || !registry.get(serviceId)) {
+          return reply.code(404).type('application/json').send(renderError(req.asf.sid, ErrorCode.NotFound, 'not found', { message: 'not found' }));
+        }
+        const message = 'GET on a service route is for WebSocket sessions only: send one-shot requests with POST';
+        return reply.code(405).type('application/json').send(renderError(req.asf.sid, ErrorCode.InvalidOperation, message));
+      },
+      wsHandler: (socket, req) => {
+        const serviceId = resolveServiceId(req.url);
+        const service = serviceId ? registry.get(serviceId) : undefined;
+        const session = new StreamSession(socket, req.asf.sid, options, req.log, service);
+        if (!service) return session.fail(new AsfError(ErrorCode.NotFound, 'not found'));
+        socket.on('message', (data: Buffer) => session.received(data.toString('utf8')));
+        socket.on('close', () => session.clientGone());
+      },
     });
   });
 }

@@ -65,6 +65,7 @@ export class Loader {
 
   async stop(): Promise<void> {
     this.state = 'stopping';
+    await this.sessions.abortAll();
     await this.host.stop();
   }
 

@@ -199,6 +199,11 @@ export class SessionTable {
     return [{ status: RespStatus.END }];
   }
 
+  /** The loader is stopping: every session's wrapperDestroy comes before wrapperFini. */
+  async abortAll(): Promise<void> {
+    await Promise.all([...this.open.keys()].map((sid) => this.abort(sid)));
+  }
+
   private async collect(sid: string, waitMs: number): Promise<LoaderOutput[]> {
     const entry = this.open.get(sid)!;
     const out = await entry.session.collect(waitMs);

@@ -68,7 +68,7 @@ export class JsHost implements WrapperHost {
     const module = this.module;
     if (!module) throw new WrapperError(ErrorCode.WrapperInit, 'wrapper is not initialised');
     const response = await guard(ErrorCode.WrapperExec, () => module.wrapperOnceExec(request.params, dataList(request.inputs), request.sid));
-    return responseItems(module, response, 'wrapperOnceExec', 3);
+    return responseItems(module, response, 'wrapperOnceExec', ErrorCode.WrapperExec, 3);
   }
 
   async openSession(request: SessionRequest): Promise<WrapperSession> {
@@ -86,7 +86,7 @@ export class JsHost implements WrapperHost {
     };
     return {
       write: async (inputs) => checkRet(ErrorCode.WrapperWrite, 'wrapperWrite', await guard(ErrorCode.WrapperWrite, () => wrapperWrite(handle, dataList(inputs), request.sid))),
-      read: async () => responseItems(module, await guard(ErrorCode.WrapperRead, () => wrapperRead(handle)), 'wrapperRead', 1),
+      read: async () => responseItems(module, await guard(ErrorCode.WrapperRead, () => wrapperRead(handle)), 'wrapperRead', ErrorCode.WrapperRead, 1),
       destroy: async () => checkRet(ErrorCode.WrapperDestroy, 'wrapperDestroy', await guard(ErrorCode.WrapperDestroy, () => wrapperDestroy?.(handle))),
     };
   }
@@ -103,12 +103,12 @@ function dataList(inputs: DataItem[]): JsDataList {
 }
 
 /** A Response's items, or its error_code as a WrapperError; `status` is the default item status. */
-function responseItems(module: JsWrapperModule, response: JsResponse, call: string, status: DataStatus): DataItem[] {
+function responseItems(module: JsWrapperModule, response: JsResponse, call: string, code: number, status: DataStatus): DataItem[] {
   if (response?.error_code) {
     throw new WrapperError(response.error_code, errorText(module, response.error_code));
   }
   if (!Array.isArray(response?.list)) {
-    throw new WrapperError(ErrorCode.WrapperExec, `${call} did not return a response with a list`);
+    throw new WrapperError(code, `${call} did not return a response with a list`);
   }
   return response.list.map((item) => ({
     key: item.key,

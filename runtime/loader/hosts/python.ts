@@ -202,9 +202,11 @@ export class PythonHost implements WrapperHost {
   }
 
   private exited(slot: Slot, worker: PythonWorker, exit: WorkerExit) {
+    if (slot.worker !== worker) return;
+    // Its sessions' handles died with it.
     for (const sink of slot.sessions.values()) sink.fail(new WrapperError(ErrorCode.WrapperWrite, `python worker exited (${exit.how}) during the session`));
     slot.sessions.clear();
-    if (slot.worker !== worker || !slot.ready || this.stopping) return;
+    if (!slot.ready || this.stopping) return;
     slot.worker = undefined;
     say(`worker ${slot.id} (pid ${worker.pid}) exited (${exit.how}); starting a new one`);
     this.relaunch(slot);
