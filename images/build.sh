@@ -127,10 +127,22 @@ build_mmocr() {
   cap=/opt/asf/capabilities/mmocr
   mkdir -p "$rootfs$cap"
   cp "$root"/examples/mmocr/{wrapper.py,ocr_engine.py,requirements.txt,sample.jpg,README.md} "$rootfs$cap/"
-  cp /etc/resolv.conf "$rootfs/etc/resolv.conf"
+  # The build host fetches the pinned wheels for the image's CPython 3.11 on x86_64 (with its own
+  # network and certificate setup); inside the rootfs they install with no index at all.
+  local wheels="$out/wheels/mmocr-$(sha256sum "$root/examples/mmocr/requirements.txt" | cut -c1-12)"
+  if [ ! -f "$wheels/.complete" ]; then
+    rm -rf "$wheels" && mkdir -p "$wheels"
+    "${PYTHON:-python3}" -m pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
+      --implementation cp --python-version 3.11 --abi cp311 --abi abi3 --abi none \
+      --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
+      --platform manylinux_2_5_x86_64 --platform manylinux1_x86_64 --platform any \
+      -r "$root/examples/mmocr/requirements.txt" -d "$wheels" >&2
+    touch "$wheels/.complete"
+  fi
+  mkdir -p "$rootfs/tmp/wheels" && cp "$wheels"/*.whl "$rootfs/tmp/wheels/"
   chroot "$rootfs" python3 -m venv "$cap/.venv"
   chroot "$rootfs" "$cap/.venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-cache-dir --no-deps \
-    --only-binary=:all: -r "$cap/requirements.txt" >&2
+    --no-index --find-links /tmp/wheels -r "$cap/requirements.txt" >&2
   chroot "$rootfs" sh -c "cd $cap && .venv/bin/python -c 'from ocr_engine import Settings, model_files; print(sorted(model_files(Settings())))'" >&2
   find "$rootfs$cap" -name '__pycache__' -type d -prune -exec rm -rf {} +
   stage="$out/work/mmocr"
