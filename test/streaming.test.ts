@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { replicasBySid } from '../runtime/balancer/sid-hash.js';
+import type { Replica } from '../runtime/discovery/registry.js';
 import { LoaderClient } from '../runtime/protocol/client.js';
 import { loaderInput, loaderOutput } from '../runtime/protocol/codec.js';
 import { SessState, type LoaderOutput, type ResData } from '../runtime/protocol/messages.js';
@@ -42,6 +44,32 @@ async function threeFrames(stack: Stack, serviceId: string, texts: [string, stri
   const frames = await session.rest();
   return frames.map((f) => [f.header.code, f.header.status, f.payload?.result?.seq, f.payload?.result && textOf(f, 'result')]);
 }
+
+describe('session affinity: consistent hashing by sid', () => {
+  const replica = (address: string, state: Replica['state'] = 'ready') => ({ address, state }) as Replica;
+  const sids = Array.from({ length: 1000 }, (_, i) => `sid-${i}`);
+
+  it('spreads sids over the ready replicas and always gives a sid the same first choice', () => {
+    const replicas = [replica('a:1'), replica('b:1'), replica('c:1'), replica('down:1', 'down')];
+    const counts = new Map<string, number>();
+    for (const sid of sids) {
+      const order = replicasBySid(replicas, sid);
+      assert.deepEqual(order.map((r) => r.address).sort(), ['a:1', 'b:1', 'c:1']);
+      assert.equal(replicasBySid(replicas, sid)[0], order[0]);
+      counts.set(order[0]!.address, (counts.get(order[0]!.address) ?? 0) + 1);
+    }
+    for (const n of counts.values()) assert.ok(n > 250 && n < 420, `uneven spread: ${[...counts]}`);
+  });
+
+  it('moves only the sessions of a replica that goes away', () => {
+    const all = [replica('a:1'), replica('b:1'), replica('c:1')];
+    const withoutC = all.slice(0, 2);
+    for (const sid of sids) {
+      const before = replicasBySid(all, sid)[0]!.address;
+      if (before !== 'c:1') assert.equal(replicasBySid(withoutC, sid)[0]!.address, before);
+    }
+  });
+});
 
 describe('streaming sessions over WebSocket (asf up)', function () {
   let stack: Stack;
@@ -174,6 +202,30 @@ describe('streaming sessions over WebSocket (asf up)', function () {
         );
       }
       for (const { session } of refused) assert.equal(await session.closed, 1000);
+    });
+  });
+
+  describe('two loader replicas', () => {
+    it('pins each session to one replica: 20 concurrent 3-frame sessions all complete (a frame sent elsewhere would get 10008)', async () => {
+      const two = await startStack(['--capability', wordcountDir, '--replicas', '2']);
+      try {
+        const runs = await Promise.all(
+          Array.from({ length: 20 }, async () => {
+            const session = await WsSession.open(`${two.url}/v1/private/wordcount`);
+            ['a', 'b c', 'd e f'].forEach((text, i) => session.send(textFrame('wordcount', text, i as 0 | 1 | 2)));
+            return (await session.rest()).map((f) => [f.header.code, f.header.status, f.payload.counts.text.words]);
+          }),
+        );
+        for (const run of runs) {
+          assert.deepEqual(run, [
+            [0, 0, 1],
+            [0, 1, 3],
+            [0, 2, 6],
+          ]);
+        }
+      } finally {
+        await two.stop();
+      }
     });
   });
 

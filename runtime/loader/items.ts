@@ -1,9 +1,14 @@
 import type { CapabilitySchema } from '../capability/types.js';
 import { ErrorCode } from '../protocol/errors.js';
-import { dataTypeOf, type MetaDesc, type Payload } from '../protocol/messages.js';
+import { dataTypeOf, RespStatus, type LoaderOutput, type MetaDesc, type Payload } from '../protocol/messages.js';
 import { WrapperError, type DataItem, type DataStatus } from './host.js';
 
 /** Conversions between the envelope's payloads and the items wrappers see, shared by one-shot and session calls. */
+
+/** A failed call, as AIGES answers it: the error inside LoaderOutput, which ends the request or session. */
+export function failure(code: number, err: string): LoaderOutput {
+  return { code, err, status: RespStatus.END };
+}
 
 /** Expected outputs: those the request names, else every declared output. */
 export function expectedOutputs(expect: MetaDesc[] | undefined, schema: CapabilitySchema): Map<string, MetaDesc> {

@@ -5,7 +5,7 @@ import { loaderInput, loaderOutput } from '../protocol/codec.js';
 import { RespStatus, SessState, type LoaderInput, type LoaderOutput, type ReqData, type ResData } from '../protocol/messages.js';
 import { LicencePool } from './licences.js';
 import { WrapperError, type DataItem, type WrapperHost } from './host.js';
-import { expectedOutputs, toItem, toPayloads } from './items.js';
+import { expectedOutputs, failure, toItem, toPayloads } from './items.js';
 import { SessionTable } from './sessions.js';
 
 export type LoaderState = 'starting' | 'ready' | 'failed' | 'stopping';
@@ -179,10 +179,6 @@ export class Loader {
       data: outs.map((out) => ({ data: loaderOutput.encode({ ...out, serviceId: this.schema.serviceId }) })),
     };
   }
-}
-
-function failure(code: number, err: string): LoaderOutput {
-  return { code, err, status: RespStatus.END };
 }
 
 /** capability.yaml wins over what the wrapper declares; the folder name is the last resort. */

@@ -2,7 +2,7 @@ import type { CapabilitySchema } from '../capability/types.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { RespStatus, type LoaderInput, type LoaderOutput, type MetaDesc } from '../protocol/messages.js';
 import { WrapperError, type DataItem, type WrapperHost, type WrapperSession } from './host.js';
-import { expectedOutputs, toItem, toPayloads } from './items.js';
+import { expectedOutputs, failure, toItem, toPayloads } from './items.js';
 import type { LicencePool } from './licences.js';
 
 export interface SessionOptions {
@@ -248,10 +248,6 @@ export class SessionTable {
       this.pool.release();
     }
   }
-}
-
-function failure(code: number, err: string): LoaderOutput {
-  return { code, err, status: RespStatus.END };
 }
 
 function asWrapperError(err: unknown, code: number): WrapperError {
