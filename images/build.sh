@@ -86,6 +86,8 @@ build_runtime() {
   # Files the runtime reads beside its code: gRPC .proto files, the Python worker and aiges shim.
   (cd "$root" && find runtime -type f ! -name '*.ts' ! -path '*/__pycache__/*' -print0 | xargs -0 cp --parents -t "$app")
   cp -r "$root/examples/echo" "$app/examples/echo"
+  # `asf demo mmocr` (the chart's helm test hook runs it from this image) sends this sample.
+  mkdir -p "$app/examples/mmocr" && cp "$root/examples/mmocr/sample.jpg" "$app/examples/mmocr/"
   if [ -f "$root/native/build/Release/asf_native.node" ]; then
     mkdir -p "$app/native/build/Release" && cp "$root/native/build/Release/asf_native.node" "$app/native/build/Release/"
   fi

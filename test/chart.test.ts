@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
+import { loadCapability } from '../runtime/capability/load.js';
 import { repoRoot } from './helpers/stack.js';
 import { helm, kubernetesValidate } from './helpers/tools.js';
 
@@ -114,6 +115,13 @@ describe('charts/asf (real helm, strict Kubernetes schema validation)', function
     const config = find(all, 'ConfigMap', 'dryrun-asf-mmocr');
     assert.deepEqual(yaml.load(config.data['capability.yaml']), { licences: 4, timeoutMs: 30000 });
     assert.deepEqual(lc.volumeMounts, [{ name: 'config', mountPath: '/opt/asf/capabilities/mmocr/capability.yaml', subPath: 'capability.yaml', readOnly: true }]);
+    // ...and the loader accepts it: the mmocr folder as the image holds it, with the mounted file.
+    const capDir = path.join(tmp, 'mmocr');
+    fs.mkdirSync(capDir);
+    for (const file of ['wrapper.py', 'ocr_engine.py', 'requirements.txt']) fs.copyFileSync(path.join(repoRoot, 'examples', 'mmocr', file), path.join(capDir, file));
+    fs.writeFileSync(path.join(capDir, 'capability.yaml'), config.data['capability.yaml']);
+    const spec = loadCapability(capDir);
+    assert.deepEqual([spec.serviceId, spec.licences, spec.timeoutMs], ['mmocr', 4, 30000]);
 
     const hook = find(all, 'Pod', 'dryrun-asf-demo-test');
     assert.equal(hook.metadata.annotations?.['helm.sh/hook'], 'test');

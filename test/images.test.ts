@@ -178,7 +178,7 @@ describe('daemonless mmocr image build (images/build.sh mmocr: runtime layers + 
     assert.equal(config.User, '10001:10001');
   });
 
-  it('its rootfs under chroot serves the OCR model offline: asf demo mmocr reads the sample', async () => {
+  it('its rootfs under chroot serves the OCR model offline; asf demo mmocr from the runtime image (the helm test hook) reads the sample', async () => {
     const bundle = path.join(tmp, 'bundle');
     const unpack = await exec('umoci', ['unpack', '--image', `${layout}:${mmocrTag}`, bundle]);
     assert.equal(unpack.code, 0, unpack.stderr);
@@ -191,8 +191,13 @@ describe('daemonless mmocr image build (images/build.sh mmocr: runtime layers + 
     procs.push(gateway);
     const url = `http://127.0.0.1:${gatewayPort}`;
     await waitHealthy(url, 120_000);
-    const demo = await exec(process.execPath, [path.join(repoRoot, 'bin', 'asf.js'), 'demo', 'mmocr', '--url', url, '--timeout', '60000']);
+    // The demo call as the chart's helm test hook makes it: from the runtime image, as its user.
+    const runtimeBundle = path.join(tmp, 'runtime-bundle');
+    assert.equal((await exec('umoci', ['unpack', '--image', `${layout}:${runtimeTag}`, runtimeBundle])).code, 0);
+    const runtime = await imageConfig(runtimeTag);
+    const demo = await exec(chrootBin, [`--userspec=${runtime.User}`, path.join(runtimeBundle, 'rootfs'), ...runtime.Entrypoint, 'demo', 'mmocr', '--url', url, '--timeout', '60000']);
     assert.equal(demo.code, 0, demo.stdout + demo.stderr);
+    assert.match(demo.stdout, /image +\/opt\/asf\/examples\/mmocr\/sample\.jpg/);
     assert.match(demo.stdout, /ASF ?KIT/);
     assert.match(demo.stdout, /AthenaServing ?demo/);
   });
