@@ -130,6 +130,18 @@ describe('streaming sessions over WebSocket (asf up)', function () {
       assert.equal(last.payload.counts.text.words, 2);
     });
 
+    it('end-only results: after the last frame, AIOut polling (wrapperRead) brings the final result', async () => {
+      const session = await WsSession.open(`${stack.url}/v1/private/probe`);
+      session.send(textFrame('probe', 'a', 0, { mode: 'late' }));
+      session.send(textFrame('probe', 'b', 1));
+      session.send(textFrame('probe', 'c', 2));
+      const frames = await session.rest();
+      assert.deepEqual(
+        frames.map((f) => [f.header.code, f.header.status, textOf(f, 'result')]),
+        [[0, 2, 'a b c']],
+      );
+    });
+
     it('a wrapper error mid-stream: an error frame (10907 with the wrapper code and text), then close', async () => {
       const { session, first } = await openProbe(stack);
       assert.equal(textOf(first, 'result'), 'hello');

@@ -16,6 +16,9 @@ export interface SessionOptions {
 
 export const sessionDefaults: SessionOptions = { reorderWindow: 16, idleMs: 180_000, closedMemory: 10_000 };
 
+/** How often AIOut asks a reading (not pushing) wrapper again while it waits for results. */
+const readPollMs = 20;
+
 /**
  * One streaming session: the wrapper session, its licence, the frames held for ordering and the
  * results not yet collected. Wrapper calls run one at a time, in sync_id order.
@@ -70,9 +73,23 @@ class Session {
       if (this.ended) return;
       try {
         await this.wrapper!.write(items);
-        if (this.wrapper!.read && !this.ended) this.push(await this.wrapper!.read());
       } catch (err) {
-        this.fail(asWrapperError(err, ErrorCode.WrapperWrite));
+        return this.fail(asWrapperError(err, ErrorCode.WrapperWrite));
+      }
+    });
+    return this.read();
+  }
+
+  /** wrapperRead, after the calls before it; nothing for wrappers that push. */
+  private read(): Promise<void> {
+    const wrapper = this.wrapper!;
+    if (!wrapper.read) return this.work;
+    this.work = this.work.then(async () => {
+      if (this.ended) return;
+      try {
+        this.push(await wrapper.read!());
+      } catch (err) {
+        this.fail(asWrapperError(err, ErrorCode.WrapperRead));
       }
     });
     return this.work;
@@ -111,21 +128,34 @@ class Session {
     return this.work;
   }
 
-  /** The results so far; with none and the session open, waits up to `waitMs` for some. */
+  /**
+   * The results so far. With `waitMs` (AIOut) and none yet, waits up to that long for some:
+   * a pushing wrapper wakes us; a reading one is asked again (wrapperRead) every readPollMs.
+   */
   async collect(waitMs: number): Promise<LoaderOutput[]> {
-    if (this.results.length === 0 && !this.ended && waitMs > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, waitMs);
-        this.wakeUp = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wakeUp = undefined;
+    const deadline = Date.now() + waitMs;
+    for (let left = waitMs; this.results.length === 0 && !this.ended && left > 0; left = deadline - Date.now()) {
+      if (this.wrapper?.read) {
+        await this.read();
+        if (this.results.length || this.ended) break;
+      }
+      await this.sleep(this.wrapper?.read ? Math.min(left, readPollMs) : left);
     }
     const out = this.results.splice(0);
     if (out.length === 0) out.push({ status: this.emitted ? RespStatus.CONTINUE : RespStatus.BEGIN });
     return out;
+  }
+
+  /** Waits `ms`, or less if results arrive. */
+  private async sleep(ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wakeUp = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.wakeUp = undefined;
   }
 
   /** Everything, including the final result, has been collected. */
