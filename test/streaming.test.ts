@@ -385,6 +385,14 @@ describe('streaming sessions over WebSocket (asf up)', function () {
       assert.equal(out.code, 10101, 'a collected session is released');
     });
 
+    it('a frame sent without waiting for the create answer queues behind wrapperCreate', async () => {
+      const sid = 'pipelined-1';
+      const [created, written] = await Promise.all([create(sid), frame(sid, 1, 'eager', 2)]);
+      assert.equal(outputs(created)[0]!.code ?? 0, 0);
+      assert.deepEqual(texts(written), ['eager']);
+      assert.equal(outputs(written).at(-1)!.status, 2);
+    });
+
     it('rejects a repeated sync_id with 10009 and ends the session; unknown handles get 10008', async () => {
       const sid = 'reorder-2';
       await create(sid);

@@ -43,6 +43,17 @@ class Session {
     private readonly onEnd: (session: Session) => Promise<void>,
   ) {}
 
+  /** wrapperCreate, first in the chain of wrapper calls. */
+  open(create: () => Promise<WrapperSession>): Promise<void> {
+    this.work = create().then(
+      (wrapper) => {
+        this.wrapper = wrapper;
+      },
+      (err) => this.fail(asWrapperError(err, ErrorCode.WrapperCreate)),
+    );
+    return this.work;
+  }
+
   /** Queues a frame by its sync_id (0: no ordering asked, written as it comes). Resolves once what it unblocked has been written. */
   frame(input: LoaderInput): Promise<void> {
     if (this.ended) return Promise.resolve();
@@ -82,12 +93,10 @@ class Session {
 
   /** wrapperRead, after the calls before it; nothing for wrappers that push. */
   private read(): Promise<void> {
-    const wrapper = this.wrapper!;
-    if (!wrapper.read) return this.work;
     this.work = this.work.then(async () => {
-      if (this.ended) return;
+      if (this.ended || !this.wrapper?.read) return;
       try {
-        this.push(await wrapper.read!());
+        this.push(await this.wrapper.read());
       } catch (err) {
         this.fail(asWrapperError(err, ErrorCode.WrapperRead));
       }
@@ -193,15 +202,13 @@ export class SessionTable {
     const session = new Session(sid, expect, schema, this.options.reorderWindow, (s) => this.finish(s));
     const idle = setTimeout(() => this.expire(sid), this.options.idleMs);
     this.open.set(sid, { session, idle });
-    try {
-      session.wrapper = await this.host.openSession!(
+    // Frames that come before wrapperCreate has returned (AIGES clients need not wait) queue behind it.
+    await session.open(() =>
+      this.host.openSession!(
         { sid, params: input.params ?? {}, expect: [...expect.keys()] },
         { push: (items) => session.push(items), fail: (err) => session.fail(err) },
-      );
-    } catch (err) {
-      session.fail(asWrapperError(err, ErrorCode.WrapperCreate));
-      return this.collect(sid, 0);
-    }
+      ),
+    );
     if (input.pl?.length) await session.frame({ ...input, sync_id: 0 });
     return this.collect(sid, 0);
   }
