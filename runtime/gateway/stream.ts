@@ -63,6 +63,10 @@ class StreamSession {
   /** The loader still has the session open (so leaving early needs an AIExcp). */
   private loaderOpen = false;
   private syncId = 0;
+  /** Frames received and not yet handled: while there are some, the client is not the one we wait for. */
+  private pending = 0;
+  /** The client has sent its last frame (status 2). */
+  private lastReceived = false;
   private done = false;
   private chain: Promise<void> = Promise.resolve();
   private readonly sessionTimer: NodeJS.Timeout;
@@ -84,8 +88,14 @@ class StreamSession {
 
   received(text: string) {
     if (this.done) return;
-    this.waitForClient();
-    this.chain = this.chain.then(() => this.frame(text)).catch((err: Error) => this.fail(err));
+    clearTimeout(this.readTimer);
+    this.pending++;
+    this.chain = this.chain
+      .then(() => this.frame(text))
+      .catch((err: Error) => this.fail(err))
+      .finally(() => {
+        if (--this.pending === 0 && !this.lastReceived && !this.done) this.waitForClient();
+      });
   }
 
   /** The client closed or vanished: the loader session is aborted, which frees its licence. */
@@ -114,6 +124,7 @@ class StreamSession {
     this.chain = this.chain.then(() => this.abort());
   }
 
+  /** The read timeout runs while the session waits for the client's next frame. */
   private waitForClient() {
     clearTimeout(this.readTimer);
     this.readTimer = setTimeout(
@@ -139,7 +150,7 @@ class StreamSession {
     }
     if (data.length > 0) await this.write({ sync_id: ++this.syncId, pl: data });
     if (input.headers?.['status'] === '2' && !this.done) {
-      clearTimeout(this.readTimer);
+      this.lastReceived = true;
       await this.awaitFinal();
     }
   }

@@ -188,10 +188,6 @@ export class SessionTable {
     private readonly options: SessionOptions = sessionDefaults,
   ) {}
 
-  get size(): number {
-    return this.open.size;
-  }
-
   /** SeqNo=1: the caller has taken a licence for us; it is ours to give back from here on. */
   async create(sid: string, input: LoaderInput, schema: CapabilitySchema): Promise<LoaderOutput[]> {
     if (this.open.has(sid)) {
@@ -210,7 +206,7 @@ export class SessionTable {
       ),
     );
     if (input.pl?.length) await session.frame({ ...input, sync_id: 0 });
-    return this.collect(sid, 0);
+    return this.collect(session, 0);
   }
 
   /** AIIn on an open session: the frame, then the results available now. */
@@ -218,13 +214,14 @@ export class SessionTable {
     const entry = this.touch(sid);
     if (!entry) return [this.unknown(sid)];
     await entry.session.frame(input);
-    return this.collect(sid, 0);
+    return this.collect(entry.session, 0);
   }
 
   /** AIOut: results, waiting up to `waitMs` for some. */
   async output(sid: string, waitMs: number): Promise<LoaderOutput[]> {
-    if (!this.touch(sid)) return [this.unknown(sid)];
-    return this.collect(sid, waitMs);
+    const entry = this.touch(sid);
+    if (!entry) return [this.unknown(sid)];
+    return this.collect(entry.session, waitMs);
   }
 
   /** AIExcp: the client is gone; the licence is back once wrapperDestroy has returned. */
@@ -241,10 +238,10 @@ export class SessionTable {
     await Promise.all([...this.open.keys()].map((sid) => this.abort(sid)));
   }
 
-  private async collect(sid: string, waitMs: number): Promise<LoaderOutput[]> {
-    const entry = this.open.get(sid)!;
-    const out = await entry.session.collect(waitMs);
-    if (entry.session.drained) this.forget(sid);
+  /** Once its final result is collected, a session is forgotten (its sid then answers 10101). */
+  private async collect(session: Session, waitMs: number): Promise<LoaderOutput[]> {
+    const out = await session.collect(waitMs);
+    if (session.drained && this.open.get(session.sid)?.session === session) this.forget(session.sid);
     return out;
   }
 
