@@ -262,12 +262,34 @@ describe('streaming sessions over WebSocket (asf up)', function () {
         }
       });
     }
+
+    it('no final result after the last frame within --read-timeout: 12000 error frame, then close', async function () {
+      const short = await startStack(['--capability', probeDir, '--read-timeout', '1000']);
+      try {
+        const session = await WsSession.open(`${short.url}/v1/private/probe`);
+        session.send(textFrame('probe', 'endless', 0));
+        session.send(textFrame('probe', 'endless', 2));
+        const frames = await session.rest();
+        assert.deepEqual(
+          frames.map((f) => [f.header.code, f.header.status]),
+          [
+            [0, 0],
+            [0, 1],
+            [12000, 2],
+          ],
+        );
+        assert.match(frames[2].header.message, /no final result came within 1000 ms/);
+      } finally {
+        await short.stop();
+      }
+    });
   });
 
   describe('Python host', () => {
     let python: Stack;
     before(async () => {
-      python = await startStack(['--capability', pythonFixture('stream_read'), '--capability', pythonFixture('stream_callback')], {
+      const fixtures = ['stream_read', 'stream_callback', 'stream_legacy'].flatMap((name) => ['--capability', pythonFixture(name)]);
+      python = await startStack(fixtures, {
         env: { ASF_PROBE_MARKERS: markers },
       });
     });
@@ -288,6 +310,14 @@ describe('streaming sessions over WebSocket (asf up)', function () {
         [0, 0, 0, 'ba'],
         [0, 1, 1, 'dc'],
         [0, 2, 2, 'fe'],
+      ]);
+    });
+
+    it('legacy function style (wrapperCreate/Write/Read/Destroy on lists of dicts): a 3-frame session in order', async () => {
+      assert.deepEqual(await threeFrames(python, 'stream_legacy', ['ab', 'cde', 'f']), [
+        [0, 0, 0, 'ab:2'],
+        [0, 1, 1, 'cde:3'],
+        [0, 2, 2, 'f:1'],
       ]);
     });
 
