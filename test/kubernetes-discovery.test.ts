@@ -76,7 +76,7 @@ describe('gateway Kubernetes discovery: EndpointSlices from a STAND-IN API serve
     await api.close();
   });
 
-  it('lists then watches EndpointSlices with the selector and the service-account style token; live but not ready with no loaders', async () => {
+  it('lists then watches EndpointSlices with the selector and the bearer token of the kubeconfig; live but not ready with no loaders', async () => {
     await eventually(async () => assert.equal(api.watching(), 1));
     const list = api.requests.find((r) => !r.query.has('watch'));
     const watch = api.requests.find((r) => r.query.get('watch') === 'true');
@@ -161,5 +161,52 @@ describe('gateway Kubernetes discovery: EndpointSlices from a STAND-IN API serve
     await waitHealthy(url, 20_000);
     const back = await post(`${url}/v1/private/echo`, request('back'));
     assert.equal(back.status, 200, JSON.stringify(back.json));
+  });
+});
+
+describe('gateway Kubernetes discovery: API server trouble (STAND-IN API server)', function () {
+  this.timeout(60_000);
+  const procs: RunningProcess[] = [];
+  let api: KubeApiServerStandIn | undefined;
+  after(async () => {
+    await Promise.all(procs.map((p) => p.stop('SIGKILL')));
+    await api?.close();
+  });
+
+  it('starts while the API server is unreachable, stays live, and finds the loaders once it answers', async () => {
+    const apiPort = await freePort();
+    api = new KubeApiServerStandIn('asf');
+    const loaderPort = await freePort();
+    const loader = runAsf(['loader', '--capability', echoDir, '--host', '127.0.0.1', '--port', String(loaderPort)]);
+    procs.push(loader);
+    const gatewayPort = await freePort();
+    const gateway = runAsf(['gateway', '--discovery', 'kubernetes', '--host', '127.0.0.1', '--port', String(gatewayPort)], {
+      KUBECONFIG: api.kubeconfig(undefined, `http://127.0.0.1:${apiPort}`),
+    });
+    procs.push(gateway);
+    const url = `http://127.0.0.1:${gatewayPort}`;
+    await gateway.waitFor(/gateway listening/);
+    await gateway.waitFor(/EndpointSlice watch failed/);
+    assert.equal((await fetch(`${url}/livez`)).status, 200);
+    assert.equal((await health(url)).status, 503);
+
+    await loader.waitFor(/capability ready/);
+    await api.start(apiPort);
+    api.setSlice('t-asf-echo-1', 't-asf-echo', [{ ip: '127.0.0.1' }], loaderPort);
+    await waitHealthy(url, 30_000);
+    // Without --namespace / --selector: the kubeconfig context's namespace, the default selector.
+    const list = api.requests.find((r) => !r.query.has('watch'))!;
+    assert.equal(list.path, '/apis/discovery.k8s.io/v1/namespaces/asf/endpointslices');
+    assert.equal(list.query.get('labelSelector'), 'app.kubernetes.io/component=loader');
+    const { status } = await post(`${url}/v1/private/echo`, request('late'));
+    assert.equal(status, 200);
+  });
+
+  it('static discovery without --loader: a clear error', async () => {
+    const gateway = runAsf(['gateway', '--port', '0']);
+    procs.push(gateway);
+    const code = gateway.child.exitCode ?? (await new Promise((resolve) => gateway.child.once('exit', resolve)));
+    assert.equal(code, 1);
+    assert.match(gateway.output(), /--loader <host:port> is required unless --discovery kubernetes/);
   });
 });

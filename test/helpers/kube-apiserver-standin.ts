@@ -32,8 +32,8 @@ export class KubeApiServerStandIn {
     this.server = http.createServer((req, res) => this.handle(req, res));
   }
 
-  async start(): Promise<this> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+  async start(port = 0): Promise<this> {
+    await new Promise<void>((resolve) => this.server.listen(port, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as net.AddressInfo).port}`;
     return this;
   }
@@ -45,7 +45,7 @@ export class KubeApiServerStandIn {
   }
 
   /** A kubeconfig file pointing at this server (token auth, context namespace set). */
-  kubeconfig(dir = fs.mkdtempSync(path.join(os.tmpdir(), 'asf-kubeconfig-'))): string {
+  kubeconfig(dir = fs.mkdtempSync(path.join(os.tmpdir(), 'asf-kubeconfig-')), url = this.url): string {
     const file = path.join(dir, 'kubeconfig');
     fs.writeFileSync(
       file,
@@ -53,7 +53,7 @@ export class KubeApiServerStandIn {
         'apiVersion: v1',
         'kind: Config',
         // client-node refuses plain http unless TLS verification is off (the stand-in has no TLS).
-        'clusters: [{name: standin, cluster: {server: "' + this.url + '", insecure-skip-tls-verify: true}}]',
+        'clusters: [{name: standin, cluster: {server: "' + url + '", insecure-skip-tls-verify: true}}]',
         'users: [{name: gateway, user: {token: standin-token}}]',
         'contexts: [{name: standin, context: {cluster: standin, user: gateway, namespace: ' + this.namespace + '}}]',
         'current-context: standin',
