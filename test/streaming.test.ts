@@ -100,6 +100,8 @@ describe('streaming sessions over WebSocket (asf up)', function () {
         ],
       );
       assert.equal(new Set(frames.map((f) => f.header.sid)).size, 1);
+      const metrics = await (await fetch(`${stack.url}/metrics`)).text();
+      assert.match(metrics, /asf_gateway_stream_sessions_total\{service="wordcount",outcome="0"\} [1-9]/);
     });
 
     it('asf call --stream cuts a file into frames and prints each answer as a JSON line', async () => {

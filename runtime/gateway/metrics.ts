@@ -43,6 +43,18 @@ export function createMetrics(services: ServiceRegistry) {
       for (const r of services.allReplicas()) this.set({ service: r.serviceId ?? '', replica: r.address }, r.state === 'ready' ? 1 : 0);
     },
   });
+  const sessions = new Counter({
+    name: 'asf_gateway_stream_sessions_total',
+    help: 'WebSocket sessions ended, by service and outcome: 0 (final result sent), an ASF error code, or client_gone',
+    labelNames: ['service', 'outcome'],
+    registers: [register],
+  });
+  const openSessions = new Gauge({
+    name: 'asf_gateway_stream_sessions_open',
+    help: 'WebSocket sessions open now',
+    labelNames: ['service'],
+    registers: [register],
+  });
   // Labelled children looked up once per label set, not hashed again on every request.
   const requestsBy = new Map<string, Counter.Internal>();
   const durationBy = new Map<string, Histogram.Internal<string>>();
@@ -60,5 +72,14 @@ export function createMetrics(services: ServiceRegistry) {
     call(service: string, replica: string, outcome: string) {
       calls.inc({ service, replica, outcome });
     },
+    sessionOpened(service: string) {
+      openSessions.inc({ service });
+    },
+    sessionEnded(service: string, outcome: string) {
+      openSessions.dec({ service });
+      sessions.inc({ service, outcome });
+    },
   };
 }
+
+export type GatewayMetrics = ReturnType<typeof createMetrics>;

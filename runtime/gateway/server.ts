@@ -98,7 +98,7 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
 
   app.get('/openapi.json', async () => openApiDocument(registry.all(), options.version ?? '0.0.0'));
 
-  registerStreams(app, registry, {
+  registerStreams(app, registry, metrics, {
     sessionTimeoutMs: options.sessionTimeoutMs ?? streamDefaults.sessionTimeoutMs,
     readTimeoutMs: options.readTimeoutMs ?? streamDefaults.readTimeoutMs,
     callTimeoutMs: timeoutMs,

@@ -6,6 +6,7 @@ import type { Replica, Service, ServiceRegistry } from '../discovery/registry.js
 import { loaderInput, loaderOutput } from '../protocol/codec.js';
 import { AsfError, ErrorCode } from '../protocol/errors.js';
 import { RespStatus, type LoaderInput, type ReqData, type ResData } from '../protocol/messages.js';
+import type { GatewayMetrics } from './metrics.js';
 import { toLoaderInput } from './request.js';
 import { renderError, renderSuccess } from './response.js';
 import { resolveServiceId } from './route.js';
@@ -27,7 +28,7 @@ export const streamDefaults = { sessionTimeoutMs: 180_000, readTimeoutMs: 15_000
 const pollWaitMs = 1000;
 
 /** WebSocket sessions on the same routes as one-shot POSTs (spec/http-api.md). */
-export function registerStreams(app: FastifyInstance, registry: ServiceRegistry, options: StreamOptions): void {
+export function registerStreams(app: FastifyInstance, registry: ServiceRegistry, metrics: GatewayMetrics, options: StreamOptions): void {
   void app.register(websocket, { options: { maxPayload: options.maxFrameBytes } });
   void app.register(async (scope) => {
     scope.route({
@@ -44,7 +45,7 @@ export function registerStreams(app: FastifyInstance, registry: ServiceRegistry,
       wsHandler: (socket, req) => {
         const serviceId = resolveServiceId(req.url);
         const service = serviceId ? registry.get(serviceId) : undefined;
-        const session = new StreamSession(socket, req.asf.sid, options, req.log, service);
+        const session = new StreamSession(socket, req.asf.sid, options, req.log, metrics, service);
         if (!service) return session.fail(new AsfError(ErrorCode.NotFound, 'not found'));
         socket.on('message', (data: Buffer) => session.received(data.toString('utf8')));
         socket.on('close', () => session.clientGone());
@@ -77,8 +78,10 @@ class StreamSession {
     private readonly sid: string,
     private readonly options: StreamOptions,
     private readonly log: FastifyBaseLogger,
+    private readonly metrics: GatewayMetrics,
     private readonly service?: Service,
   ) {
+    metrics.sessionOpened(this.serviceId);
     this.sessionTimer = setTimeout(
       () => this.fail(new AsfError(ErrorCode.Timeout, `session timed out: longer than ${options.sessionTimeoutMs} ms`)),
       options.sessionTimeoutMs,
@@ -102,7 +105,7 @@ class StreamSession {
   clientGone() {
     if (this.done) return;
     this.log.debug({ sid: this.sid }, 'stream client went away');
-    this.finish();
+    this.finish('client_gone');
   }
 
   /** An error frame, then close. */
@@ -112,11 +115,13 @@ class StreamSession {
     if (!(err instanceof AsfError)) this.log.error({ err, sid: this.sid }, 'unexpected stream error');
     else this.log.warn({ sid: this.sid, code: asf.code, message: asf.message }, 'stream failed');
     this.socket.send(renderError(this.sid, asf.code, asf.message, {}, RespStatus.END));
-    this.finish();
+    this.finish(String(asf.code));
   }
 
-  private finish() {
+  /** `outcome` is what /metrics counts: 0 for a final result, the error code, or client_gone. */
+  private finish(outcome: string) {
     this.done = true;
+    this.metrics.sessionEnded(this.serviceId, outcome);
     clearTimeout(this.sessionTimer);
     clearTimeout(this.readTimer);
     this.socket.close(1000);
@@ -232,10 +237,14 @@ class StreamSession {
       }
       if (final) {
         this.loaderOpen = false;
-        this.finish();
+        this.finish('0');
       }
     }
     return any;
+  }
+
+  private get serviceId(): string {
+    return this.service?.schema.serviceId ?? 'unknown';
   }
 
   private send(frame: string) {
