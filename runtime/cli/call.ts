@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import WebSocket from 'ws';
 import { resolveServiceId } from '../gateway/route.js';
+import { unreachable } from './unreachable.js';
 
 export interface CallOptions {
   url: string;
@@ -45,13 +46,19 @@ export async function runCall(options: CallOptions): Promise<number> {
 
   if (!options.stream) {
     const payload = Object.fromEntries(inputs.map(({ key, data }) => [key, { status: 3, [options.dataType]: data.toString('base64') }]));
-    const res = await fetch(options.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ header: { ...header, status: 3 }, parameter, payload }),
-      signal: AbortSignal.timeout(options.timeoutMs),
-    });
-    const text = await res.text();
+    let res: Response;
+    let text: string;
+    try {
+      res = await fetch(options.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ header: { ...header, status: 3 }, parameter, payload }),
+        signal: AbortSignal.timeout(options.timeoutMs),
+      });
+      text = await res.text();
+    } catch (err) {
+      throw new CallError(unreachable(options.url, err as Error, options.timeoutMs));
+    }
     write(text);
     return res.ok ? 0 : 1;
   }
@@ -116,7 +123,7 @@ function stream(url: string, frames: Record<string, unknown>[], timeoutMs: numbe
     });
     ws.on('error', (err) => {
       clearTimeout(timer);
-      reject(new CallError(`${url}: ${err.message}`));
+      reject(new CallError(unreachable(url, err, timeoutMs)));
     });
     ws.on('close', () => {
       clearTimeout(timer);

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { packageRoot } from '../paths.js';
+import { unreachable } from './unreachable.js';
 
 /** The demo capabilities `asf demo` knows how to call. */
 export const demoNames = ['mmocr'] as const;
@@ -144,16 +145,6 @@ function imageEncoding(file: string, data: Buffer): string {
   if (data[0] === 0x42 && data[1] === 0x4d) return 'bmp';
   const ext = path.extname(file).slice(1).toLowerCase();
   return ext === 'png' || ext === 'bmp' ? ext : 'jpg';
-}
-
-/** Turns fetch's terse failures into what the user should check. */
-function unreachable(endpoint: string, err: Error, timeoutMs: number): string {
-  if (err.name === 'TimeoutError' || err.name === 'AbortError') {
-    return `no answer from ${endpoint} within ${timeoutMs} ms (raise --timeout, or check the service's log)`;
-  }
-  const cause = (err as Error & { cause?: { code?: string; message?: string } }).cause;
-  const why = cause?.code ?? cause?.message ?? err.message;
-  return `cannot reach ${endpoint} (${why}); is \`asf up\` running? (or pass --url http://<node>:30889 for a cluster)`;
 }
 
 /** The `boxes` output: raw JSON when the gateway embedded it, base64 of JSON otherwise. */
