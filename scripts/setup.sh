@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 step() { printf '\n== %s\n' "$*"; }
 
 # Debian packages: keep this list the single place they are named.
-apt_packages=(python3 python3-venv g++ make)
+# debootstrap/umoci/skopeo: the daemonless image build and its tests.
+apt_packages=(python3 python3-venv g++ make debootstrap umoci skopeo)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
