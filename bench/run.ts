@@ -81,3 +81,35 @@ await compare('mmocr: one image per request', [mmocr], mmocrBody, 1, 'The model 
 
 const { streamingSection } = await import('./streaming.js');
 await streamingSection(seconds);
+
+// The C bridge (issue 4): one trivial C wrapper (bench/fixtures/echo-c) from a bare C loop up to the full HTTP path.
+{
+  const { buildEchoC, directLoop, inProcess, loaderGrpc } = await import('./native.js');
+  const echoC = buildEchoC();
+  const direct = directLoop(echoC, 2_000_000, 5);
+  const sequential = await inProcess(echoC, 20_000, 1, 5);
+  const concurrent = await inProcess(echoC, 100_000, 32, 5);
+  const grpc = await loaderGrpc(echoC, 32, seconds);
+  const http = await measure(asfStack('asf up', echoC, '/v1/private/echo_c'), echoBody('echo_c'), 32);
+  const us = (value: number) => value.toFixed(value < 1 ? 3 : 2);
+  const spread = (r: import('./native.js').Rounds, scale = 1) => `${us(r.median * scale)} (${us(r.min * scale)}–${us(r.max * scale)})`;
+  const directUs = direct.median / 1000;
+  const row = (path: string, inFlight: number, perCall: string, perCallUs: number, cpu: string, p50: string, overhead = us(perCallUs - directUs)) =>
+    console.log(`| ${path} | ${inFlight} | ${(1e6 / perCallUs).toFixed(0)} | ${perCall} | ${cpu} | ${p50} | ${overhead} |`);
+  const cpu = (r: import('./native.js').InProcess) => `${us(r.jsCpu.median)} / ${us(r.cpu.median)}`;
+  console.log('\n## C bridge: a trivial C wrapper (echo_c), from a direct C loop to the full HTTP path\n');
+  console.log('| path | in flight | calls/s | µs/call (median of 5 rounds, min–max) | CPU µs/call: JS thread / all threads | p50 ms | overhead over the direct loop, µs/call |');
+  console.log('|---|---|---|---|---|---|---|');
+  row('direct C loop: wrapperExec + wrapperExecFree, one thread', 1, spread(direct, 1 / 1000), directUs, '', '', '');
+  row('addon in process: NativeHost.once()', 1, spread(sequential.wall), sequential.wall.median, cpu(sequential), '');
+  row('addon in process: NativeHost.once()', 32, spread(concurrent.wall), concurrent.wall.median, cpu(concurrent), '');
+  row(`asf loader over gRPC (LoaderClient pipe), ${seconds} s`, 32, us(1e6 / grpc.callsPerSec), 1e6 / grpc.callsPerSec, '', grpc.p50Ms.toFixed(2));
+  row(`asf up: HTTP → gateway → gRPC → loader (autocannon), ${seconds} s`, 32, us(1e6 / http.requestsPerSec), 1e6 / http.requestsPerSec, '', String(http.p50));
+  if (grpc.errors + http.errors + http.non2xx > 0) console.log(`\nErrors: ${grpc.errors} over gRPC, ${http.errors + http.non2xx} over HTTP.`);
+  const bridge = concurrent.wall.median - directUs;
+  console.log(
+    `\nTarget (issue 4): bridge overhead under 5 µs per call: ${us(bridge)} µs at 32 in flight (${bridge < 5 ? 'met' : 'not met'}). ` +
+      'µs/call in flight is the inverse of calls/s; one call at a time also waits for a hand-off to a worker thread and back to the event loop. ' +
+      'On a shared 2-core machine these figures vary by up to 2× from run to run: compare runs, not single rows.',
+  );
+}

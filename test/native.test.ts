@@ -279,6 +279,40 @@ describe('C wrappers (libwrapper.so) through the native bridge', function () {
       }
     });
 
+    it('answers each call of a burst with its own result', async () => {
+      const host = await startHost('host-burst');
+      try {
+        const signal = new AbortController().signal;
+        const texts = Array.from({ length: 200 }, (_, i) => `call ${i}`);
+        const answers = await Promise.all(texts.map((value, i) => host.once({ sid: `burst-${i}`, params: {}, inputs: [text(value, 3)], expect: ['result'], signal })));
+        assert.deepEqual(
+          answers.map((items) => JSON.parse(items[0]!.data.toString()).text),
+          texts,
+        );
+      } finally {
+        await host.stop();
+      }
+    });
+
+    it('carries any text in params and attributes, and big answers, in both modes', async () => {
+      for (const asyncMode of ['false', 'true']) {
+        const host = await startHost(`host-text-${asyncMode}`, { asyncMode });
+        try {
+          const odd = 'ünï 中文 😀 a\u0000b';
+          const big: DataItem = { ...text('x'.repeat(100_000), 3), attrs: { encoding: 'utf8', note: odd } };
+          const [answer] = await host.once({ sid: `text-${asyncMode}`, params: { mode: odd }, inputs: [big], expect: ['result'], signal: new AbortController().signal });
+          const got = JSON.parse(answer!.data.toString());
+          assert.equal(got.text, big.data.toString(), `asyncMode ${asyncMode}`);
+          if (asyncMode === 'true') continue; // the fixture's asynchronous answer leaves out params and desc
+          // The fixture shows control bytes as '?'; vlen covers the whole value.
+          assert.equal(got.params.mode, 'ünï 中文 😀 a?b');
+          assert.equal(got.desc.note, 'ünï 中文 😀 a?b');
+        } finally {
+          await host.stop();
+        }
+      }
+    });
+
     it('a one-shot call abandoned by the loader (timeout) ends at once; late callbacks are dropped', async () => {
       const host = await startHost('host-abandon', { asyncMode: 'true' });
       try {

@@ -43,6 +43,7 @@ Napi::Value Meters(const Napi::CallbackInfo& info) {
 
 // NODE_API_MODULE wants an unqualified name.
 static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
+  asf::Pending::Setup(env);
   exports.Set("open", Napi::Function::New(env, asf::Open, "open"));
   exports.Set("meters", Napi::Function::New(env, asf::Meters, "meters"));
   exports.Set("Wrapper", asf::Wrapper::Define(env));

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -16,32 +17,63 @@ struct Failure {
   std::string message;
 };
 
+// Rejections are Errors carrying `call` and `code` (see Failure).
+Napi::Error ToJsError(Napi::Env env, const Failure& failure);
+
+// One promise, settled once from any thread. Settled promises wait in their environment's queue,
+// which one thread-safe function drains on the JS thread: calls that finish together cost one
+// wake-up of the event loop, and no call creates or tears down a thread-safe function.
+class Pending {
+ public:
+  class Queue;
+
+  // On the JS thread, once per environment (addon init), before any promise.
+  static void Setup(Napi::Env env);
+
+  Pending(const Pending&) = delete;
+  Pending& operator=(const Pending&) = delete;
+  virtual ~Pending() = default;
+  // On the JS thread, once, before Settle: makes the promise, which keeps the process alive until
+  // it is delivered.
+  void Begin(Napi::Env env);
+  Napi::Promise promise() const { return deferred_->Promise(); }
+
+ protected:
+  Pending() = default;
+  // On any thread, exactly once: the queue owns this from then on, and delivers and deletes it.
+  void Settle();
+  // On the JS thread: resolve or reject deferred_.
+  virtual void Deliver(Napi::Env env) = 0;
+
+  std::optional<Napi::Promise::Deferred> deferred_;
+
+ private:
+  std::shared_ptr<Queue> queue_;
+};
+
 // What a promise settles with. Built off the JS thread; `value` turns it into JS on the JS thread.
 struct Outcome {
   std::optional<Failure> failure;
   std::function<Napi::Value(Napi::Env)> value;
 };
 
-// Rejections are Errors carrying `call` and `code` (see Failure).
-Napi::Error ToJsError(Napi::Env env, const Failure& failure);
-
-// One promise, settled once from any thread. Owned by its thread-safe function, which deletes it
-// after delivery; nothing may touch it after Settle.
-class Completion {
+// A promise for any outcome: the general case (init, sessions, resources, asynchronous calls).
+class Completion : public Pending {
  public:
   // On the JS thread.
-  static Completion* Start(Napi::Env env);
-  Napi::Promise promise() const { return deferred_.Promise(); }
-  // On any thread, exactly once.
+  static Completion* Start(Napi::Env env) {
+    auto* completion = new Completion();
+    completion->Begin(env);
+    return completion;
+  }
+  // On any thread, exactly once; nothing may touch the completion afterwards.
   void Settle(Outcome outcome);
 
  private:
-  explicit Completion(Napi::Env env) : deferred_(Napi::Promise::Deferred::New(env)) {}
-  static void Deliver(Napi::Env env, Napi::Function, Completion* self, Outcome* outcome);
-  using Channel = Napi::TypedThreadSafeFunction<Completion, Outcome, &Completion::Deliver>;
+  Completion() = default;
+  void Deliver(Napi::Env env) override;
 
-  Napi::Promise::Deferred deferred_;
-  Channel channel_;
+  Outcome outcome_;
 };
 
 }  // namespace asf

@@ -1,5 +1,7 @@
 #include "wrapper.h"
 
+#include <memory>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -31,16 +33,16 @@ Napi::Value Rejected(Napi::Env env, const Failure& failure) {
   return deferred.Promise();
 }
 
-// Runs `job` on a worker thread; the promise settles with its outcome. A C++ exception from the
-// job (a copy that failed, or one a C++ plugin let escape) becomes a rejection naming `call`.
-template <typename Job>
-Napi::Value Run(Workers& workers, Napi::Env env, const char* call, Job job) {
+// Runs `body` on a worker thread; the promise settles with its outcome. A C++ exception from it
+// (a copy that failed, or one a C++ plugin let escape) becomes a rejection naming `call`.
+template <typename Body>
+Napi::Value Run(Workers& workers, Napi::Env env, const char* call, Body body) {
   Completion* completion = Completion::Start(env);
   Napi::Promise promise = completion->promise();
-  bool queued = workers.Run([completion, call, job = std::move(job)]() mutable {
+  bool queued = workers.Run([completion, call, body = std::move(body)]() mutable {
     Outcome outcome;
     try {
-      outcome = job();
+      outcome = body();
     } catch (const std::exception& error) {
       outcome = Outcome{Failure{call, 0, error.what()}, {}};
     } catch (...) {
@@ -53,6 +55,61 @@ Napi::Value Run(Workers& workers, Napi::Env env, const char* call, Job job) {
 }
 
 uint32_t SessionId(const Napi::CallbackInfo& info) { return info[0].ToNumber().Uint32Value(); }
+
+// One wrapperExec call from staging to its promise, in one allocation: the request and the copy
+// of the answer share the call's arena, and the call is its own job and its own completion.
+class ExecCall final : public Pending, public Job {
+ public:
+  explicit ExecCall(std::shared_ptr<const Library> lib) : lib_(std::move(lib)) {}
+
+  Request request;
+
+  void Run() override {
+    const char* tag = request.tag;
+    try {
+      pDataList response = nullptr;
+      int ret = lib_->exec(tag, request.params, request.items, &response, request.ids, request.idCount);
+      if (ret == 0) {
+        try {
+          answer_ = CopyList(response, request.arena);
+        } catch (const std::exception& error) {
+          failure_ = Failure{"wrapperExec", 0, error.what()};
+        }
+      }
+      // Whatever the plugin returned is its to free, and only after the copy above.
+      if (response) lib_->execFree(tag, &response);
+      if (ret) failure_ = Failure{"wrapperExec", ret, lib_->ErrorText(ret)};
+    } catch (...) {
+      failure_ = Failure{"wrapperExec", 0, "wrapperExec threw a C++ exception"};
+    }
+    Settle();
+  }
+
+ private:
+  void Deliver(Napi::Env env) override {
+    if (failure_) {
+      deferred_->Reject(ToJsError(env, *failure_).Value());
+      return;
+    }
+    try {
+      deferred_->Resolve(ItemsToJs(env, answer_, request.arena));
+    } catch (const Napi::Error& error) {
+      deferred_->Reject(error.Value());
+    }
+  }
+
+  const std::shared_ptr<const Library> lib_;
+  pDataList answer_ = nullptr;
+  std::optional<Failure> failure_;
+};
+
+// A request read into its own arena, for the calls that are not on the hot path.
+std::shared_ptr<Request> NewRequest(Napi::Env env, Napi::Value packed, Napi::Value data, Napi::Value ids, unsigned holds) {
+  auto request = std::make_shared<Request>();
+  RequestFromJs(env, packed, data, holds, *request);
+  IdsFromJs(env, ids, *request);
+  return request;
+}
 
 }  // namespace
 
@@ -88,17 +145,21 @@ Wrapper::Wrapper(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Wrapper>(inf
     throw Napi::TypeError::New(info.Env(), "new Wrapper(library) takes what open(path) resolved with");
   }
   lib_ = *arg.As<LibraryHandle>().Data();
+  Napi::Env env = info.Env();
+  queueMicrotask_ = Napi::Persistent(env.Global().Get("queueMicrotask").As<Napi::Function>());
+  flush_ = Napi::Persistent(Napi::Function::New(env, [flush = workers_.Flusher()](const Napi::CallbackInfo&) { flush(); }, "flush"));
 }
 
 Napi::Value Wrapper::Init(const Napi::CallbackInfo& info) {
-  auto config = std::make_shared<ParamChain>(PairsFromJs(info[0]));
+  Napi::Value none = info.Env().Undefined();
+  auto config = NewRequest(info.Env(), info[0], none, none, kParams);
   return Run(workers_, info.Env(), "wrapperInit", [lib = lib_, config]() -> Outcome {
     // A plugin that does not take a control returns an error; the loader works without it.
     lib->setCtrl(CTMeterCustom, reinterpret_cast<void*>(&OnMeter));
     lib->setCtrl(CTTraceLog, reinterpret_cast<void*>(&OnTrace));
     const char* text = lib->version();
     std::string version = text ? text : "";
-    int ret = lib->init(config->head());
+    int ret = lib->init(config->params);
     if (ret) return Failed("wrapperInit", ret, *lib);
     return Outcome{std::nullopt, [version](Napi::Env env) -> Napi::Value { return Napi::String::New(env, version); }};
   });
@@ -112,37 +173,22 @@ Napi::Value Wrapper::Fini(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Wrapper::Exec(const Napi::CallbackInfo& info) {
-  std::string tag = info[0].ToString().Utf8Value();
-  auto params = std::make_shared<ParamChain>(PairsFromJs(info[1]));
-  auto request = std::make_shared<DataChain>(ItemsFromJs(info[2]));
-  auto ids = std::make_shared<std::vector<unsigned int>>(IdsFromJs(info[3]));
-  return Run(workers_, info.Env(), "wrapperExec", [lib = lib_, tag, params, request, ids]() -> Outcome {
-    pDataList response = nullptr;
-    int ret = lib->exec(tag.c_str(), params->head(), request->head(), &response, ids->data(), static_cast<int>(ids->size()));
-    std::vector<Item> items;
-    std::string copyError;
-    if (ret == 0) {
-      try {
-        items = CopyList(response);
-      } catch (const std::exception& error) {
-        copyError = error.what();
-      }
-    }
-    // Whatever the plugin returned is its to free, and only after the copy above.
-    if (response) lib->execFree(tag.c_str(), &response);
-    if (ret) return Failed("wrapperExec", ret, *lib);
-    if (!copyError.empty()) return Outcome{Failure{"wrapperExec", 0, copyError}, {}};
-    return ItemsOutcome(std::move(items));
-  });
+  Napi::Env env = info.Env();
+  if (closed_) return Rejected(env, Failure{"wrapperExec", 0, "the wrapper host is closed"});
+  auto call = std::make_unique<ExecCall>(lib_);
+  RequestFromJs(env, info[0], info[1], kTag | kParams | kItems, call->request);
+  IdsFromJs(env, info[2], call->request);
+  call->Begin(env);
+  Napi::Promise promise = call->promise();
+  if (workers_.Stage(static_cast<Job*>(call.release()))) queueMicrotask_.Call({flush_.Value()});
+  return promise;
 }
 
 Napi::Value Wrapper::ExecAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::string tag = info[0].ToString().Utf8Value();
-  auto params = std::make_shared<ParamChain>(PairsFromJs(info[1]));
-  auto request = std::make_shared<DataChain>(ItemsFromJs(info[2]));
-  int timeoutMs = info[3].ToNumber().Int32Value();
-  auto ids = std::make_shared<std::vector<unsigned int>>(IdsFromJs(info[4]));
+  auto request = NewRequest(env, info[0], info[1], info[3], kTag | kParams | kItems);
+  std::string tag = request->tag;
+  int timeoutMs = info[2].ToNumber().Int32Value();
 
   Completion* completion = Completion::Start(env);
   Napi::Promise promise = completion->promise();
@@ -151,11 +197,10 @@ Napi::Value Wrapper::ExecAsync(const Napi::CallbackInfo& info) {
     call->Fail(Failure{"wrapperExecAsync", 0, "usrTag '" + tag + "' is already used by a call in flight"});
     return promise;
   }
-  bool queued = workers_.Run([lib = lib_, tag, params, request, ids, timeoutMs, call] {
+  bool queued = workers_.Run([lib = lib_, tag, request, timeoutMs, call] {
     int ret;
     try {
-      ret = lib->execAsync(tag.c_str(), params->head(), request->head(), &OnResult, timeoutMs, ids->data(),
-                           static_cast<int>(ids->size()));
+      ret = lib->execAsync(tag.c_str(), request->params, request->items, &OnResult, timeoutMs, request->ids, request->idCount);
     } catch (...) {
       call->Fail(Failure{"wrapperExecAsync", 0, "wrapperExecAsync threw a C++ exception"});
       return;
@@ -175,22 +220,20 @@ Napi::Value Wrapper::Abandon(const Napi::CallbackInfo& info) {
 
 Napi::Value Wrapper::Create(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::string tag = info[0].ToString().Utf8Value();
-  auto params = std::make_shared<ParamChain>(PairsFromJs(info[1]));
-  auto ids = std::make_shared<std::vector<unsigned int>>(IdsFromJs(info[2]));
+  auto request = NewRequest(env, info[0], env.Undefined(), info[1], kTag | kParams);
+  std::string tag = request->tag;
   std::shared_ptr<SessionStream> stream;
-  if (info[3].IsFunction()) {
-    stream = std::make_shared<SessionStream>(this, env, info[3].As<Napi::Function>(), lib_);
+  if (info[2].IsFunction()) {
+    stream = std::make_shared<SessionStream>(this, env, info[2].As<Napi::Function>(), lib_);
     // Registered before wrapperCreate: the plugin may call back before it returns.
     if (!listeners::Add(tag, stream)) {
       stream->Stop("");
       return Rejected(env, Failure{"wrapperCreate", 0, "usrTag '" + tag + "' is already used by a call in flight"});
     }
   }
-  return Run(workers_, env, "wrapperCreate", [lib = lib_, sessions = sessions_, tag, params, ids, stream]() -> Outcome {
+  return Run(workers_, env, "wrapperCreate", [lib = lib_, sessions = sessions_, tag, request, stream]() -> Outcome {
     int errNum = 0;
-    const void* handle = lib->create(tag.c_str(), params->head(), stream ? &OnResult : nullptr, ids->data(),
-                                     static_cast<int>(ids->size()), &errNum);
+    const void* handle = lib->create(tag.c_str(), request->params, stream ? &OnResult : nullptr, request->ids, request->idCount, &errNum);
     if (!handle || errNum) {
       if (stream) {
         listeners::Remove(tag, stream.get());
@@ -210,13 +253,14 @@ Napi::Value Wrapper::Create(const Napi::CallbackInfo& info) {
 
 Napi::Value Wrapper::Write(const Napi::CallbackInfo& info) {
   uint32_t id = SessionId(info);
-  auto request = std::make_shared<DataChain>(ItemsFromJs(info[1]));
+  Napi::Value none = info.Env().Undefined();
+  auto request = NewRequest(info.Env(), info[1], info[2], none, kItems);
   return Run(workers_, info.Env(), "wrapperWrite", [lib = lib_, sessions = sessions_, id, request]() -> Outcome {
     auto session = sessions->Find(id);
     if (!session) return Unknown("wrapperWrite", id);
     std::lock_guard<std::mutex> lock(session->mutex);
     if (!session->open) return Unknown("wrapperWrite", id);
-    int ret = lib->write(session->handle, request->head());
+    int ret = lib->write(session->handle, request->items);
     return ret ? Failed("wrapperWrite", ret, *lib) : Outcome{};
   });
 }
@@ -268,18 +312,19 @@ Napi::Value Wrapper::DebugInfo(const Napi::CallbackInfo& info) {
 
 Napi::Value Wrapper::LoadRes(const Napi::CallbackInfo& info) {
   unsigned int resId = info[0].ToNumber().Uint32Value();
-  Item item;
-  item.key = info[1].ToString().Utf8Value();
   if (!info[2].IsBuffer()) throw Napi::TypeError::New(info.Env(), "loadRes(resId, key, data): data must be a Buffer");
+  auto resource = std::make_shared<Request>();
+  auto* item = resource->arena.Make<DataList>();
+  std::string key = info[1].ToString().Utf8Value();
+  item->key = resource->arena.Copy(key.data(), key.size());
   auto bytes = info[2].As<Napi::Buffer<char>>();
-  item.data.assign(bytes.Data(), bytes.Data() + bytes.Length());
-  item.type = DataPer;
-  item.status = DataEnd;
-  std::vector<Item> items;
-  items.push_back(std::move(item));
-  auto resource = std::make_shared<DataChain>(std::move(items));
+  item->data = bytes.Length() ? resource->arena.Copy(bytes.Data(), bytes.Length()) : nullptr;
+  item->len = static_cast<unsigned int>(bytes.Length());
+  item->type = DataPer;
+  item->status = DataEnd;
+  resource->items = item;
   return Run(workers_, info.Env(), "wrapperLoadRes", [lib = lib_, resource, resId]() -> Outcome {
-    int ret = lib->loadRes(resource->head(), resId);
+    int ret = lib->loadRes(resource->items, resId);
     return ret ? Failed("wrapperLoadRes", ret, *lib) : Outcome{};
   });
 }
@@ -293,6 +338,7 @@ Napi::Value Wrapper::UnloadRes(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Wrapper::Close(const Napi::CallbackInfo& info) {
+  closed_ = true;
   workers_.Stop();
   for (auto& listener : listeners::TakeAll(this)) listener->Stop("the wrapper host is closing");
   return info.Env().Undefined();

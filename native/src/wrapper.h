@@ -21,17 +21,19 @@ class Wrapper : public Napi::ObjectWrap<Wrapper> {
   explicit Wrapper(const Napi::CallbackInfo& info);
 
  private:
-  // init(config) → version: wrapperSetCtrl (meter, trace), wrapperVersion, wrapperInit.
+  // Requests are packed, their items' bytes beside them, and answers built as convert.h has them.
+  // init(packed config) → version: wrapperSetCtrl (meter, trace), wrapperVersion, wrapperInit.
   Napi::Value Init(const Napi::CallbackInfo& info);
   Napi::Value Fini(const Napi::CallbackInfo& info);
-  // exec(tag, params, items, psrIds) → items: wrapperExec, copy, wrapperExecFree.
+  // exec(packed, data, psrIds?) → answer: wrapperExec, copy, wrapperExecFree. The hot path.
   Napi::Value Exec(const Napi::CallbackInfo& info);
-  // execAsync(tag, params, items, timeoutMs, psrIds) → items gathered from the callbacks.
+  // execAsync(packed, data, timeoutMs, psrIds?) → answer gathered from the callbacks.
   Napi::Value ExecAsync(const Napi::CallbackInfo& info);
   // abandon(tag, why) → whether a call was still waiting: later callbacks for it are dropped.
   Napi::Value Abandon(const Napi::CallbackInfo& info);
-  // create(tag, params, psrIds, onResult?) → session id; onResult(error, items) makes it asynchronous.
+  // create(packed, psrIds?, onResult?) → session id; onResult(error, answer) makes it asynchronous.
   Napi::Value Create(const Napi::CallbackInfo& info);
+  // write(session, packed items, data); read(session) → answer.
   Napi::Value Write(const Napi::CallbackInfo& info);
   Napi::Value Read(const Napi::CallbackInfo& info);
   Napi::Value Destroy(const Napi::CallbackInfo& info);
@@ -45,6 +47,10 @@ class Wrapper : public Napi::ObjectWrap<Wrapper> {
   std::shared_ptr<const Library> lib_;
   Workers workers_;
   std::shared_ptr<Sessions> sessions_ = std::make_shared<Sessions>();
+  // One-shot calls are staged and published by a microtask: the calls of one turn share a wake-up.
+  Napi::FunctionReference queueMicrotask_;
+  Napi::FunctionReference flush_;
+  bool closed_ = false;
 };
 
 }  // namespace asf

@@ -33,9 +33,10 @@ async function exercise(host: NativeHost, asyncMode: boolean, round: number) {
   const sid = (what: string) => `${asyncMode ? 'a' : 's'}-${what}-${round}`;
   const once = (what: string, input: string, signal = live()) =>
     host.once({ sid: sid(what), params: { mode: 'x' }, inputs: [text(input)], expect: ['result'], signal });
-  await Promise.all([once('echo1', 'hello'), once('echo2', 'x'.repeat(10_000)), once('undeclared', 'undeclared')]);
+  // 100 000 bytes: an answer big enough to be handed to JS without a second copy.
+  await Promise.all([once('echo1', 'hello'), once('echo2', 'x'.repeat(10_000)), once('big', 'x'.repeat(100_000)), once('undeclared', 'undeclared')]);
   await expectFailure(once('error', 'error'));
-  calls += 4;
+  calls += 5;
 
   const onResult = asyncMode ? () => undefined : undefined;
   const session = await host.createSession(sid('session'), { mode: 'x' }, { onResult });

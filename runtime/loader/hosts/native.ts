@@ -6,14 +6,21 @@ import type { DataType } from '../../protocol/messages.js';
 import { packageRoot } from '../../paths.js';
 import { WrapperError, type DataItem, type DataStatus, type OnceRequest, type SessionRequest, type SessionSink, type WrapperHost, type WrapperSession } from '../host.js';
 
-/** An item as the addon takes and gives it (native/src/convert.h). */
-interface NativeItem {
-  key: string;
-  data: Buffer;
-  type: number;
-  status: number;
-  attrs: Record<string, string>;
-}
+/**
+ * A request as the addon takes it (native/src/convert.h): one string of fields, each text as
+ * `${length}:${text}` and each number as `${n},`, holding the tag, the params (count, then keys and
+ * values) and the items (key, type, status, attrCount, attribute keys and values), as the call
+ * needs; the items' bytes go beside it as Buffers. The addon adds the sid param (the tag).
+ */
+type Packed = string;
+/**
+ * An answer from the addon: its head (a latin1 string when small, else an ArrayBuffer) holding
+ * int32 item count and meta length, per item int32 type, status, size (-1 for a big one) and
+ * attrCount, the meta (each key and attribute NUL-ended) and the items' bytes; or, when some items
+ * are big, [head, their ArrayBuffers, ...].
+ */
+type NativeHead = string | ArrayBuffer;
+type NativeAnswer = NativeHead | [NativeHead, ...ArrayBuffer[]];
 
 /** How the addon rejects: the ABI function that failed and the plugin's code (0 when it gave none). */
 interface NativeFailure extends Error {
@@ -28,14 +35,14 @@ interface LibraryHandle {
 
 /** The addon's Wrapper class (native/src/wrapper.h); every method runs the plugin on a worker thread. */
 interface NativeWrapper {
-  init(config: Record<string, string>): Promise<string>;
+  init(config: Packed): Promise<string>;
   fini(): Promise<void>;
-  exec(tag: string, params: Record<string, string>, inputs: NativeItem[], psrIds: number[]): Promise<NativeItem[]>;
-  execAsync(tag: string, params: Record<string, string>, inputs: NativeItem[], timeoutMs: number, psrIds: number[]): Promise<NativeItem[]>;
+  exec(request: Packed, data: Buffer[]): Promise<NativeAnswer>;
+  execAsync(request: Packed, data: Buffer[], timeoutMs: number): Promise<NativeAnswer>;
   abandon(tag: string, why: string): boolean;
-  create(tag: string, params: Record<string, string>, psrIds: number[], onResult?: (err: NativeFailure | null, items?: NativeItem[]) => void): Promise<number>;
-  write(session: number, inputs: NativeItem[]): Promise<void>;
-  read(session: number): Promise<NativeItem[]>;
+  create(request: Packed, psrIds: number[], onResult?: (err: NativeFailure | null, answer?: NativeAnswer) => void): Promise<number>;
+  write(session: number, items: Packed, data: Buffer[]): Promise<void>;
+  read(session: number): Promise<NativeAnswer>;
   destroy(session: number): Promise<void>;
   debugInfo(session: number): Promise<string>;
   loadRes(resId: number, key: string, data: Buffer): Promise<void>;
@@ -99,8 +106,66 @@ async function guard<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
-function toItems(items: NativeItem[]): DataItem[] {
-  return items.map((item) => ({ ...item, type: item.type as DataType, status: item.status as DataStatus }));
+const rethrow = (err: unknown): never => {
+  throw toWrapperError(err);
+};
+
+const field = (text: string) => `${text.length}:${text}`;
+
+/** Params, count first; with `tagged`, less the sid, which the addon sets to the tag. */
+function packParams(params: Record<string, string>, tagged: boolean): Packed {
+  let packed = '';
+  let count = 0;
+  for (const key in params) {
+    if (tagged && key === 'sid') continue;
+    packed += field(key) + field(params[key]!);
+    count++;
+  }
+  return `${count},${packed}`;
+}
+
+function packItems(items: DataItem[]): Packed {
+  let packed = '';
+  for (const item of items) {
+    let attrs = '';
+    let count = 0;
+    for (const key in item.attrs) {
+      attrs += field(key) + field(item.attrs[key]!);
+      count++;
+    }
+    // `| 0` as the ABI's ints take them (NaN is 0).
+    packed += `${field(item.key)}${item.type | 0},${item.status | 0},${count},${attrs}`;
+  }
+  return packed;
+}
+
+/** The tag (the sid), the params and the inputs of a one-shot call. */
+const packOnce = (request: OnceRequest) => field(request.sid) + packParams(request.params, true) + packItems(request.inputs);
+
+const dataOfItem = (item: DataItem) => item.data;
+const dataOf = (items: DataItem[]) => items.map(dataOfItem);
+
+function toItems(answer: NativeAnswer): DataItem[] {
+  const head = Array.isArray(answer) ? answer[0] : answer;
+  // A small head lands in Buffer's pool.
+  const bytes = typeof head === 'string' ? Buffer.from(head, 'latin1') : Buffer.from(head);
+  const count = bytes.readInt32LE(0);
+  const metaStart = 8 + 16 * count;
+  let offset = metaStart + bytes.readInt32LE(4);
+  const meta = bytes.toString('utf8', metaStart, offset).split('\0');
+  const items: DataItem[] = [];
+  let big = 1;
+  for (let i = 0, at = 0; i < count; i++) {
+    const fields = 8 + 16 * i;
+    const size = bytes.readInt32LE(fields + 8);
+    const key = meta[at++]!;
+    const attrs: Record<string, string> = {};
+    for (let n = bytes.readInt32LE(fields + 12); n > 0; n--) attrs[meta[at++]!] = meta[at++]!;
+    const data = size < 0 ? Buffer.from((answer as ArrayBuffer[])[big++]!) : Buffer.from(bytes.buffer, bytes.byteOffset + offset, size);
+    if (size > 0) offset += size;
+    items.push({ key, data, type: bytes.readInt32LE(fields) as DataType, status: bytes.readInt32LE(fields + 4) as DataStatus, attrs });
+  }
+  return items;
 }
 
 /** `asyncMode` in the capability's config (capability.yaml `config:` or aiges.toml `[wrapper]`). */
@@ -121,9 +186,10 @@ export interface SessionOptions {
 /**
  * Hosts an AIGES libwrapper.so, unchanged, through the asf_native addon (native/).
  *
- * Threads: the addon makes every plugin call on its own threads, one per call in flight (so up to
- * the licence count in parallel), never on the Node.js main thread; asynchronous callbacks may come
- * from any plugin thread and reach JS through thread-safe functions.
+ * Threads: the addon makes every plugin call on its own threads, never on the Node.js main thread;
+ * every call in flight gets a thread promptly (so up to the licence count run in parallel), and the
+ * one-shot calls of one JS turn are handed over together. Asynchronous callbacks may come from any
+ * plugin thread; results reach JS in batches, one event-loop wake-up for the calls that finish together.
  *
  * Modes, chosen by config `asyncMode`: false (default) calls wrapperExec and copies the result
  * before wrapperExecFree; true calls wrapperExecAsync and ends a one-shot request at the first
@@ -149,7 +215,7 @@ export class NativeHost implements WrapperHost {
     const wrapper = new native.Wrapper(library);
     let version: string;
     try {
-      version = await wrapper.init(config);
+      version = await wrapper.init(packParams(config, false));
     } catch (err) {
       wrapper.close();
       const failure = err as NativeFailure;
@@ -161,16 +227,24 @@ export class NativeHost implements WrapperHost {
     return {};
   }
 
-  async once(request: OnceRequest): Promise<DataItem[]> {
-    const wrapper = this.ready();
-    // The ABI's params always carry the sid.
-    const params = { ...request.params, sid: request.sid };
-    if (!this.asyncMode) return toItems(await guard(() => wrapper.exec(request.sid, params, request.inputs, [])));
+  // Not async in synchronous mode: the hot path, one promise chain from the addon's.
+  once(request: OnceRequest): Promise<DataItem[]> {
+    const wrapper = this.wrapper;
+    if (!wrapper) return Promise.reject(notReady());
+    if (this.asyncMode) return this.onceAsync(wrapper, request);
+    try {
+      return wrapper.exec(packOnce(request), dataOf(request.inputs)).then(toItems, rethrow);
+    } catch (err) {
+      return Promise.reject(toWrapperError(err));
+    }
+  }
+
+  private async onceAsync(wrapper: NativeWrapper, request: OnceRequest): Promise<DataItem[]> {
     // On the loader's timeout, later callbacks for this sid are dropped.
     const abandon = () => wrapper.abandon(request.sid, 'the loader stopped waiting for this request');
     request.signal.addEventListener('abort', abandon, { once: true });
     try {
-      return toItems(await guard(() => wrapper.execAsync(request.sid, params, request.inputs, this.spec.timeoutMs, [])));
+      return toItems(await guard(() => wrapper.execAsync(packOnce(request), dataOf(request.inputs), this.spec.timeoutMs)));
     } finally {
       request.signal.removeEventListener('abort', abandon);
     }
@@ -195,8 +269,8 @@ export class NativeHost implements WrapperHost {
       const need = this.asyncMode ? 'needs onResult in asynchronous mode' : 'takes no onResult in synchronous mode (use readSession)';
       throw new WrapperError(ErrorCode.WrapperCreate, `createSession ${need}`);
     }
-    const callback = onResult && ((err: NativeFailure | null, items?: NativeItem[]) => onResult(err && toWrapperError(err), toItems(items ?? [])));
-    return guard(() => wrapper.create(sid, { ...params, sid }, options.psrIds ?? [], callback));
+    const callback = onResult && ((err: NativeFailure | null, answer?: NativeAnswer) => onResult(err && toWrapperError(err), answer ? toItems(answer) : []));
+    return guard(() => wrapper.create(field(sid) + packParams(params, true), options.psrIds ?? [], callback));
   }
 
   /** The loader's session interface over createSession & co.: results pushed by wrapperCallback in async mode, wrapperRead after each write in sync mode. */
@@ -213,7 +287,7 @@ export class NativeHost implements WrapperHost {
   /** wrapperWrite: one frame of a session. */
   async writeSession(session: number, inputs: DataItem[]): Promise<void> {
     const wrapper = this.ready();
-    return guard(() => wrapper.write(session, inputs));
+    return guard(() => wrapper.write(session, packItems(inputs), dataOf(inputs)));
   }
 
   /** wrapperRead (synchronous mode): the session's results available now. */
@@ -252,7 +326,9 @@ export class NativeHost implements WrapperHost {
   }
 
   private ready(): NativeWrapper {
-    if (!this.wrapper) throw new WrapperError(ErrorCode.WrapperInit, 'the C wrapper is not initialised');
+    if (!this.wrapper) throw notReady();
     return this.wrapper;
   }
 }
+
+const notReady = () => new WrapperError(ErrorCode.WrapperInit, 'the C wrapper is not initialised');
