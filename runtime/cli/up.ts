@@ -1,18 +1,12 @@
-import { startGateway } from './gateway.js';
+import type { DiscoveryChoice } from './discovery.js';
+import { startGateway, type GatewayCommandOptions } from './gateway.js';
 import { LoaderProcess } from './supervisor.js';
 
-export interface UpOptions {
-  capability: string[];
-  host: string;
-  port: number;
-  replicas: number;
-  bodyLimit?: number;
-  timeoutMs?: number;
-  sessionTimeoutMs?: number;
-  readTimeoutMs?: number;
-  appId?: string[];
+/** The gateway's options, with loaders started here instead of discovered. */
+export interface UpOptions extends Omit<GatewayCommandOptions, keyof DiscoveryChoice> {
   logLevel: string;
-  version: string;
+  capability: string[];
+  replicas: number;
   /** Once ready, call the mmocr demo against the stack and print what it read. */
   demo?: boolean;
 }
