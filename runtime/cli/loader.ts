@@ -12,8 +12,8 @@ export interface LoaderCommandOptions {
   logLevel: string;
 }
 
-/** Messages a loader sends to the `asf up` process that started it. */
-export type LoaderMessage = { type: 'listening'; port: number } | { type: 'state'; state: string; error?: string };
+/** What a loader tells the `asf up` process that started it; readiness comes from the gateway's health polls. */
+export type LoaderMessage = { type: 'listening'; port: number };
 
 /** `asf loader`: one capability behind the AIGES gRPC envelope. */
 export async function runLoader(options: LoaderCommandOptions): Promise<void> {
@@ -41,8 +41,7 @@ export async function runLoader(options: LoaderCommandOptions): Promise<void> {
   process.on('disconnect', () => void stop('parent went away'));
 
   await loader.start();
-  const { state, error } = loader.health();
+  const { error } = loader.health();
   if (error) log.error({ serviceId: loader.schema.serviceId, error }, 'capability failed to start');
   else log.info({ serviceId: loader.schema.serviceId, licences: spec.licences, ...host.details }, 'capability ready');
-  tell({ type: 'state', state, error });
 }

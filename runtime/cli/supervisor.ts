@@ -18,8 +18,6 @@ export interface LoaderProcessOptions {
  */
 export class LoaderProcess {
   port = 0;
-  state = 'starting';
-  error?: string;
   private child?: ChildProcess;
   private stopped = false;
   private restarts = 0;
@@ -39,14 +37,10 @@ export class LoaderProcess {
       this.child = child;
       let listening = false;
       child.on('message', (message: LoaderMessage) => {
-        if (message.type === 'listening') {
-          listening = true;
-          this.port = message.port;
-          resolve(message.port);
-        } else {
-          this.state = message.state;
-          this.error = message.error;
-        }
+        if (message.type !== 'listening') return;
+        listening = true;
+        this.port = message.port;
+        resolve(message.port);
       });
       child.on('exit', (code, signal) => {
         this.child = undefined;
