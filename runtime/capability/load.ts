@@ -3,6 +3,7 @@ import path from 'node:path';
 import yaml from 'js-yaml';
 import { parse as parseToml } from 'smol-toml';
 import { Ajv } from 'ajv';
+import { clientDataFields } from '../protocol/messages.js';
 import type { CapabilitySpec, HostKind } from './types.js';
 
 /** Files that make a folder a capability, in the order they are looked for. */
@@ -17,7 +18,7 @@ const entries: [string, HostKind][] = [
 const fieldSchema = {
   type: 'object',
   properties: {
-    dataType: { enum: ['text', 'audio', 'image', 'video'] },
+    dataType: { enum: clientDataFields },
     encoding: { type: 'string' },
     compress: { type: 'string' },
     format: { type: 'string' },

@@ -1,6 +1,6 @@
 import type { CapabilitySchema } from '../capability/types.js';
 import { AsfError, ErrorCode } from '../protocol/errors.js';
-import { dataTypeOf, SessState, type LoaderInput, type MetaDesc, type Payload, type StringMap } from '../protocol/messages.js';
+import { clientDataFields as dataFields, dataTypeOf, SessState, type LoaderInput, type MetaDesc, type Payload, type StringMap } from '../protocol/messages.js';
 import { describeError, validatorFor } from './schema.js';
 
 /** The ASF client request body (spec/http-api.md). */
@@ -10,7 +10,6 @@ export interface AsfRequest {
   payload?: Record<string, Record<string, unknown>>;
 }
 
-const dataFields = ['text', 'audio', 'image', 'video'] as const;
 
 /** A WebSocket frame: its place in the session decides what it must carry. */
 export interface StreamFrame {

@@ -1,7 +1,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { CapabilitySchema } from '../capability/types.js';
+import { clientDataFields as dataFields } from '../protocol/messages.js';
 
-const dataFields = ['text', 'audio', 'image', 'video'] as const;
 const scalar = { type: ['string', 'number', 'boolean'] };
 
 /** The expected-output descriptor a client puts under parameter.<serviceId>.<output>. */

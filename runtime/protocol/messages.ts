@@ -42,6 +42,9 @@ export type DataType = (typeof DataType)[keyof typeof DataType];
 
 /** JSON field name that carries the bytes of each data type in the client protocol. */
 export const dataFieldName = ['text', 'audio', 'image', 'video', 'other'] as const;
+
+/** The data types a client may send and a capability may declare (all but OTHER). */
+export const clientDataFields = ['text', 'audio', 'image', 'video'] as const;
 export type DataTypeName = (typeof dataFieldName)[number];
 
 export function dataTypeOf(name: string): DataType {
