@@ -49,7 +49,6 @@ export function defaultHttpStatus(code: number): number {
   if (code === ErrorCode.NotFound) return 404;
   if (code === ErrorCode.NoLicence || code === ErrorCode.ConnectionRead || code === ErrorCode.OnceTimeout) return 502;
   if (code >= 10900 && code <= 10999) return 502;
-  if (code === ErrorCode.InvalidOutput) return 400;
   if (code >= 10000 && code < 10900) return 400;
   return 502;
 }
