@@ -4,6 +4,9 @@ import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import { packageRoot } from '../paths.js';
 import { gatewayDefaults } from '../gateway/server.js';
 import { streamDefaults } from '../gateway/stream.js';
+import { registerBundleCommands } from './commands/bundle.js';
+import { registerDevelopCommands } from './commands/develop.js';
+import { registerInstallCommands } from './commands/install.js';
 
 const { version } = JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string };
 
@@ -141,6 +144,11 @@ program
     const errors = await runCall({ url, ...opts, timeoutMs: opts.timeout, stream: Boolean(opts.stream) });
     if (errors) process.exitCode = 1;
   });
+
+// Command groups that live in their own files (one domain each).
+registerDevelopCommands(program);
+registerBundleCommands(program);
+registerInstallCommands(program);
 
 program.parseAsync().catch((err: Error) => {
   process.stderr.write(`asf: ${err.message}\n`);
