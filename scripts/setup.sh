@@ -8,7 +8,8 @@ step() { printf '\n== %s\n' "$*"; }
 
 # Debian packages: keep this list the single place they are named.
 # debootstrap/umoci/skopeo: the daemonless image build and its tests.
-apt_packages=(python3 python3-venv g++ make debootstrap umoci skopeo)
+# docker-registry/apache2-utils: the offline install tests (a real registry, htpasswd for basic auth).
+apt_packages=(python3 python3-venv g++ make debootstrap umoci skopeo docker-registry apache2-utils)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
