@@ -1,0 +1,506 @@
+#!/usr/bin/env bash
+# Installs ASF kit from an extracted offline bundle onto an existing Kubernetes cluster.
+# Needs bash, curl, coreutils, kubectl and helm (the bundle's bin/helm is used when present);
+# no Node.js, no internet. Every step says what it does and is safe to re-run after an interruption.
+#
+#   install.sh [install] --registry HOST:PORT [--registry-user U --registry-password P]
+#       push every bundle image to the cluster's registry, then helm upgrade -i with global.imageRegistry
+#   install.sh [install] --serve-registry [ADDR]
+#       serve the bundle's images from this node (bin/registry, read-only), print the containerd
+#       mirror config every node needs (--apply-mirror writes it on this node), then helm upgrade -i
+#   install.sh uninstall [--purge-registry]
+#   install.sh status [--registry HOST:PORT]
+#
+# Run `install.sh --help` for every option.
+set -euo pipefail
+
+script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+usage() {
+  cat <<'USAGE'
+Usage: install.sh [install|uninstall|status] [options]
+
+Where the images go (install picks one):
+  --registry HOST:PORT        push every image to this registry, then point the chart at it
+  --registry-user USER        basic-auth user for --registry (or env ASF_REGISTRY_USER)
+  --registry-password PASS    basic-auth password (or env ASF_REGISTRY_PASSWORD)
+  --plain-http                talk to --registry over http instead of https
+  --insecure                  do not verify the registry's TLS certificate
+  --jobs N                    blobs pushed at once (default 4)
+  --serve-registry [ADDR]     serve the bundle's images from this node on ADDR (default 0.0.0.0:5000)
+  --advertise HOST:PORT       address other nodes reach the served registry at (default: this node's IP and the port)
+  --apply-mirror              write the containerd mirror config on this node too
+
+Install:
+  --bundle DIR                extracted bundle root (default: this script's folder)
+  --release NAME              helm release (default asf)
+  --namespace NS              namespace (default asf)
+  --profile cpu|gpu           overrides bundle.json's profile
+  --node-port PORT            gateway NodePort (default 30889)
+  --set KEY=VALUE             extra helm value (repeatable)
+  --state-dir DIR             where served registry data and its config live (default /var/lib/asf)
+  --skip-preflight            do not check the cluster first (not recommended)
+
+Uninstall:
+  --purge-registry            also stop the served registry and delete its data
+USAGE
+}
+
+# ---------- options ----------
+action=install
+case "${1:-}" in install|uninstall|status|__push-blob) action="$1"; shift ;; esac
+prefix="${action#__push-blob}"; prefix="${prefix:-install}"
+
+log() { printf '%s: %s\n' "$prefix" "$*"; }
+die() { printf '%s: error: %s\n' "$prefix" "$*" >&2; exit 1; }
+
+bundle="$script_dir"
+registry=""
+registry_user="${ASF_REGISTRY_USER:-}"
+registry_password="${ASF_REGISTRY_PASSWORD:-}"
+scheme=https
+insecure=0
+jobs=4
+serve=0
+serve_addr=0.0.0.0:5000
+advertise=""
+apply_mirror=0
+release=asf
+namespace=asf
+profile=""
+node_port=30889
+extra_sets=()
+state_dir="${ASF_STATE_DIR:-/var/lib/asf}"
+skip_preflight=0
+purge=0
+min_kube_minor=25
+certs_dir="${ASF_CONTAINERD_CERTS_DIR:-/etc/containerd/certs.d}"
+
+need_value() { [ $# -ge 2 ] && [ -n "$2" ] || die "$1 needs a value (see --help)"; }
+if [[ "$action" != __* ]]; then
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --bundle) need_value "$@"; bundle="$2"; shift 2 ;;
+      --registry) need_value "$@"; registry="$2"; shift 2 ;;
+      --registry-user) need_value "$@"; registry_user="$2"; shift 2 ;;
+      --registry-password) need_value "$@"; registry_password="$2"; shift 2 ;;
+      --plain-http) scheme=http; shift ;;
+      --insecure) insecure=1; shift ;;
+      --jobs) need_value "$@"; jobs="$2"; shift 2 ;;
+      --serve-registry)
+        serve=1
+        if [ $# -ge 2 ] && [[ "$2" != --* ]]; then serve_addr="$2"; shift; fi
+        shift ;;
+      --advertise) need_value "$@"; advertise="$2"; shift 2 ;;
+      --apply-mirror) apply_mirror=1; shift ;;
+      --release) need_value "$@"; release="$2"; shift 2 ;;
+      --namespace) need_value "$@"; namespace="$2"; shift 2 ;;
+      --profile) need_value "$@"; profile="$2"; shift 2 ;;
+      --node-port) need_value "$@"; node_port="$2"; shift 2 ;;
+      --set) need_value "$@"; extra_sets+=(--set "$2"); shift 2 ;;
+      --state-dir) need_value "$@"; state_dir="$2"; shift 2 ;;
+      --skip-preflight) skip_preflight=1; shift ;;
+      --purge-registry) purge=1; shift ;;
+      -h|--help) usage; exit 0 ;;
+      *) die "unknown option '$1' (see --help)" ;;
+    esac
+  done
+fi
+
+[[ "$jobs" =~ ^[1-9][0-9]*$ ]] || die "--jobs must be a positive integer, got '$jobs'"
+[[ "$node_port" =~ ^[0-9]+$ ]] || die "--node-port must be a number, got '$node_port'"
+case "$profile" in ""|cpu|gpu) ;; *) die "--profile must be cpu or gpu, got '$profile'" ;; esac
+if [ -n "$registry" ] && [[ ! "$registry" =~ ^[A-Za-z0-9.-]+(:[0-9]+)?$ ]]; then
+  die "--registry must be HOST or HOST:PORT (no scheme or path), got '$registry'"
+fi
+if [ -n "$registry_user" ] && [ -z "$registry_password" ]; then die "--registry-user needs --registry-password"; fi
+
+v2="$bundle/registry/docker/registry/v2"
+registry_log="$state_dir/registry.log"
+registry_pidfile="$state_dir/registry.pid"
+registry_config="$state_dir/registry.yml"
+registry_data="$state_dir/registry"
+
+# ---------- registry HTTP (distribution API over curl) ----------
+curl_opts=(--silent --show-error --connect-timeout 10 --retry 3 --retry-connrefused)
+[ "$insecure" = 1 ] && curl_opts+=(--insecure)
+[ -n "$registry_user" ] && curl_opts+=(--user "$registry_user:$registry_password")
+manifest_accept='application/vnd.oci.image.index.v1+json,application/vnd.oci.image.manifest.v1+json,application/vnd.docker.distribution.manifest.list.v2+json,application/vnd.docker.distribution.manifest.v2+json'
+
+# status code of a request; the body goes to $2 (or nowhere)
+http_status() { # METHOD URL [curl args...]
+  local method="$1" url="$2"; shift 2
+  curl "${curl_opts[@]}" -X "$method" -o /dev/null -w '%{http_code}' "$@" "$url" || echo 000
+}
+
+blob_path() { local hex="${1#sha256:}"; echo "$v2/blobs/sha256/${hex:0:2}/$hex/data"; }
+
+# Pushes one blob unless the registry has it: HEAD, else POST an upload and PUT it whole.
+push_blob() { # REPO DIGEST
+  local repo="$1" digest="$2" base="$scheme://$registry/v2/$1" code location file
+  file="$(blob_path "$digest")"
+  [ -f "$file" ] || die "blob $digest of $repo is missing from the bundle ($file); the bundle is incomplete"
+  code="$(http_status HEAD "$base/blobs/$digest" --head)"
+  case "$code" in
+    200) return 0 ;;
+    401) die "registry $registry refused $repo (401): give --registry-user and --registry-password" ;;
+  esac
+  location="$(curl "${curl_opts[@]}" -X POST -o /dev/null -D - "$base/blobs/uploads/" | tr -d '\r' | sed -n 's/^[Ll]ocation: *//p')"
+  [ -n "$location" ] || die "registry $registry did not start an upload for $repo (POST $base/blobs/uploads/); check the address and credentials"
+  case "$location" in /*) location="$scheme://$registry$location" ;; esac
+  case "$location" in *\?*) location="$location&digest=$digest" ;; *) location="$location?digest=$digest" ;; esac
+  code="$(http_status PUT "$location" -H 'Content-Type: application/octet-stream' --upload-file "$file")"
+  [ "$code" = 201 ] || die "pushing blob $digest to $repo failed (HTTP $code)"
+  log "pushed blob $repo@$digest ($(stat -c %s "$file") bytes)"
+}
+
+# The manifest's own media type, needed as Content-Type when it is PUT.
+manifest_type() { # FILE
+  local body; body="$(tr -d '\n' <"$1")"
+  local first; first="$(printf '%s' "$body" | sed -n 's/^{[^{]*"mediaType" *: *"\([^"]*\)".*/\1/p')"
+  if [ -n "$first" ]; then echo "$first"
+  elif printf '%s' "$body" | grep -q '"manifests"'; then echo application/vnd.oci.image.index.v1+json
+  else echo application/vnd.oci.image.manifest.v1+json; fi
+}
+
+push_manifest() { # REPO DIGEST REFERENCE(digest or tag)
+  local repo="$1" digest="$2" ref="$3" file type code url="$scheme://$registry/v2/$1/manifests/$3"
+  file="$(blob_path "$digest")"
+  code="$(curl "${curl_opts[@]}" --head -o /dev/null -D - -H "Accept: $manifest_accept" "$url" | tr -d '\r' | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: *//p')" || true
+  [ "$code" = "$digest" ] && return 0
+  type="$(manifest_type "$file")"
+  code="$(http_status PUT "$url" -H "Content-Type: $type" --upload-file "$file")"
+  [ "$code" = 201 ] || die "pushing manifest $repo:$ref ($digest) failed (HTTP $code)"
+  if [ "$ref" = "$digest" ]; then log "pushed manifest $repo@$digest"; else log "tagged $repo:$ref ($digest)"; fi
+}
+
+# Every repository in the bundle, as stored under registry/ (host stripped).
+bundle_repos() {
+  [ -d "$v2/repositories" ] || return 0
+  find "$v2/repositories" -type d -name _manifests | sed "s|^$v2/repositories/||; s|/_manifests$||" | sort
+}
+link_digests() { # DIR holding sha256/<hex>/link
+  [ -d "$1/sha256" ] || return 0
+  local link
+  for link in "$1"/sha256/*/link; do [ -f "$link" ] && { cat "$link"; echo; }; done
+  return 0
+}
+bundle_tags() { # REPO -> "tag digest" lines
+  local dir="$v2/repositories/$1/_manifests/tags" tag
+  [ -d "$dir" ] || return 0
+  for tag in "$dir"/*; do printf '%s %s\n' "${tag##*/}" "$(cat "$tag/current/link")"; done
+}
+
+push_images() {
+  local repos repo digest tag tags_file list
+  repos="$(bundle_repos)"
+  [ -n "$repos" ] || die "no images under $bundle/registry/; is --bundle the bundle root?"
+  check_registry_reachable
+  list="$(mktemp)"
+  for repo in $repos; do
+    for digest in $(link_digests "$v2/repositories/$repo/_layers"); do printf '%s %s\n' "$repo" "$digest"; done
+  done >"$list"
+  log "pushing $(wc -l <"$list") blobs of $(echo "$repos" | wc -w) images to $registry ($jobs at once; blobs it has are skipped)"
+  # Each blob in its own process so $jobs run at once; any failure fails the push.
+  export ASF_REGISTRY_USER="$registry_user" ASF_REGISTRY_PASSWORD="$registry_password"
+  local flags=(--registry "$registry" --bundle "$bundle")
+  [ "$scheme" = http ] && flags+=(--plain-http)
+  [ "$insecure" = 1 ] && flags+=(--insecure)
+  if ! xargs -P "$jobs" -L 1 bash "$script_dir/install.sh" __push-blob "${flags[@]}" <"$list"; then
+    rm -f "$list"; die "some blobs failed to push (see above); re-run the same command to resume"
+  fi
+  rm -f "$list"
+  # Manifests after their blobs: plain manifests before the indexes that list them, tags last.
+  for repo in $repos; do
+    local manifests plain=() indexes=()
+    manifests="$(link_digests "$v2/repositories/$repo/_manifests/revisions")"
+    for digest in $manifests; do
+      if grep -q '"manifests"' "$(blob_path "$digest")"; then indexes+=("$digest"); else plain+=("$digest"); fi
+    done
+    for digest in "${plain[@]}" "${indexes[@]}"; do push_manifest "$repo" "$digest" "$digest"; done
+    while read -r tag digest; do [ -n "$tag" ] && push_manifest "$repo" "$digest" "$tag"; done < <(bundle_tags "$repo")
+  done
+  log "all $(echo "$repos" | wc -w) images are in $registry"
+}
+
+check_registry_reachable() {
+  local code; code="$(http_status GET "$scheme://$registry/v2/")"
+  case "$code" in
+    200) ;;
+    401) if [ -n "$registry_user" ]; then die "registry $registry rejected user '$registry_user' (401): check --registry-user/--registry-password"
+         else die "registry $registry needs credentials (401): give --registry-user and --registry-password"; fi ;;
+    000) die "cannot reach registry at $scheme://$registry/v2/ (is the address right? add --plain-http for an http registry)" ;;
+    *) die "registry $registry answered HTTP $code on /v2/; is it a distribution v2 registry?" ;;
+  esac
+}
+
+# ---------- bundle metadata (bundle.json read with sed: no jq, no node) ----------
+bundle_field() { # KEY -> first string value of "KEY": "..."
+  [ -f "$bundle/bundle.json" ] || return 0
+  tr -d '\n' <"$bundle/bundle.json" | grep -o "\"$1\" *: *\"[^\"]*\"" | head -1 | sed 's/.*: *"\(.*\)"/\1/'
+}
+bundle_values() { # KEY -> every string value of "KEY"
+  [ -f "$bundle/bundle.json" ] || return 0
+  tr -d '\n' <"$bundle/bundle.json" | grep -o "\"$1\" *: *\"[^\"]*\"" | sed 's/.*: *"\(.*\)"/\1/' | sort -u
+}
+
+# ---------- cluster ----------
+helm_bin() { if [ -x "$bundle/bin/helm" ]; then echo "$bundle/bin/helm"; else command -v helm || true; fi; }
+
+nodes_jsonpath='{range .items[*]}{.metadata.name}{" "}{.status.nodeInfo.architecture}{" "}{.metadata.labels.nvidia\.com/gpu\.present}{" "}{.metadata.labels.asf\.io/gpu-driver}{"\n"}{end}'
+
+preflight() {
+  log "preflight: checking the cluster before changing anything"
+  command -v kubectl >/dev/null || die "kubectl is not on PATH; install it and point it at the cluster (KUBECONFIG)"
+  [ -n "$(helm_bin)" ] || die "helm not found (neither $bundle/bin/helm nor on PATH)"
+  local version
+  version="$(kubectl version -o json 2>&1)" || die "cannot reach the cluster with kubectl ($(printf '%s' "$version" | tail -1)); check KUBECONFIG and that the API server is up"
+  local git minor
+  git="$(printf '%s' "$version" | tr -d '\n' | sed -n 's/.*"serverVersion"[^}]*"gitVersion" *: *"\([^"]*\)".*/\1/p')"
+  [ -n "$git" ] || die "kubectl could not tell the server version; is the cluster reachable?"
+  minor="$(printf '%s' "$git" | sed -n 's/^v1\.\([0-9]*\).*/\1/p')"
+  [ -n "$minor" ] && [ "$minor" -ge "$min_kube_minor" ] || die "Kubernetes $git is too old: the chart needs v1.$min_kube_minor or newer"
+  log "preflight: cluster reachable, Kubernetes $git (>= v1.$min_kube_minor)"
+
+  local nodes; nodes="$(kubectl get nodes -o jsonpath="$nodes_jsonpath")" || die "kubectl get nodes failed; does your user may list nodes?"
+  [ -n "$nodes" ] || die "the cluster has no nodes"
+  local archs bad=""; archs="$(bundle_values platform | sed 's|^linux/||; s|/.*||' | sort -u | tr '\n' ' ')"
+  if [ -n "$archs" ]; then
+    local name arch gpu driver
+    while read -r name arch gpu driver; do
+      [[ " $archs" == *" $arch "* ]] || bad+=" $name($arch)"
+    done <<<"$nodes"
+    [ -z "$bad" ] || die "node architecture not in the bundle:$bad; this bundle carries images for: $archs"
+    log "preflight: $(printf '%s\n' "$nodes" | wc -l) nodes, all $archs"
+  fi
+
+  if [ "$profile" = gpu ]; then
+    local gpu_nodes="" missing=""
+    while read -r name arch gpu driver; do
+      [ "$gpu" = true ] || continue
+      gpu_nodes+=" $name"
+      [ -n "$driver" ] || missing+=" $name"
+    done <<<"$nodes"
+    [ -n "$gpu_nodes" ] || die "GPU profile, but no node is labelled nvidia.com/gpu.present=true; label the GPU nodes (kubectl label node NAME nvidia.com/gpu.present=true)"
+    [ -z "$missing" ] || die "GPU driver missing on:$missing; run packages/install-driver.sh on each (it labels the node asf.io/gpu-driver=<version>)"
+    log "preflight: GPU nodes with a driver:$gpu_nodes"
+  fi
+
+  if [ "$serve" = 1 ]; then
+    local need free parent="$state_dir"
+    need="$(du -sk "$bundle/registry" | cut -f1)"
+    while [ ! -d "$parent" ]; do parent="$(dirname "$parent")"; done
+    free="$(df -Pk "$parent" | awk 'NR==2 {print $4}')"
+    [ -n "$free" ] && [ "$free" -ge "$need" ] || die "not enough disk for the registry in $state_dir: need ${need} KiB, $parent has ${free:-?} KiB free; free space or pass --state-dir"
+    log "preflight: disk for the registry: need ${need} KiB, ${free} KiB free in $parent"
+  fi
+}
+
+# ---------- serving the bundle's images from this node ----------
+registry_bin() {
+  if [ -x "$bundle/bin/registry" ]; then echo "$bundle/bin/registry"; else command -v docker-registry || command -v registry || true; fi
+}
+registry_running() { [ -f "$registry_pidfile" ] && kill -0 "$(cat "$registry_pidfile")" 2>/dev/null; }
+
+# Copies the bundle's registry tree into the state dir; only files not there yet (an upgrade adds its new blobs).
+copy_registry_data() {
+  log "copying images into $registry_data (files already there are kept)"
+  mkdir -p "$registry_data"
+  local copied=0 rel
+  while IFS= read -r -d '' rel; do
+    rel="${rel#./}"
+    if [ ! -e "$registry_data/$rel" ]; then
+      mkdir -p "$registry_data/$(dirname "$rel")"
+      cp "$bundle/registry/$rel" "$registry_data/$rel.part" && mv "$registry_data/$rel.part" "$registry_data/$rel"
+      copied=$((copied + 1))
+    elif [[ "$rel" == */current/link ]] && ! cmp -s "$bundle/registry/$rel" "$registry_data/$rel"; then
+      cp "$bundle/registry/$rel" "$registry_data/$rel"; copied=$((copied + 1)) # a tag moved to the new version
+    fi
+  done < <(cd "$bundle/registry" && find . -type f -print0)
+  log "copied $copied new files"
+}
+
+serve_registry() {
+  local bin; bin="$(registry_bin)"
+  [ -n "$bin" ] || die "no registry server: neither $bundle/bin/registry nor docker-registry on PATH"
+  copy_registry_data
+  cat >"$registry_config.tmp" <<CONFIG
+# Written by install.sh: serves the bundle's images read-only.
+version: 0.1
+log:
+  level: info
+storage:
+  filesystem:
+    rootdirectory: $registry_data
+  maintenance:
+    readonly:
+      enabled: true
+    uploadpurging:
+      enabled: false
+http:
+  addr: $serve_addr
+CONFIG
+  if registry_running && cmp -s "$registry_config.tmp" "$registry_config"; then
+    rm -f "$registry_config.tmp"
+    log "registry already serving on $serve_addr (pid $(cat "$registry_pidfile"))"
+  else
+    if registry_running; then log "restarting the registry with its new config"; kill "$(cat "$registry_pidfile")"; fi
+    mv "$registry_config.tmp" "$registry_config"
+    log "starting $bin serving $registry_data read-only on $serve_addr (log: $registry_log)"
+    nohup "$bin" serve "$registry_config" >>"$registry_log" 2>&1 </dev/null &
+    echo $! >"$registry_pidfile"
+  fi
+  local local_addr="127.0.0.1:${serve_addr##*:}" tries=0
+  until [ "$(http_status GET "http://$local_addr/v2/")" = 200 ]; do
+    registry_running || die "the registry exited at start; see $registry_log"
+    tries=$((tries + 1)); [ "$tries" -lt 300 ] || die "the registry did not answer on $local_addr; see $registry_log"
+    sleep 0.2
+  done
+  log "registry answers on http://$local_addr/v2/"
+}
+
+node_ip() {
+  kubectl get nodes -o jsonpath='{.items[0].status.addresses[?(@.type=="InternalIP")].address}' 2>/dev/null || true
+}
+
+# containerd reads /etc/containerd/certs.d/<host>/hosts.toml on each pull: mirror every registry
+# the bundle's images come from to this node's registry, and allow plain http to it.
+mirror_config() { # ADVERTISED_ADDR -> "host<TAB>content" blocks on stdout
+  local addr="$1" host
+  for host in $( (bundle_values ref | sed -n 's|^\([^/]*[.:][^/]*\)/.*|\1|p'; echo "$addr") | sort -u); do
+    printf '### %s/%s/hosts.toml\n' "$certs_dir" "$host"
+    if [ "$host" = "$addr" ]; then printf 'server = "http://%s"\n' "$addr"; else printf 'server = "https://%s"\n' "$host"; fi
+    printf '\n[host."http://%s"]\n  capabilities = ["pull", "resolve"]\n  skip_verify = true\n\n' "$addr"
+  done
+}
+
+apply_mirror_config() { # TEXT from mirror_config
+  local file="" line
+  while IFS= read -r line; do
+    if [[ "$line" == '### '* ]]; then
+      file="${line#\#\#\# }"; mkdir -p "$(dirname "$file")"; : >"$file.tmp"
+      log "writing $file"
+    elif [ -n "$file" ]; then printf '%s\n' "$line" >>"$file.tmp"; fi
+  done <<<"$1"
+  for file in $(printf '%s\n' "$1" | sed -n 's/^### //p'); do mv "$file.tmp" "$file"; done
+}
+
+# ---------- helm ----------
+helm_install() {
+  local helm chart="$bundle/charts/asf" args fingerprint current
+  helm="$(helm_bin)"
+  [ -f "$chart/Chart.yaml" ] || die "$chart/Chart.yaml not found; is --bundle the bundle root?"
+  args=(--namespace "$namespace" --create-namespace --set "gateway.service.nodePort=$node_port")
+  [ -n "$registry" ] && args+=(--set "global.imageRegistry=$registry")
+  [ "$profile" = gpu ] && args+=(--set "loaderDefaults.gpu.enabled=true")
+  [ -f "$bundle/charts/asf.values.yaml" ] && args+=(--values "$bundle/charts/asf.values.yaml")
+  args+=("${extra_sets[@]}")
+  # The release description carries a fingerprint of chart + settings, so a re-run that would
+  # change nothing leaves the release alone instead of adding a revision.
+  fingerprint="$( (cd "$bundle" && find charts -type f | sort | xargs sha256sum; printf '%s\n' "${args[@]}") | sha256sum | cut -c1-16)"
+  current="$("$helm" status "$release" --namespace "$namespace" -o json 2>/dev/null | tr -d '\n' | grep -o '"description" *: *"[^"]*"' | head -1 || true)"
+  if [[ "$current" == *"asf-install $fingerprint"* ]]; then
+    log "helm: release $release already has this chart and these settings; nothing to change"
+  else
+    log "helm upgrade --install $release $chart ${args[*]}"
+    "$helm" upgrade --install "$release" "$chart" "${args[@]}" --description "asf-install $fingerprint" ||
+      die "helm upgrade failed (above); fix the cause and re-run the same command"
+  fi
+  if [ "$profile" = gpu ]; then
+    local plugin
+    for plugin in "$bundle"/charts/nvidia-device-plugin; do
+      [ -f "$plugin/Chart.yaml" ] || continue
+      log "helm upgrade --install nvidia-device-plugin $plugin"
+      "$helm" upgrade --install nvidia-device-plugin "$plugin" --namespace "$namespace" --set "nodeSelector.nvidia\.com/gpu\.present=true" ||
+        die "installing the NVIDIA device plugin failed (above)"
+    done
+  fi
+}
+
+# ---------- actions ----------
+do_install() {
+  [ -d "$v2" ] || die "$bundle is not a bundle root (no registry/docker/registry/v2); pass --bundle DIR"
+  [ -n "$profile" ] || profile="$(bundle_field profile)"
+  [ -n "$profile" ] || profile=cpu
+  if [ -n "$registry" ] && [ "$serve" = 1 ]; then die "choose one of --registry (push to it) and --serve-registry (serve from this node)"; fi
+  [ -n "$registry" ] || [ "$serve" = 1 ] || die "say where the images go: --registry HOST:PORT (push to your registry) or --serve-registry (serve them from this node)"
+  log "bundle $(bundle_field name) $(bundle_field version) ($profile) from $bundle"
+  [ "$skip_preflight" = 1 ] && log "preflight skipped (--skip-preflight)" || preflight
+  if [ -n "$registry" ]; then
+    push_images
+  else
+    mkdir -p "$state_dir"
+    serve_registry
+    local addr="$advertise"
+    [ -n "$addr" ] || addr="$(node_ip)"
+    [ -n "$addr" ] && [[ "$addr" != *:* ]] && addr="$addr:${serve_addr##*:}"
+    [ -n "$addr" ] || addr="127.0.0.1:${serve_addr##*:}"
+    local config; config="$(mirror_config "$addr")"
+    log "every node needs this containerd mirror config (config_path = \"$certs_dir\" in containerd's CRI registry settings):"
+    printf '%s\n' "$config"
+    if [ "$apply_mirror" = 1 ]; then apply_mirror_config "$config"; else log "pass --apply-mirror to write it on this node"; fi
+  fi
+  helm_install
+  local ip; ip="$(node_ip)"; [ -n "$ip" ] || ip="<node>"
+  log "done. Loaders may take minutes to load their models; watch: kubectl -n $namespace get pods -w"
+  echo "asf demo mmocr --url http://$ip:$node_port"
+}
+
+do_uninstall() {
+  local helm; helm="$(helm_bin)"
+  [ -n "$helm" ] || die "helm not found (neither $bundle/bin/helm nor on PATH)"
+  if "$helm" status "$release" --namespace "$namespace" >/dev/null 2>&1; then
+    log "helm uninstall $release --namespace $namespace"
+    "$helm" uninstall "$release" --namespace "$namespace"
+  else
+    log "release $release is not installed in $namespace; nothing to remove"
+  fi
+  if [ "$purge" = 1 ]; then
+    if registry_running; then log "stopping the served registry (pid $(cat "$registry_pidfile"))"; kill "$(cat "$registry_pidfile")"; fi
+    log "removing registry data $registry_data"
+    rm -rf "$registry_data" "$registry_config" "$registry_pidfile"
+    [ -z "$registry" ] || log "images pushed to $registry stay there; delete them with that registry's own tools"
+  fi
+}
+
+do_status() {
+  local helm; helm="$(helm_bin)"
+  if [ -n "$helm" ] && "$helm" status "$release" --namespace "$namespace" >/dev/null 2>&1; then
+    log "release $release in $namespace: $("$helm" status "$release" --namespace "$namespace" | sed -n 's/^STATUS: //p')"
+  else
+    log "release $release in $namespace: not installed"
+  fi
+  if [ -z "$registry" ] && registry_running; then registry="127.0.0.1:$(sed -n 's/^  addr: .*:\([0-9]*\)$/\1/p' "$registry_config")"; scheme=http; fi
+  local missing=0 repo tag digest code
+  if [ -n "$registry" ] && [ -d "$v2" ]; then
+    for repo in $(bundle_repos); do
+      while read -r tag digest; do
+        [ -n "$tag" ] || continue
+        code="$(http_status HEAD "$scheme://$registry/v2/$repo/manifests/$digest" --head -H "Accept: $manifest_accept")"
+        if [ "$code" = 200 ]; then log "image $repo:$tag@$digest present in $registry"
+        else log "image $repo:$tag@$digest MISSING from $registry (HTTP $code)"; missing=$((missing + 1)); fi
+      done < <(bundle_tags "$repo")
+    done
+  fi
+  local ip; ip="$(node_ip)"
+  if [ -n "$ip" ]; then
+    code="$(http_status GET "http://$ip:$node_port/healthz")"
+    log "gateway http://$ip:$node_port/healthz: HTTP $code"
+  fi
+  [ "$missing" = 0 ] || exit 1
+}
+
+case "$action" in
+  install) do_install ;;
+  uninstall) do_uninstall ;;
+  status) do_status ;;
+  __push-blob) # internal: one blob, run by xargs from push_images; args: flags... REPO DIGEST
+    args=("$@"); n=${#args[@]}
+    repo="${args[n-2]}"; digest="${args[n-1]}"
+    set -- "${args[@]:0:n-2}"
+    while [ $# -gt 0 ]; do
+      case "$1" in --registry) registry="$2"; shift 2 ;; --bundle) bundle="$2"; shift 2 ;; --plain-http) scheme=http; shift ;; --insecure) insecure=1; curl_opts+=(--insecure); shift ;; *) shift ;; esac
+    done
+    v2="$bundle/registry/docker/registry/v2"
+    push_blob "$repo" "$digest" ;;
+esac

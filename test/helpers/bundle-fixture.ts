@@ -1,0 +1,149 @@
+// A small bundle root built the real way, for install tests until `asf bundle build` lands:
+// tiny OCI images made with umoci, pushed with skopeo into Debian's docker-registry whose
+// storage is the fixture's registry/ (distribution v2 layout), plus a bundle.json we write.
+import { spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort, repoRoot } from './stack.js';
+import { exec } from './tools.js';
+
+export interface FixtureImage {
+  repository: string;
+  tag: string;
+  /** One layer per seed; equal seeds give byte-identical layers (shared blobs). */
+  layers: string[];
+}
+
+export interface BuiltImage extends FixtureImage {
+  digest: string;
+  blobs: string[];
+}
+
+export interface Fixture {
+  root: string;
+  images: BuiltImage[];
+}
+
+async function must(file: string, args: string[], cwd?: string): Promise<string> {
+  const r = await exec(file, args, { cwd });
+  if (r.code !== 0) throw new Error(`${file} ${args.join(' ')} failed (${r.code}):\n${r.stderr}`);
+  return r.stdout;
+}
+
+/** Deterministic bytes for a layer seed, so the same seed always gives the same blob. */
+function layerBytes(seed: string, size = 64 * 1024): Buffer {
+  const out = Buffer.alloc(size);
+  let block = crypto.createHash('sha256').update(seed).digest();
+  for (let i = 0; i < size; i += block.length) {
+    block.copy(out, i);
+    block = crypto.createHash('sha256').update(block).digest();
+  }
+  return out;
+}
+
+export interface Registry {
+  addr: string;
+  logFile: string;
+  /** The registry's access-log lines so far ("METHOD /v2/... STATUS"). */
+  requests(): string[];
+  stop(): Promise<void>;
+}
+
+/** Starts Debian's docker-registry on loopback over `rootdirectory`. */
+export async function startRegistry(rootdirectory: string, options: { htpasswd?: string; readonly?: boolean } = {}): Promise<Registry> {
+  const port = await freePort();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'asf-registry-'));
+  const config = path.join(dir, 'config.yml');
+  const logFile = path.join(dir, 'registry.log');
+  const lines = [
+    'version: 0.1',
+    'log: {level: warn, accesslog: {disabled: false}}',
+    `storage: {filesystem: {rootdirectory: ${rootdirectory}}${options.readonly ? ', maintenance: {readonly: {enabled: true}, uploadpurging: {enabled: false}}' : ''}}`,
+    `http: {addr: 127.0.0.1:${port}}`,
+  ];
+  if (options.htpasswd) lines.push(`auth: {htpasswd: {realm: asf-test, path: ${options.htpasswd}}}`);
+  fs.writeFileSync(config, lines.join('\n') + '\n');
+  const log = fs.openSync(logFile, 'a');
+  const child: ChildProcess = spawn('docker-registry', ['serve', config], { stdio: ['ignore', log, log] });
+  fs.closeSync(log);
+  const addr = `127.0.0.1:${port}`;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`docker-registry exited at start:\n${fs.readFileSync(logFile, 'utf8')}`);
+    const ok = await fetch(`http://${addr}/v2/`).then((r) => r.status === 200 || r.status === 401, () => false);
+    if (ok) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    addr,
+    logFile,
+    requests: () =>
+      [...fs.readFileSync(logFile, 'utf8').matchAll(/"(GET|HEAD|POST|PUT|PATCH|DELETE) (\S+) HTTP\/[\d.]+" (\d+)/g)].map((m) => `${m[1]} ${m[2]} ${m[3]}`),
+    stop: async () => {
+      if (child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      }
+    },
+  };
+}
+
+/** Builds a bundle root: registry/ holding the images, charts/asf (the repo's chart), bundle.json. */
+export async function buildBundleFixture(options: { version: string; images: FixtureImage[]; profile?: 'cpu' | 'gpu'; platform?: string; root?: string }): Promise<Fixture> {
+  const root = options.root ?? fs.mkdtempSync(path.join(os.tmpdir(), 'asf-bundle-'));
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'asf-images-'));
+  fs.mkdirSync(path.join(root, 'registry'), { recursive: true });
+  const registry = await startRegistry(path.join(root, 'registry'));
+  const images: BuiltImage[] = [];
+  try {
+    const layout = path.join(work, 'oci');
+    await must('umoci', ['init', '--layout', layout]);
+    for (const [i, image] of options.images.entries()) {
+      const ref = `${layout}:img${i}`;
+      await must('umoci', ['new', '--image', ref]);
+      for (const seed of image.layers) {
+        const content = path.join(work, `layer-${seed}`);
+        fs.mkdirSync(content, { recursive: true });
+        fs.writeFileSync(path.join(content, `${seed}.bin`), layerBytes(seed));
+        const tarFile = `${content}.tar`;
+        await must('tar', ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', '-cf', tarFile, '-C', content, '.']);
+        await must('umoci', ['raw', 'add-layer', '--no-history', '--image', ref, tarFile]);
+      }
+      const dest = `docker://${registry.addr}/${image.repository}:${image.tag}`;
+      await must('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${ref}`, dest]);
+      const raw = await must('skopeo', ['inspect', '--raw', '--tls-verify=false', dest]);
+      const manifest = JSON.parse(raw) as { config: { digest: string }; layers: { digest: string }[] };
+      images.push({
+        ...image,
+        digest: `sha256:${crypto.createHash('sha256').update(raw).digest('hex')}`,
+        blobs: [manifest.config.digest, ...manifest.layers.map((l) => l.digest)],
+      });
+    }
+  } finally {
+    await registry.stop();
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+  fs.cpSync(path.join(repoRoot, 'charts', 'asf'), path.join(root, 'charts', 'asf'), { recursive: true });
+  const bundle = {
+    name: 'asf',
+    version: options.version,
+    profile: options.profile ?? 'cpu',
+    created: '2026-11-22T00:00:00Z',
+    images: images.map((image) => ({
+      ref: `ghcr.io/${image.repository}:${image.tag}`,
+      repository: image.repository,
+      tag: image.tag,
+      digest: image.digest,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      platform: options.platform ?? 'linux/amd64',
+      blobs: image.blobs,
+    })),
+    charts: [{ name: 'asf', version: '0.1.0', path: 'charts/asf' }],
+    resources: [],
+    packages: [],
+  };
+  fs.writeFileSync(path.join(root, 'bundle.json'), JSON.stringify(bundle, null, 2) + '\n');
+  return { root, images };
+}
