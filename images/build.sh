@@ -6,16 +6,19 @@
 #            examples), user asf (10001)                                   -> layer 2
 #   mmocr    runtime + the mmocr capability at /opt/asf/capabilities/mmocr with its Python venv
 #            and model files (pip, wheels only, at build time)             -> layer 3
+#   runtime-cuda  runtime + the CUDA runtime libraries (not the driver) from NVIDIA's wheels
+#            (images/runtime-cuda/requirements.txt) in /usr/local/cuda/lib64, known to the
+#            dynamic loader through /etc/ld.so.conf.d/cuda.conf             -> layer 3
 # All images go into ONE OCI image layout (blobs shared): $ASF_IMAGES/oci, tagged
-# <repository basename>-<version> (asf-runtime-0.1.0, asf-mmocr-0.1.0); manifest digests are
+# <repository basename>-<version> (asf-runtime-0.1.0, asf-runtime-0.1.0-cuda12.4, asf-mmocr-0.1.0); manifest digests are
 # recorded in $ASF_IMAGES/digests.txt as "<reference> <digest>" (references from images/images.yaml).
 #
-# Usage: images/build.sh [runtime] [mmocr]     (default: runtime)
+# Usage: images/build.sh [runtime] [runtime-cuda] [mmocr]     (default: runtime)
 # Env:   ASF_IMAGES    output folder (default: .cache/images)
 #        DEBIAN_MIRROR mirror for debootstrap (default: http://deb.debian.org/debian)
 #        NODE_BIN      Node.js binary to ship (default: the one on PATH; must be v20)
+#        PYTHON        Python with pip that downloads wheels (default: python3)
 # Needs: debootstrap umoci skopeo (Debian packages), npm, a built tree (npm run build).
-# The CUDA variant (images/runtime-cuda) needs NVIDIA's apt repository: Dockerfile only for now.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 out="${ASF_IMAGES:-$root/.cache/images}"
@@ -161,6 +164,57 @@ build_mmocr() {
   record mmocr "$tag"
 }
 
+build_runtime_cuda() {
+  local tag from requirements cudart wheels rootfs stage conf=etc/ld.so.conf.d/cuda.conf
+  tag="$(tag_of runtime-cuda)"
+  from="$(tag_of runtime)"
+  requirements="$root/images/runtime-cuda/requirements.txt"
+  cudart="$(sed -n 's/^nvidia-cuda-runtime-cu12==\([0-9.]*\).*/\1/p' "$requirements")"
+  [ -n "$cudart" ] || die "$requirements pins no nvidia-cuda-runtime-cu12==<version>"
+  # The tag promises a CUDA version (…-cuda12.4); the pinned cudart must be that release.
+  [[ "$tag" == *"-cuda${cudart%.*}" ]] || die "tag $tag does not match cudart $cudart in $requirements"
+  skopeo inspect "oci:$layout:$from" >/dev/null 2>&1 || build_runtime
+  say "runtime-cuda: CUDA $cudart runtime libraries from NVIDIA's wheels"
+  # Like mmocr: the build host fetches the pinned wheels once; only their .so files are kept.
+  wheels="$out/wheels/cuda-$(sha256sum "$requirements" | cut -c1-12)"
+  if [ ! -f "$wheels/.complete" ]; then
+    rm -rf "$wheels" && mkdir -p "$wheels"
+    "${PYTHON:-python3}" -m pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
+      --implementation cp --python-version 3.11 --abi none \
+      --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux1_x86_64 \
+      -r "$requirements" -d "$wheels" >&2
+    touch "$wheels/.complete"
+  fi
+  stage="$out/work/runtime-cuda"
+  rm -rf "$stage" && mkdir -p "$stage/etc/ld.so.conf.d"
+  "${PYTHON:-python3}" "$root/images/runtime-cuda/unpack_wheels.py" "$wheels" "$stage/usr/local/cuda" ||
+    die "could not unpack the CUDA wheels in $wheels (delete the folder to download them again)"
+  echo /usr/local/cuda/lib64 >"$stage/$conf"
+  # The loader cache must list the libraries: run the image's own ldconfig in a scratch rootfs
+  # and keep its cache. (The NVIDIA container toolkit reruns ldconfig when it adds the driver;
+  # cuda.conf keeps our folder in that cache too.)
+  rootfs="$out/work/runtime-cuda-rootfs"
+  rm -rf "$rootfs" && mkdir -p "$rootfs"
+  tar -xf "$(base_tar)" -C "$rootfs"
+  cp -a "$stage/." "$rootfs/"
+  chroot "$rootfs" ldconfig
+  chroot "$rootfs" ldconfig -p | grep -q "libcudart.so.12 .*=> /usr/local/cuda/lib64/" ||
+    die "ldconfig in the image does not list libcudart.so.12"
+  cp "$rootfs/etc/ld.so.cache" "$stage/etc/ld.so.cache"
+  rm -rf "$rootfs"
+  chown -R 0:0 "$stage"
+  layer_tar "$stage" "$out/work/runtime-cuda.tar"
+  umoci raw add-layer --image "$layout:$from" --tag "$tag" --history.created "$created" \
+    --history.created_by "CUDA $cudart runtime libraries (NVIDIA wheels: $(grep -v '^#' "$requirements" | xargs))" "$out/work/runtime-cuda.tar"
+  # NVIDIA container toolkit conventions: which GPUs and driver parts to mount into the container.
+  umoci config --image "$layout:$tag" --created "$created" --history.created "$created" \
+    --config.env NVIDIA_VISIBLE_DEVICES=all --config.env NVIDIA_DRIVER_CAPABILITIES=compute,utility \
+    --config.env CUDA_VERSION="$cudart" \
+    --config.label "org.opencontainers.image.title=asf-runtime-cuda" --config.label "com.nvidia.cuda.version=$cudart"
+  rm -rf "$stage" "$out/work/runtime-cuda.tar"
+  record runtime-cuda "$tag"
+}
+
 record() { # <name> <tag>: "<reference> <manifest digest>" into digests.txt
   local ref digest
   ref="$(ref_of "$1")"
@@ -178,8 +232,9 @@ targets=("$@")
 for target in "${targets[@]}"; do
   case "$target" in
     runtime) build_runtime ;;
+    runtime-cuda) build_runtime_cuda ;;
     mmocr) build_mmocr ;;
-    *) die "unknown image $target (runtime, mmocr)" ;;
+    *) die "unknown image $target (runtime, runtime-cuda, mmocr)" ;;
   esac
 done
 umoci gc --layout "$layout"

@@ -202,3 +202,112 @@ describe('daemonless mmocr image build (images/build.sh mmocr: runtime layers + 
     assert.match(demo.stdout, /AthenaServing ?demo/);
   });
 });
+
+describe('daemonless CUDA runtime image build (images/build.sh runtime-cuda: runtime layers + CUDA libraries from NVIDIA wheels)', function () {
+  this.timeout(900_000);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'asf-image-cuda-'));
+  const cudaRef = (yaml.load(fs.readFileSync(path.join(repoRoot, 'images', 'images.yaml'), 'utf8')) as { images: { name: string; ref: string }[] }).images.find(
+    (i) => i.name === 'runtime-cuda',
+  )!.ref;
+  const cudaTag = `${runtimeTag}${cudaRef.slice(runtimeRef.length)}`;
+  const cudart = /^nvidia-cuda-runtime-cu12==([0-9.]+)$/m.exec(fs.readFileSync(path.join(repoRoot, 'images', 'runtime-cuda', 'requirements.txt'), 'utf8'))![1]!;
+  let rootfs = '';
+
+  before(async function () {
+    if (process.getuid?.() !== 0) {
+      console.warn('    skipped: the daemonless image build needs root');
+      this.skip();
+    }
+    // Reuses the runtime image the suites above built; only the CUDA layer is new.
+    const build = await exec(path.join(repoRoot, 'images', 'build.sh'), ['runtime-cuda']);
+    assert.equal(build.code, 0, `images/build.sh runtime-cuda failed:\n${build.stderr.slice(-4000)}`);
+    const bundle = path.join(tmp, 'bundle');
+    const unpack = await exec('umoci', ['unpack', '--image', `${layout}:${cudaTag}`, bundle]);
+    assert.equal(unpack.code, 0, unpack.stderr);
+    rootfs = path.join(bundle, 'rootfs');
+  });
+
+  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  it('is the runtime image plus one small layer; NVIDIA toolkit env, CUDA labels, same entrypoint and user; digest recorded', async () => {
+    const inspect = async (tag: string) => {
+      const r = await exec('skopeo', ['inspect', `oci:${layout}:${tag}`]);
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(r.stdout) as { Digest: string; Layers: string[]; Labels: Record<string, string>; Env: string[] };
+    };
+    const [runtime, cuda] = [await inspect(runtimeTag), await inspect(cudaTag)];
+    assert.equal(cuda.Layers.length, 3);
+    assert.deepEqual(cuda.Layers.slice(0, 2), runtime.Layers);
+    for (const env of ['NVIDIA_VISIBLE_DEVICES=all', 'NVIDIA_DRIVER_CAPABILITIES=compute,utility', `CUDA_VERSION=${cudart}`, 'NODE_ENV=production']) {
+      assert.ok(cuda.Env.includes(env), `${env} not in ${cuda.Env.join(' ')}`);
+    }
+    assert.equal(cuda.Labels['com.nvidia.cuda.version'], cudart);
+    assert.equal(cuda.Labels['org.opencontainers.image.title'], 'asf-runtime-cuda');
+    const config = await imageConfig(cudaTag);
+    assert.deepEqual(config.Entrypoint, ['/usr/local/bin/node', '/opt/asf/bin/asf.js']);
+    assert.equal(config.User, '10001:10001');
+    const recorded = fs.readFileSync(path.join(images, 'digests.txt'), 'utf8');
+    assert.ok(recorded.split('\n').includes(`${cudaRef} ${cuda.Digest}`), `${cudaRef} ${cuda.Digest} not in digests.txt:\n${recorded}`);
+    // cudart alone: the CUDA layer stays around 1 MB compressed (headers and static libraries left out).
+    const raw = JSON.parse((await exec('skopeo', ['inspect', '--raw', `oci:${layout}:${cudaTag}`])).stdout) as { layers: { size: number }[] };
+    assert.ok(raw.layers[2]!.size < 5e6, `CUDA layer is ${raw.layers[2]!.size} bytes`);
+  });
+
+  it('its rootfs holds only CUDA shared libraries (no headers, static libraries or Python files) and the loader cache lists libcudart.so.12', async () => {
+    const files = await exec(chrootBin, [rootfs, 'find', '/usr/local/cuda', '-type', 'f']);
+    assert.equal(files.code, 0, files.stderr);
+    const list = files.stdout.trim().split('\n').sort();
+    assert.ok(list.includes('/usr/local/cuda/lib64/libcudart.so.12'), list.join('\n'));
+    for (const f of list) assert.match(f, /^\/usr\/local\/cuda\/(lib64\/lib[^/]+\.so(\.\d+)*|licenses\/[^/]+\.txt)$/);
+    const cache = await exec(chrootBin, [rootfs, 'ldconfig', '-p']);
+    assert.equal(cache.code, 0, cache.stderr);
+    assert.match(cache.stdout, /libcudart\.so\.12 \(libc6,x86-64\) => \/usr\/local\/cuda\/lib64\/libcudart\.so\.12/);
+    assert.equal(fs.readFileSync(path.join(rootfs, 'etc', 'ld.so.conf.d', 'cuda.conf'), 'utf8').trim(), '/usr/local/cuda/lib64');
+  });
+
+  it('under chroot as user 10001, Python loads libcudart.so.12 by soname; with no driver (no GPU here) cudaGetDeviceCount returns cudaErrorInsufficientDriver (35)', async () => {
+    const config = await imageConfig(cudaTag);
+    const probe = [
+      'import ctypes',
+      'lib = ctypes.CDLL("libcudart.so.12")',
+      'version, count = ctypes.c_int(0), ctypes.c_int(-1)',
+      'lib.cudaGetErrorName.restype = ctypes.c_char_p',
+      'print(lib.cudaRuntimeGetVersion(ctypes.byref(version)), version.value)',
+      'rc = lib.cudaGetDeviceCount(ctypes.byref(count))',
+      'print(rc, lib.cudaGetErrorName(rc).decode())',
+    ].join('\n');
+    const r = await exec(chrootBin, [`--userspec=${config.User}`, rootfs, 'python3', '-c', probe]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const [major, minor] = cudart.split('.').map(Number);
+    assert.deepEqual(r.stdout.trim().split('\n'), [`0 ${major! * 1000 + minor! * 10}`, '35 cudaErrorInsufficientDriver']);
+  });
+
+  it('the Dockerfile makes the same image: same requirements, unpack script, env and labels', () => {
+    const dockerfile = fs.readFileSync(path.join(repoRoot, 'images', 'runtime-cuda', 'Dockerfile'), 'utf8');
+    assert.match(dockerfile, /images\/runtime-cuda\/requirements\.txt images\/runtime-cuda\/unpack_wheels\.py/);
+    assert.match(dockerfile, new RegExp(`^ENV NVIDIA_VISIBLE_DEVICES=all NVIDIA_DRIVER_CAPABILITIES=compute,utility CUDA_VERSION=${cudart.replace(/\./g, '\\.')}$`, 'm'));
+    assert.match(dockerfile, new RegExp(`^LABEL org\\.opencontainers\\.image\\.title=asf-runtime-cuda com\\.nvidia\\.cuda\\.version=${cudart.replace(/\./g, '\\.')}$`, 'm'));
+    assert.match(dockerfile, /echo \/usr\/local\/cuda\/lib64 >\/etc\/ld\.so\.conf\.d\/cuda\.conf && ldconfig/);
+  });
+
+  it('unpack_wheels.py refuses a wheel folder with no wheels, or a wheel with no CUDA libraries, saying what to do', async () => {
+    const script = path.join(repoRoot, 'images', 'runtime-cuda', 'unpack_wheels.py');
+    const empty = fs.mkdtempSync(path.join(tmp, 'wheels-'));
+    const none = await exec('python3', [script, empty, path.join(tmp, 'prefix')]);
+    assert.notEqual(none.code, 0);
+    assert.match(none.stderr, /no \.whl files in .*: download them with pip download -r requirements\.txt/);
+    // A wheel of plain Python files (made here with Python's zipfile) is not a CUDA library wheel.
+    const wheel = path.join(empty, 'plain-1.0-py3-none-any.whl');
+    const made = await exec('python3', ['-c', 'import sys, zipfile; zipfile.ZipFile(sys.argv[1], "w").writestr("plain/__init__.py", "")', wheel]);
+    assert.equal(made.code, 0, made.stderr);
+    const plain = await exec('python3', [script, empty, path.join(tmp, 'prefix')]);
+    assert.notEqual(plain.code, 0);
+    assert.match(plain.stderr, /plain-1\.0-py3-none-any\.whl holds no nvidia\/\*\/lib\/\*\.so\*: is it a CUDA library wheel\?/);
+  });
+
+  it('an unknown image name fails with the list of images build.sh makes', async () => {
+    const r = await exec(path.join(repoRoot, 'images', 'build.sh'), ['runtime-gpu']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /unknown image runtime-gpu \(runtime, runtime-cuda, mmocr\)/);
+  });
+});
