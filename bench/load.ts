@@ -14,6 +14,8 @@ export interface LoadOptions {
   body: string;
   connections: number;
   seconds: number;
+  /** Seconds before a request counts as an error (autocannon's default is 10). */
+  timeout?: number;
 }
 
 /** One autocannon run (the same generator drives every peer). */
@@ -25,6 +27,7 @@ export async function drive(options: LoadOptions): Promise<LoadResult> {
     body: options.body,
     connections: options.connections,
     duration: options.seconds,
+    timeout: options.timeout ?? 10,
   });
   return {
     requestsPerSec: result.requests.average,

@@ -4,11 +4,23 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../test/helpers/stack.js';
+import { execFileSync } from 'node:child_process';
+import { compareFrameworks, type FrameworkOptions } from './frameworks.js';
 import { drive, type LoadResult } from './load.js';
-import { asfStack, bareFastify, fastapi, type Target } from './peers.js';
+import { asfStack, bareFastify, peer, type PeerName, type Target, type Workload } from './peers.js';
 
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 10);
 const warmupSeconds = 2;
+const reps = Number(process.env['BENCH_REPS'] ?? 3);
+
+// `npm run bench -- --only echo,mmocr` (or BENCH_ONLY=echo,mmocr) runs a subset while iterating.
+const sections = ['js', 'echo', 'mmocr', 'streaming', 'native'] as const;
+const onlyFlag = process.argv.indexOf('--only');
+const only = (onlyFlag >= 0 ? process.argv[onlyFlag + 1] : process.env['BENCH_ONLY'])?.split(',').filter(Boolean);
+for (const name of only ?? []) {
+  if (!(sections as readonly string[]).includes(name)) throw new Error(`bench: unknown section '${name}'; sections: ${sections.join(', ')}`);
+}
+const runs = (section: (typeof sections)[number]) => !only || only.includes(section);
 
 function echoBody(serviceId: string) {
   return JSON.stringify({
@@ -53,37 +65,68 @@ async function compare(title: string, targets: Target[], body: string, connectio
 }
 
 const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
-console.log(`# ASF kit benchmark\n\n${os.cpus().length} × ${cpu}, Node ${process.version}; autocannon drives every server from this process; ${seconds} s per run after ${warmupSeconds} s warm-up.`);
+const machine =
+  `${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores (nproc) × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB memory, ` +
+  `load average ${os.loadavg().map((n) => n.toFixed(2)).join(' ')} at the start, Node ${process.version}, ${new Date().toISOString()}`;
+console.log(`# ASF kit benchmark\n\n${machine}; autocannon drives every server from this process.`);
 
-await compare(
-  'Framework overhead: JS echo',
-  [bareFastify, asfStack('asf up: gateway → gRPC → loader → JS echo', path.join(repoRoot, 'bench', 'fixtures', 'echo-js'), '/v1/private/echo')],
-  echoBody('echo'),
-  32,
-  'Target (issue 2): the full gateway → gRPC → loader path at ≥ 0.40 of bare fastify.',
-);
+if (runs('js')) {
+  await compare(
+    'Framework overhead: JS echo',
+    [bareFastify, asfStack('asf up: gateway → gRPC → loader → JS echo', path.join(repoRoot, 'bench', 'fixtures', 'echo-js'), '/v1/private/echo')],
+    echoBody('echo'),
+    32,
+    'Target (issue 2): the full gateway → gRPC → loader path at ≥ 0.40 of bare fastify.',
+  );
+}
 
-const echoPy = path.join(repoRoot, 'bench', 'fixtures', 'echo-py');
-await compare(
-  'Python wrapper overhead: the same trivial wrapper.py',
-  [
-    fastapi(echoPy, '/v1/private/echo_py'),
-    asfStack('asf up: gateway → gRPC → loader → 1 Python worker', echoPy, '/v1/private/echo_py'),
-    asfStack('asf up: gateway → gRPC → loader → 2 Python workers', echoPy, '/v1/private/echo_py', { ASF_PYTHON_WORKERS: '2' }),
-  ],
-  echoBody('echo_py'),
-  32,
-  'Target (issue 3): our stack ≥ 1.00 of the hand-written FastAPI server at concurrency 32.',
-);
+/** Our stack (1 and 2 Python workers) and every peer framework, serving one wrapper.py. */
+function frameworkTargets(workload: Workload, route: string): Target[] {
+  const peers: PeerName[] = ['fastapi', 'bentoml', 'kserve', 'ray'];
+  return [
+    asfStack('ASF kit (gateway → loader → 1 Python worker)', workload.wrapperDir, route),
+    asfStack('ASF kit, 2 Python workers', workload.wrapperDir, route, { ASF_PYTHON_WORKERS: '2' }),
+    ...peers.map((name) => peer(name, workload)),
+  ];
+}
 
-const mmocr = asfStack('asf up: mmocr (PP-OCRv4 det + rec, CPU), sample.jpg', path.join(repoRoot, 'examples', 'mmocr'), '/v1/private/mmocr');
-await compare('mmocr: one image per request', [mmocr], mmocrBody, 1, 'The model dominates; see issue 9 for mmocr against other serving frameworks.');
+const frameworkSections: string[] = [];
+const concurrencies = [1, 8, 32];
+if (runs('echo')) {
+  const workload = { wrapperDir: path.join(repoRoot, 'bench', 'fixtures', 'echo-py'), serviceId: 'echo_py', body: echoBody('echo_py') };
+  const options: FrameworkOptions = { concurrencies, reps, seconds: Math.min(seconds, 5), warmupSeconds: 1, timeout: 10 };
+  frameworkSections.push(
+    await compareFrameworks('Echo: the trivial bench/fixtures/echo-py wrapper (framework overhead)', frameworkTargets(workload, '/v1/private/echo_py'), workload.body, options),
+  );
+}
+if (runs('mmocr')) {
+  const mmocrDir = path.join(repoRoot, 'examples', 'mmocr');
+  execFileSync('bash', [path.join(mmocrDir, 'setup.sh')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const workload = { wrapperDir: mmocrDir, serviceId: 'mmocr', body: mmocrBody };
+  // At 32 connections and a few requests a second, a request waits ~10 s in the queue.
+  const options: FrameworkOptions = { concurrencies, reps, seconds, warmupSeconds: 3, timeout: 120 };
+  frameworkSections.push(
+    await compareFrameworks('mmocr: examples/mmocr (PP-OCRv4 det + rec on CPU) on sample.jpg', frameworkTargets(workload, '/v1/private/mmocr'), workload.body, options),
+  );
+}
+if (frameworkSections.length > 0) {
+  const notes = [
+    'Every server runs the same wrapper.py; the peers call it through bench/peers/asf_model.py (ASF request JSON in, response JSON out) on their default single worker.',
+    'All servers of a table are started together and measured in turns, so other load on the machine falls on each alike: compare ratios, not absolute figures.',
+    'Memory: for ASF kit, `node` is asf up\'s supervisor + gateway + loader, `python` the wrapper worker(s) with the model; for the peers every process of the tree counts.',
+  ];
+  const text = `# ASF kit against other serving frameworks\n\n${machine}.\n\n${notes.join('\n')}\n\n${frameworkSections.join('\n\n')}\n`;
+  fs.writeFileSync(path.join(repoRoot, 'bench', 'results.md'), text);
+  console.log('\nWritten to bench/results.md');
+}
 
-const { streamingSection } = await import('./streaming.js');
-await streamingSection(seconds);
+if (runs('streaming')) {
+  const { streamingSection } = await import('./streaming.js');
+  await streamingSection(seconds);
+}
 
 // The C bridge (issue 4): one trivial C wrapper (bench/fixtures/echo-c) from a bare C loop up to the full HTTP path.
-{
+if (runs('native')) {
   const { buildEchoC, directLoop, inProcess, loaderGrpc } = await import('./native.js');
   const echoC = buildEchoC();
   const direct = directLoop(echoC, 2_000_000, 5);

@@ -1,0 +1,95 @@
+// Our stack against the serving frameworks a user would pick instead, all serving the same
+// wrapper.py, started together and measured in turns (round-robin per repetition) so that
+// the other work on this machine falls on every server alike.
+import { drive, type LoadResult } from './load.js';
+import type { Running, Target } from './peers.js';
+import { sampleRss, type TreeRss } from './rss.js';
+
+export interface FrameworkOptions {
+  concurrencies: number[];
+  reps: number;
+  seconds: number;
+  warmupSeconds: number;
+  /** Seconds before one request counts as failed. */
+  timeout: number;
+}
+
+interface Measured {
+  target: Target;
+  running: Running;
+  runs: Map<number, LoadResult[]>;
+  rss?: { total: number; byProgram: TreeRss };
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+/** Measures every target that starts; returns the section as markdown (also printed as it goes). */
+export async function compareFrameworks(title: string, targets: Target[], body: string, options: FrameworkOptions): Promise<string> {
+  const measured: Measured[] = [];
+  const skipped: string[] = [];
+  for (const target of targets) {
+    try {
+      process.stderr.write(`bench: starting ${target.name}\n`);
+      measured.push({ target, running: await target.start(), runs: new Map() });
+    } catch (err) {
+      skipped.push(`${target.name}: not measured: ${(err as Error).message.split('\n').slice(0, 6).join(' ').slice(0, 600)}`);
+      process.stderr.write(`bench: ${skipped.at(-1)}\n`);
+    }
+  }
+  const busiest = Math.max(...options.concurrencies);
+  try {
+    for (let rep = 1; rep <= options.reps; rep++) {
+      for (const connections of options.concurrencies) {
+        for (const m of measured) {
+          const load = { url: m.running.url, body, connections, timeout: options.timeout };
+          await drive({ ...load, seconds: options.warmupSeconds });
+          const sampler = connections === busiest ? sampleRss(m.running.pid) : undefined;
+          const result = await drive({ ...load, seconds: options.seconds });
+          const rss = sampler?.stop();
+          if (rss && rss.total > (m.rss?.total ?? 0)) m.rss = rss;
+          m.runs.set(connections, [...(m.runs.get(connections) ?? []), result]);
+          process.stderr.write(`bench: ${title}: rep ${rep}, c=${connections}, ${m.target.name}: ${result.requestsPerSec.toFixed(1)} req/s\n`);
+        }
+      }
+    }
+  } finally {
+    for (const m of measured) await m.running.stop();
+  }
+  return table(title, measured, skipped, options);
+}
+
+function table(title: string, measured: Measured[], skipped: string[], options: FrameworkOptions): string {
+  const lines = [`## ${title}`, ''];
+  lines.push(
+    `Median of ${options.reps} runs of ${options.seconds} s each (after ${options.warmupSeconds} s warm-up per run); ` +
+      'p50/p99 are the medians of each run\'s own percentile; ratio = that server\'s req/s ÷ ours (first row) at the same concurrency.',
+    '',
+    '| concurrency | server | req/s | p50 ms | p99 ms | errors | ratio to ours |',
+    '|---|---|---|---|---|---|---|',
+  );
+  for (const connections of options.concurrencies) {
+    const ours = median((measured[0]?.runs.get(connections) ?? []).map((r) => r.requestsPerSec));
+    for (const m of measured) {
+      const runs = m.runs.get(connections) ?? [];
+      const rps = median(runs.map((r) => r.requestsPerSec));
+      const errors = runs.reduce((sum, r) => sum + r.errors + r.non2xx, 0);
+      const p50 = median(runs.map((r) => r.p50));
+      const p99 = median(runs.map((r) => r.p99));
+      lines.push(`| ${connections} | ${m.target.name} | ${rps.toFixed(rps < 100 ? 1 : 0)} | ${p50} | ${p99} | ${errors} | ${(rps / ours).toFixed(2)} |`);
+    }
+  }
+  lines.push('', `Resident memory (peak RSS of the whole process tree while under load at ${Math.max(...options.concurrencies)} connections, MiB):`, '');
+  lines.push('| server | total | by program |', '|---|---|---|');
+  for (const m of measured) {
+    const parts = [...(m.rss?.byProgram ?? new Map())].filter(([, mib]) => mib >= 1).map(([program, mib]) => `${program} ${mib.toFixed(0)}`);
+    lines.push(`| ${m.target.name} | ${(m.rss?.total ?? 0).toFixed(0)} | ${parts.join(', ')} |`);
+  }
+  if (skipped.length > 0) lines.push('', ...skipped.map((line) => `- ${line}`));
+  const text = lines.join('\n');
+  console.log(`\n${text}`);
+  return text;
+}

@@ -1,0 +1,75 @@
+import fs from 'node:fs';
+
+/** Resident memory of one process tree, split by program (node, python, raylet, ...), in MiB. */
+export type TreeRss = Map<string, number>;
+
+/** Every live process's parent and program name, from /proc. */
+function processTable(): Map<number, { ppid: number; comm: string }> {
+  const table = new Map<number, { ppid: number; comm: string }>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // comm is in parentheses and may hold spaces; the fields after it are space-separated.
+      const close = stat.lastIndexOf(')');
+      const comm = stat.slice(stat.indexOf('(') + 1, close);
+      const ppid = Number(stat.slice(close + 2).split(' ')[1]);
+      table.set(Number(entry), { ppid, comm });
+    } catch {
+      // The process ended while we read the table.
+    }
+  }
+  return table;
+}
+
+function rssMiB(pid: number): number {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** RSS of `root` and all its descendants, summed per program name (python3.11 counts as python). */
+export function treeRss(root: number): TreeRss {
+  const table = processTable();
+  const children = new Map<number, number[]>();
+  for (const [pid, { ppid }] of table) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+  const totals: TreeRss = new Map();
+  const queue = [root];
+  while (queue.length > 0) {
+    const pid = queue.pop()!;
+    const info = table.get(pid);
+    if (info) {
+      const program = /^python/.test(info.comm) ? 'python' : /^(node|MainThread)$/.test(info.comm) ? 'node' : info.comm;
+      totals.set(program, (totals.get(program) ?? 0) + rssMiB(pid));
+    }
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return totals;
+}
+
+/** Samples a tree's RSS every 500 ms until stopped; keeps each program's peak and the peak total. */
+export function sampleRss(root: number): { stop(): { total: number; byProgram: TreeRss } } {
+  const peak: TreeRss = new Map();
+  let total = 0;
+  const sample = () => {
+    const now = treeRss(root);
+    let sum = 0;
+    for (const [program, mib] of now) {
+      sum += mib;
+      peak.set(program, Math.max(peak.get(program) ?? 0, mib));
+    }
+    total = Math.max(total, sum);
+  };
+  sample();
+  const timer = setInterval(sample, 500);
+  return {
+    stop() {
+      clearInterval(timer);
+      sample();
+      return { total, byProgram: peak };
+    },
+  };
+}
