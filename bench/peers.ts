@@ -93,15 +93,17 @@ export function peer(which: PeerName, workload: Workload): Target {
           BENTOML_DO_NOT_TRACK: 'true',
           RAY_USAGE_STATS_ENABLED: '0',
         },
-        stdio: ['ignore', 'ignore', 'pipe'],
+        stdio: ['ignore', 'pipe', 'pipe'],
         detached: true,
       });
-      let stderr = '';
-      child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+      let output = '';
+      const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000));
+      child.stdout!.on('data', keep);
+      child.stderr!.on('data', keep);
       try {
         return await answering(child, `http://127.0.0.1:${port}${route}`, workload.body, 240_000);
       } catch (err) {
-        throw new Error(`${(err as Error).message}; its last output:\n${stderr}`);
+        throw new Error(`${(err as Error).message}; its last output:\n${output}`);
       }
     },
   };

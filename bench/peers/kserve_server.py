@@ -1,5 +1,6 @@
 """KServe's Python ModelServer serving wrapper.py through its v1 predict route
 (POST /v1/models/<SERVICE_ID>:predict); the request JSON goes to predict() as it came."""
+import logging
 import os
 import sys
 
@@ -20,6 +21,8 @@ class AsfWrapper(kserve.Model):
 
 if __name__ == "__main__":
     http_port = int(sys.argv[1])
-    kserve.ModelServer(http_port=http_port, enable_grpc=False, workers=int(os.environ.get("PEER_WORKERS", "1"))).start(
+    # No per-request access or latency logs, as our stack runs with --log-level error.
+    logging.disable(logging.INFO)
+    kserve.ModelServer(http_port=http_port, enable_grpc=False, enable_latency_logging=False, workers=int(os.environ.get("PEER_WORKERS", "1"))).start(
         [AsfWrapper(os.environ["SERVICE_ID"])]
     )
