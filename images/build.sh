@@ -34,7 +34,7 @@ say() { printf 'images: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
 
 [ "$(id -u)" = 0 ] || die "run as root (debootstrap and file ownership need it)"
-for tool in debootstrap umoci skopeo npm tar; do
+for tool in debootstrap umoci skopeo npm tar flock; do
   command -v "$tool" >/dev/null || die "$tool not found (apt-get install debootstrap umoci skopeo)"
 done
 [ -f "$root/dist/runtime/cli/main.js" ] || die "dist/runtime missing: run npm run build first"
@@ -227,6 +227,9 @@ record() { # <name> <tag>: "<reference> <manifest digest>" into digests.txt
 }
 
 mkdir -p "$out/work"
+# One build at a time per output folder: builds share the layout, its work folders and umoci gc.
+exec 9>"$out/.lock"
+flock 9
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(runtime)
 for target in "${targets[@]}"; do
