@@ -127,10 +127,12 @@ curl_opts=(--silent --show-error --connect-timeout 10 --retry 3 --retry-connrefu
 [ -n "$registry_user" ] && curl_opts+=(--user "$registry_user:$registry_password")
 manifest_accept='application/vnd.oci.image.index.v1+json,application/vnd.oci.image.manifest.v1+json,application/vnd.docker.distribution.manifest.list.v2+json,application/vnd.docker.distribution.manifest.v2+json'
 
-# status code of a request; the body goes to $2 (or nowhere)
+# HTTP status of a request (000 when nothing answered); our callers explain failures themselves.
 http_status() { # METHOD URL [curl args...]
   local method="$1" url="$2"; shift 2
-  curl "${curl_opts[@]}" -X "$method" -o /dev/null -w '%{http_code}' "$@" "$url" || echo 000
+  local code
+  code="$(curl "${curl_opts[@]}" -X "$method" -o /dev/null -w '%{http_code}' "$@" "$url" 2>/dev/null)" || true
+  echo "${code:-000}"
 }
 
 blob_path() { local hex="${1#sha256:}"; echo "$v2/blobs/sha256/${hex:0:2}/$hex/data"; }
@@ -395,9 +397,9 @@ helm_install() {
   [ "$profile" = gpu ] && args+=(--set "loaderDefaults.gpu.enabled=true")
   [ -f "$bundle/charts/asf.values.yaml" ] && args+=(--values "$bundle/charts/asf.values.yaml")
   args+=("${extra_sets[@]}")
-  # The release description carries a fingerprint of chart + settings, so a re-run that would
+  # The release description carries a fingerprint of chart, bundle and settings, so a re-run that would
   # change nothing leaves the release alone instead of adding a revision.
-  fingerprint="$( (cd "$bundle" && find charts -type f | sort | xargs sha256sum; printf '%s\n' "${args[@]}") | sha256sum | cut -c1-16)"
+  fingerprint="$( (cd "$bundle" && find charts -type f | sort | xargs sha256sum; [ -f bundle.json ] && sha256sum bundle.json; printf '%s\n' "${args[@]}") | sha256sum | cut -c1-16)"
   current="$("$helm" status "$release" --namespace "$namespace" -o json 2>/dev/null | tr -d '\n' | grep -o '"description" *: *"[^"]*"' | head -1 || true)"
   if [[ "$current" == *"asf-install $fingerprint"* ]]; then
     log "helm: release $release already has this chart and these settings; nothing to change"

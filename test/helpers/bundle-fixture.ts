@@ -103,6 +103,8 @@ export async function buildBundleFixture(options: { version: string; images: Fix
     for (const [i, image] of options.images.entries()) {
       const ref = `${layout}:img${i}`;
       await must('umoci', ['new', '--image', ref]);
+      // A fixed creation time: the same layers give the same image in every bundle version.
+      await must('umoci', ['config', '--no-history', '--image', ref, '--created', '2026-01-01T00:00:00Z']);
       for (const seed of image.layers) {
         const content = path.join(work, `layer-${seed}`);
         fs.mkdirSync(content, { recursive: true });

@@ -1,0 +1,124 @@
+// Stand-ins for what cannot run here (a Kubernetes cluster behind kubectl and helm, a nearly full
+// disk), written as bash scripts that record their arguments, plus a PATH holding only the real
+// tools install.sh needs: no Node.js, as on an air-gapped target.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+
+/** What the stand-ins answer; every field has a healthy default. */
+export interface Scenario {
+  /** kubectl cannot reach an API server. */
+  noCluster?: boolean;
+  kubeVersion?: string;
+  /** "name arch gpu-present-label driver-label" per node. */
+  nodes?: string[];
+  nodeIp?: string;
+  /** Free KiB df reports (real df when unset). */
+  dfFreeKiB?: number;
+}
+
+export interface RecordingTools {
+  /** PATH for install.sh: the stand-ins, then the real tools it needs. */
+  path: string;
+  dir: string;
+  /** Environment the stand-ins read (where to record, what to answer). */
+  env: Record<string, string>;
+  scenario(s: Scenario): void;
+  /** Recorded calls, one "tool arg arg..." line each, in order. */
+  calls(): string[];
+  clearCalls(): void;
+  /** Forgets the recorded calls and the release helm "installed". */
+  reset(): void;
+}
+
+// The real tools install.sh uses (bash, curl, coreutils and a few classics every Linux has).
+const realTools = [
+  'bash', 'sh', 'curl', 'sed', 'grep', 'awk', 'find', 'xargs', 'sort', 'cut', 'tr', 'head', 'tail', 'wc', 'cat', 'cp', 'mv', 'rm',
+  'mkdir', 'dirname', 'basename', 'stat', 'sha256sum', 'du', 'cmp', 'mktemp', 'sleep', 'nohup', 'kill', 'printf', 'echo', 'env', 'ls',
+  'chmod', 'docker-registry', 'tar', 'gzip', 'dpkg', 'ln', 'true', 'false', 'test',
+];
+
+const kubectl = String.raw`#!/bin/bash
+echo "kubectl $*" >>"$STANDIN_DIR/calls"
+s="$STANDIN_DIR/scenario"
+if [ -f "$s/no-cluster" ]; then echo "The connection to the server 127.0.0.1:6443 was refused - did you specify the right host or port?" >&2; exit 1; fi
+case "$1 $2" in
+  "version -o")
+    printf '{"clientVersion":{"gitVersion":"v1.30.1"},\n"serverVersion":{"major":"1","gitVersion":"%s","platform":"linux/amd64"}}\n' "$(cat "$s/kube-version")" ;;
+  "get nodes")
+    case "$*" in
+      *InternalIP*) cat "$s/node-ip" ;;
+      *) cat "$s/nodes" ;;
+    esac ;;
+  *) echo "kubectl stand-in: no answer for: $*" >&2; exit 1 ;;
+esac
+`;
+
+const helm = String.raw`#!/bin/bash
+echo "helm $*" >>"$STANDIN_DIR/calls"
+release="$STANDIN_DIR/scenario/release"
+case "$1" in
+  status)
+    [ -f "$release" ] || { echo "Error: release: not found" >&2; exit 1; }
+    if [[ " $* " == *" -o json "* ]]; then printf '{"name":"%s","info":{"status":"deployed","description":"%s"}}\n' "$2" "$(cat "$release")"
+    else printf 'NAME: %s\nSTATUS: deployed\n' "$2"; fi ;;
+  upgrade)
+    prev=""; for a in "$@"; do [ "$prev" = --description ] && printf '%s' "$a" >"$release"; prev="$a"; done
+    echo "Release \"$3\" has been upgraded. Happy Helming!" ;;
+  uninstall) rm -f "$release"; echo "release \"$2\" uninstalled" ;;
+  *) echo "helm stand-in: no answer for: $*" >&2; exit 1 ;;
+esac
+`;
+
+const df = String.raw`#!/bin/bash
+echo "df $*" >>"$STANDIN_DIR/calls"
+if [ -f "$STANDIN_DIR/scenario/df-free" ]; then
+  echo "Filesystem 1024-blocks Used Available Capacity Mounted on"
+  echo "/dev/standin 1000000 999000 $(cat "$STANDIN_DIR/scenario/df-free") 99% /"
+else exec "$STANDIN_REAL_DF" "$@"; fi
+`;
+
+export function recordingTools(): RecordingTools {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'asf-standin-'));
+  const standins = path.join(dir, 'standin-bin');
+  const tools = path.join(dir, 'tools-bin');
+  fs.mkdirSync(standins);
+  fs.mkdirSync(tools);
+  fs.mkdirSync(path.join(dir, 'scenario'));
+  for (const [name, text] of Object.entries({ kubectl, helm, df })) fs.writeFileSync(path.join(standins, name), text, { mode: 0o755 });
+  for (const tool of realTools) {
+    const found = execFileSync('bash', ['-c', `command -v ${tool} || true`]).toString().trim();
+    if (found.startsWith('/')) fs.symlinkSync(found, path.join(tools, tool));
+  }
+  const realDf = execFileSync('bash', ['-c', 'command -v df']).toString().trim();
+  const env = { STANDIN_DIR: dir, STANDIN_REAL_DF: realDf };
+  const scenario = (s: Scenario) => {
+    const file = (name: string, value: string | undefined) => {
+      const p = path.join(dir, 'scenario', name);
+      if (value === undefined) fs.rmSync(p, { force: true });
+      else fs.writeFileSync(p, value);
+    };
+    file('no-cluster', s.noCluster ? '' : undefined);
+    file('kube-version', s.kubeVersion ?? 'v1.29.2');
+    file('nodes', (s.nodes ?? ['node-1 amd64  ']).join('\n') + '\n');
+    file('node-ip', s.nodeIp ?? '10.0.0.5');
+    file('df-free', s.dfFreeKiB === undefined ? undefined : String(s.dfFreeKiB));
+  };
+  scenario({});
+  return {
+    path: `${standins}:${tools}`,
+    dir,
+    scenario,
+    calls: () => {
+      const file = path.join(dir, 'calls');
+      return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
+    },
+    clearCalls: () => fs.rmSync(path.join(dir, 'calls'), { force: true }),
+    reset: () => {
+      fs.rmSync(path.join(dir, 'calls'), { force: true });
+      fs.rmSync(path.join(dir, 'scenario', 'release'), { force: true });
+    },
+    env,
+  };
+}

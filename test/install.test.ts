@@ -1,0 +1,339 @@
+// installer/install.sh against Debian's docker-registry on loopback, checked with skopeo; helm and
+// kubectl are recording stand-ins (no cluster here). install.sh runs with Node.js absent from PATH.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { buildBundleFixture, startRegistry, type Fixture, type Registry } from './helpers/bundle-fixture.js';
+import { recordingTools, type RecordingTools } from './helpers/recording-tools.js';
+import { freePort, repoRoot } from './helpers/stack.js';
+import { exec, type Result } from './helpers/tools.js';
+
+const installSh = path.join(repoRoot, 'installer', 'install.sh');
+
+const v1Images = [
+  { repository: 'asf-kit/asf-runtime', tag: '0.1.0', layers: ['base', 'runtime-0.1.0'] },
+  { repository: 'asf-kit/mmocr', tag: '0.1.0', layers: ['base', 'mmocr-0.1.0'] },
+];
+// N+1: a new runtime image; mmocr unchanged.
+const v2Images = [
+  { repository: 'asf-kit/asf-runtime', tag: '0.2.0', layers: ['base', 'runtime-0.2.0'] },
+  { repository: 'asf-kit/mmocr', tag: '0.1.0', layers: ['base', 'mmocr-0.1.0'] },
+];
+
+/** Blob uploads the registry completed (PUT of an upload session), from its access log. */
+const blobPuts = (requests: string[]) => requests.filter((r) => /^PUT \/v2\/.+\/blobs\/uploads\/.+ 201$/.test(r));
+const uploadsAndPuts = (requests: string[]) => requests.filter((r) => /^(POST|PUT|PATCH) /.test(r));
+const uniqueBlobs = (f: Fixture) => f.images.reduce((n, image) => n + new Set(image.blobs).size, 0);
+
+async function skopeoInspect(registry: Registry, repository: string, digest: string, creds?: string): Promise<Result> {
+  return exec('skopeo', ['inspect', '--tls-verify=false', ...(creds ? ['--creds', creds] : []), `docker://${registry.addr}/${repository}@${digest}`]);
+}
+
+describe('install.sh (offline install from a bundle)', function () {
+  this.timeout(300_000);
+  let v1: Fixture;
+  let v2: Fixture;
+  let tools: RecordingTools;
+  let work: string;
+  const registries: Registry[] = [];
+
+  const run = (args: string[], env: Record<string, string> = {}) =>
+    exec('/bin/bash', [installSh, ...args], { cwd: work, env: { PATH: tools.path, ASF_STATE_DIR: path.join(work, 'state'), ...tools.env, ...env } });
+
+  async function target(options: { htpasswd?: string } = {}): Promise<Registry> {
+    const registry = await startRegistry(fs.mkdtempSync(path.join(work, 'target-')), options);
+    registries.push(registry);
+    return registry;
+  }
+
+  before(async () => {
+    work = fs.mkdtempSync(path.join(os.tmpdir(), 'asf-install-test-'));
+    v1 = await buildBundleFixture({ version: '0.1.0', images: v1Images, root: path.join(work, 'bundle-0.1.0') });
+    v2 = await buildBundleFixture({ version: '0.2.0', images: v2Images, root: path.join(work, 'bundle-0.2.0') });
+    tools = recordingTools();
+  });
+  beforeEach(() => {
+    tools.scenario({});
+    tools.reset();
+  });
+  after(async () => {
+    for (const r of registries) await r.stop();
+    const pidfile = path.join(work, 'state', 'registry.pid');
+    if (fs.existsSync(pidfile)) stopServed(pidfile);
+    fs.rmSync(work, { recursive: true, force: true });
+    fs.rmSync(tools.dir, { recursive: true, force: true });
+  });
+
+  it('runs with Node.js absent from its PATH', async () => {
+    const r = await exec('/bin/bash', ['-c', 'command -v node || echo "no node"'], { env: { PATH: tools.path } });
+    assert.equal(r.stdout.trim(), 'no node');
+  });
+
+  it('push path: pushes every image, skopeo finds each by digest, then helm upgrade -i with global.imageRegistry (stand-in helm/kubectl)', async () => {
+    const registry = await target();
+    const r = await run(['--bundle', v1.root, '--registry', registry.addr, '--plain-http']);
+    assert.equal(r.code, 0, r.stderr);
+    for (const image of v1.images) {
+      const inspected = await skopeoInspect(registry, image.repository, image.digest);
+      assert.equal(inspected.code, 0, inspected.stderr);
+      assert.equal(JSON.parse(inspected.stdout).Digest, image.digest);
+    }
+    assert.equal(blobPuts(registry.requests()).length, uniqueBlobs(v1));
+    assert.match(r.stdout, /asf demo mmocr --url http:\/\/10\.0\.0\.5:30889\n$/);
+
+    const calls = tools.calls();
+    const order = calls.map((c) => c.split(' ').slice(0, 3).join(' '));
+    assert.deepEqual(order, [
+      'kubectl version -o',
+      'kubectl get nodes',
+      'helm status asf',
+      'helm upgrade --install',
+      'kubectl get nodes',
+    ]);
+    const upgrade = calls.find((c) => c.startsWith('helm upgrade'))!;
+    assert.match(upgrade, new RegExp(`^helm upgrade --install asf ${v1.root}/charts/asf --namespace asf --create-namespace `));
+    assert.match(upgrade, new RegExp(`--set global\\.imageRegistry=${registry.addr} `));
+    assert.match(upgrade, /--set gateway\.service\.nodePort=30889 /);
+  });
+
+  it('a re-run pushes nothing and leaves the helm release alone (stand-in helm)', async () => {
+    const registry = await target();
+    assert.equal((await run(['--bundle', v1.root, '--registry', registry.addr, '--plain-http'])).code, 0);
+    const before = registry.requests().length;
+    tools.clearCalls(); // the release helm "installed" stays
+    const again = await run(['--bundle', v1.root, '--registry', registry.addr, '--plain-http']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(uploadsAndPuts(registry.requests().slice(before)), []);
+    assert.ok(!tools.calls().some((c) => c.startsWith('helm upgrade')), tools.calls().join('\n'));
+    assert.match(again.stdout, /already has this chart and these settings; nothing to change/);
+    assert.match(again.stdout, /asf demo mmocr --url http:\/\/10\.0\.0\.5:30889/);
+  });
+
+  it('upgrade from bundle N to N+1 pushes only the new blobs, then helm upgrade (stand-in helm)', async () => {
+    const registry = await target();
+    assert.equal((await run(['--bundle', v1.root, '--registry', registry.addr, '--plain-http'])).code, 0);
+    const before = registry.requests().length;
+    tools.reset();
+    const r = await run(['--bundle', v2.root, '--registry', registry.addr, '--plain-http']);
+    assert.equal(r.code, 0, r.stderr);
+    const had = new Set(v1.images.flatMap((i) => i.blobs.map((b) => `${i.repository}@${b}`)));
+    const fresh = new Set(v2.images.flatMap((i) => i.blobs.map((b) => `${i.repository}@${b}`)).filter((b) => !had.has(b)));
+    assert.equal(fresh.size, 2); // the new runtime layer and its config
+    assert.equal(blobPuts(registry.requests().slice(before)).length, fresh.size);
+    for (const image of v2.images) assert.equal((await skopeoInspect(registry, image.repository, image.digest)).code, 0);
+    assert.ok(tools.calls().some((c) => c.startsWith(`helm upgrade --install asf ${v2.root}/charts/asf`)));
+  });
+
+  it('an interrupted push resumes: the re-run sends only what is missing', async () => {
+    const registry = await target();
+    const holdAt = 3; // the 3rd blob upload never gets an answer; the install is killed meanwhile
+    const proxy = await holdingProxy(registry.addr, holdAt);
+    const child = spawn('/bin/bash', [installSh, '--bundle', v1.root, '--registry', proxy.addr, '--plain-http', '--jobs', '1'], {
+      cwd: work,
+      env: { ...process.env, PATH: tools.path, ...tools.env },
+      detached: true,
+      stdio: 'ignore',
+    });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    await proxy.held;
+    process.kill(-child.pid!, 'SIGKILL');
+    await exited;
+    await proxy.close();
+    const done = blobPuts(registry.requests()).length;
+    assert.equal(done, holdAt - 1);
+
+    const r = await run(['--bundle', v1.root, '--registry', registry.addr, '--plain-http']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(blobPuts(registry.requests()).length - done, uniqueBlobs(v1) - done);
+    for (const image of v1.images) assert.equal((await skopeoInspect(registry, image.repository, image.digest)).code, 0);
+  });
+
+  it('a registry requiring basic auth: works with credentials, fails clearly without or with a wrong password', async () => {
+    const htpasswd = path.join(work, 'htpasswd');
+    const h = await exec('htpasswd', ['-Bbc', htpasswd, 'pusher', 's3cret']);
+    assert.equal(h.code, 0, h.stderr);
+    const registry = await target({ htpasswd });
+
+    const without = await run(['--bundle', v1.root, '--registry', registry.addr, '--plain-http']);
+    assert.equal(without.code, 1);
+    assert.match(without.stderr, /registry 127\.0\.0\.1:\d+ needs credentials \(401\): give --registry-user and --registry-password/);
+
+    const wrong = await run(['--bundle', v1.root, '--registry', registry.addr, '--plain-http', '--registry-user', 'pusher', '--registry-password', 'nope']);
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /rejected user 'pusher' \(401\)/);
+    assert.ok(!tools.calls().some((c) => c.startsWith('helm upgrade')), 'nothing installed after a failed push');
+
+    const ok = await run(['--bundle', v1.root, '--registry', registry.addr, '--plain-http', '--registry-user', 'pusher', '--registry-password', 's3cret']);
+    assert.equal(ok.code, 0, ok.stderr);
+    for (const image of v1.images) assert.equal((await skopeoInspect(registry, image.repository, image.digest, 'pusher:s3cret')).code, 0);
+    assert.equal(blobPuts(registry.requests()).length, uniqueBlobs(v1));
+  });
+
+  it('registry-serving path: the bundled registry serves the bundle read-only, skopeo pulls every image by digest, mirror config applied; uninstall --purge-registry stops it (stand-in helm/kubectl)', async () => {
+    const bin = path.join(v1.root, 'bin');
+    fs.mkdirSync(bin, { recursive: true });
+    fs.symlinkSync(path.join('/usr/bin', 'docker-registry'), path.join(bin, 'registry')); // what the tarball carries
+    const port = await freePort();
+    const certs = path.join(work, 'certs.d');
+    const state = path.join(work, 'state');
+    try {
+      const r = await run(['--bundle', v1.root, '--serve-registry', `127.0.0.1:${port}`, '--advertise', `10.0.0.5:${port}`, '--apply-mirror'], {
+        ASF_CONTAINERD_CERTS_DIR: certs,
+      });
+      assert.equal(r.code, 0, r.stderr);
+      const pulled = fs.mkdtempSync(path.join(work, 'pulled-'));
+      for (const image of v1.images) {
+        const dest = path.join(pulled, image.repository.replace('/', '_'));
+        const c = await exec('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://127.0.0.1:${port}/${image.repository}@${image.digest}`, `dir:${dest}`]);
+        assert.equal(c.code, 0, c.stderr);
+        for (const blob of image.blobs) assert.ok(fs.existsSync(path.join(dest, blob.replace('sha256:', ''))), `${blob} pulled`);
+      }
+      // Read-only: a push is refused.
+      const push = await exec('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `dir:${path.join(pulled, 'asf-kit_mmocr')}`, `docker://127.0.0.1:${port}/other/image:1`]);
+      assert.notEqual(push.code, 0);
+
+      const hosts = fs.readFileSync(path.join(certs, 'ghcr.io', 'hosts.toml'), 'utf8');
+      assert.equal(hosts, `server = "https://ghcr.io"\n\n[host."http://10.0.0.5:${port}"]\n  capabilities = ["pull", "resolve"]\n  skip_verify = true\n`);
+      assert.match(fs.readFileSync(path.join(certs, `10.0.0.5:${port}`, 'hosts.toml'), 'utf8'), new RegExp(`^server = "http://10\\.0\\.0\\.5:${port}"`));
+      assert.match(r.stdout, new RegExp(`### ${certs}/ghcr\\.io/hosts\\.toml`));
+      const upgrade = tools.calls().find((c) => c.startsWith('helm upgrade'))!;
+      assert.doesNotMatch(upgrade, /imageRegistry/); // pods keep their names; containerd mirrors them
+
+      // Re-run: the registry keeps serving, nothing copied again.
+      const again = await run(['--bundle', v1.root, '--serve-registry', `127.0.0.1:${port}`, '--advertise', `10.0.0.5:${port}`], { ASF_CONTAINERD_CERTS_DIR: certs });
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stdout, /copied 0 new files/);
+      assert.match(again.stdout, /registry already serving/);
+
+      const un = await run(['uninstall', '--purge-registry']);
+      assert.equal(un.code, 0, un.stderr);
+      assert.match(un.stdout, /helm uninstall asf --namespace asf/);
+      assert.ok(!fs.existsSync(path.join(state, 'registry')), 'registry data removed');
+      const gone = await fetch(`http://127.0.0.1:${port}/v2/`).then(() => 'up', () => 'down');
+      assert.equal(gone, 'down');
+      const twice = await run(['uninstall']);
+      assert.equal(twice.code, 0);
+      assert.match(twice.stdout, /release asf is not installed in asf; nothing to remove/);
+    } finally {
+      stopServed(path.join(state, 'registry.pid'));
+    }
+  });
+
+  describe('preflight stops before changing anything (stand-in kubectl)', () => {
+    const cases: { name: string; scenario: Parameters<RecordingTools['scenario']>[0]; args?: string[]; message: RegExp }[] = [
+      { name: 'no cluster', scenario: { noCluster: true }, message: /cannot reach the cluster with kubectl \(The connection to the server .* was refused.*\); check KUBECONFIG/ },
+      { name: 'Kubernetes too old', scenario: { kubeVersion: 'v1.23.4' }, message: /Kubernetes v1\.23\.4 is too old: the chart needs v1\.25 or newer/ },
+      { name: 'wrong node architecture', scenario: { nodes: ['node-1 amd64  ', 'pi-1 arm64  '] }, message: /node architecture not in the bundle: pi-1\(arm64\); this bundle carries images for: amd64/ },
+      { name: 'GPU profile, no GPU node', scenario: {}, args: ['--profile', 'gpu'], message: /GPU profile, but no node is labelled nvidia\.com\/gpu\.present=true/ },
+      { name: 'GPU profile, missing GPU driver', scenario: { nodes: ['gpu-1 amd64 true 550.54', 'gpu-2 amd64 true '] }, args: ['--profile', 'gpu'], message: /GPU driver missing on: gpu-2; run packages\/install-driver\.sh/ },
+      { name: 'low disk for the served registry', scenario: { dfFreeKiB: 10 }, args: ['--serve-registry', '127.0.0.1:1'], message: /not enough disk for the registry in .*: need \d+ KiB, .* has 10 KiB free/ },
+    ];
+    for (const c of cases) {
+      it(`${c.name}: clear error, no push, no helm change`, async () => {
+        const registry = await target();
+        tools.scenario(c.scenario);
+        const where = c.args?.includes('--serve-registry') ? [] : ['--registry', registry.addr, '--plain-http'];
+        const r = await run(['--bundle', v1.root, ...where, ...(c.args ?? [])]);
+        assert.equal(r.code, 1, r.stdout);
+        assert.match(r.stderr, c.message);
+        assert.deepEqual(uploadsAndPuts(registry.requests()), []);
+        assert.ok(!tools.calls().some((call) => call.startsWith('helm upgrade')), tools.calls().join('\n'));
+      });
+    }
+
+    it('GPU profile with drivers on every GPU node passes and enables GPU loaders', async () => {
+      const registry = await target();
+      tools.scenario({ nodes: ['cpu-1 amd64  ', 'gpu-1 amd64 true 550.54'] });
+      const r = await run(['--bundle', v1.root, '--registry', registry.addr, '--plain-http', '--profile', 'gpu']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /GPU nodes with a driver: gpu-1/);
+      assert.match(tools.calls().find((c) => c.startsWith('helm upgrade'))!, /--set loaderDefaults\.gpu\.enabled=true/);
+    });
+  });
+
+  describe('bad input', () => {
+    const cases: [string, string[], RegExp][] = [
+      ['no target', [], /say where the images go: --registry HOST:PORT .* or --serve-registry/],
+      ['both targets', ['--registry', '127.0.0.1:1', '--serve-registry'], /choose one of --registry .* and --serve-registry/],
+      ['unknown option', ['--registy', 'x'], /unknown option '--registy' \(see --help\)/],
+      ['registry with a scheme', ['--registry', 'http://x:5000'], /--registry must be HOST or HOST:PORT \(no scheme or path\), got 'http:\/\/x:5000'/],
+      ['bad --jobs', ['--jobs', '0'], /--jobs must be a positive integer, got '0'/],
+      ['bad profile', ['--profile', 'tpu'], /--profile must be cpu or gpu, got 'tpu'/],
+      ['user without password', ['--registry', 'x:1', '--registry-user', 'u'], /--registry-user needs --registry-password/],
+      ['missing value', ['--registry'], /--registry needs a value/],
+    ];
+    for (const [name, args, message] of cases) {
+      it(`${name}: exit 1 with a clear message`, async () => {
+        const r = await run(['--bundle', v1.root, ...args]);
+        assert.equal(r.code, 1, r.stdout);
+        assert.match(r.stderr, message);
+      });
+    }
+    it('not a bundle root: exit 1 naming the folder', async () => {
+      const r = await run(['--bundle', work, '--registry', '127.0.0.1:1']);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /is not a bundle root \(no registry\/docker\/registry\/v2\); pass --bundle DIR/);
+    });
+    it('an unreachable registry: exit 1 saying so', async () => {
+      const r = await run(['--bundle', v1.root, '--registry', `127.0.0.1:${await freePort()}`, '--plain-http']);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /cannot reach registry at http:\/\/127\.0\.0\.1:\d+\/v2\//);
+    });
+  });
+
+  it('status lists the release and every bundle image present in the registry by digest; exit 1 when one is missing (stand-in helm)', async () => {
+    const registry = await target();
+    const empty = await run(['status', '--bundle', v1.root, '--registry', registry.addr, '--plain-http']);
+    assert.equal(empty.code, 1);
+    assert.match(empty.stdout, /release asf in asf: not installed/);
+    assert.match(empty.stdout, /image asf-kit\/mmocr:0\.1\.0@sha256:[0-9a-f]{64} MISSING/);
+    assert.equal((await run(['--bundle', v1.root, '--registry', registry.addr, '--plain-http'])).code, 0);
+    const r = await run(['status', '--bundle', v1.root, '--registry', registry.addr, '--plain-http']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /release asf in asf: deployed/);
+    for (const image of v1.images) assert.ok(r.stdout.includes(`image ${image.repository}:${image.tag}@${image.digest} present`), r.stdout);
+    assert.match(r.stdout, /gateway http:\/\/10\.0\.0\.5:30889\/healthz: HTTP \d{3}\n/);
+  });
+});
+
+/** Stops a registry install.sh left serving (a failed test may leave one). */
+function stopServed(pidfile: string): void {
+  if (!fs.existsSync(pidfile)) return;
+  try {
+    process.kill(Number(fs.readFileSync(pidfile, 'utf8')));
+  } catch {
+    /* already stopped */
+  }
+}
+
+/** A pass-through HTTP proxy in front of a registry that never answers the Nth blob upload. */
+async function holdingProxy(upstream: string, holdAt: number): Promise<{ addr: string; held: Promise<void>; close(): Promise<void> }> {
+  const [host, port] = upstream.split(':') as [string, string];
+  let uploads = 0;
+  let onHeld!: () => void;
+  const held = new Promise<void>((resolve) => (onHeld = resolve));
+  const server = http.createServer((req, res) => {
+    if (req.method === 'PUT' && req.url!.includes('/blobs/uploads/') && ++uploads === holdAt) {
+      onHeld();
+      return; // never answered
+    }
+    const forward = http.request({ host, port: Number(port), method: req.method, path: req.url, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode!, up.headers);
+      up.pipe(res);
+    });
+    req.pipe(forward);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port: own } = server.address() as import('node:net').AddressInfo;
+  return {
+    addr: `127.0.0.1:${own}`,
+    held,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
