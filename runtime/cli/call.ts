@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import WebSocket from 'ws';
 import { resolveServiceId } from '../gateway/route.js';
+import { formatBench, runBench } from '../develop/bench.js';
+import { dataFieldName } from '../protocol/messages.js';
 import { unreachable } from './unreachable.js';
 
 export interface CallOptions {
@@ -9,6 +11,14 @@ export interface CallOptions {
   input: string[];
   /** `name=value` functional parameters. */
   param: string[];
+  /** Expected outputs, `key` or `key:format` (parameter.<serviceId>.<key>). */
+  output?: string[];
+  /** Print each output's decoded data (`key: text`) instead of the JSON answer. */
+  decode?: boolean;
+  /** Send this many one-shot requests and print a latency report instead of the answers. */
+  bench?: number;
+  /** With bench: requests in flight at once. */
+  concurrency?: number;
   /** JSON field that carries every input's bytes: text, audio, image or video. */
   dataType: string;
   appId: string;
@@ -41,31 +51,77 @@ export async function runCall(options: CallOptions): Promise<number> {
   const serviceId = resolveServiceId(target.pathname + target.search);
   if (!serviceId) throw new CallError(`${options.url} names no service: expected e.g. http://host:8889/v1/private/<serviceId>`);
   const inputs = options.input.map(readInput);
-  const parameter = { [serviceId]: Object.fromEntries(options.param.map((p) => splitPair(p, '--param'))) };
+  const expected = Object.fromEntries((options.output ?? []).map(expectedOutput));
+  const parameter = { [serviceId]: { ...Object.fromEntries(options.param.map((p) => splitPair(p, '--param'))), ...expected } };
   const header = { app_id: options.appId, uid: 'asf-cli' };
 
+  if (options.bench !== undefined) {
+    if (options.stream) throw new CallError('--bench sends one-shot requests: drop --stream');
+    const body = oneShotBody(header, parameter, inputs, options.dataType);
+    const report = await runBench(options.bench, options.concurrency ?? 1, () => post(options.url, body, options.timeoutMs).then(({ code }) => code));
+    for (const line of formatBench(report)) write(line);
+    return report.outcomes.get('code 0') === report.requests ? 0 : 1;
+  }
+
   if (!options.stream) {
-    const payload = Object.fromEntries(inputs.map(({ key, data }) => [key, { status: 3, [options.dataType]: data.toString('base64') }]));
-    let res: Response;
-    let text: string;
-    try {
-      res = await fetch(options.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ header: { ...header, status: 3 }, parameter, payload }),
-        signal: AbortSignal.timeout(options.timeoutMs),
-      });
-      text = await res.text();
-    } catch (err) {
-      throw new CallError(unreachable(options.url, err as Error, options.timeoutMs));
-    }
-    write(text);
-    return res.ok ? 0 : 1;
+    const { ok, text } = await post(options.url, oneShotBody(header, parameter, inputs, options.dataType), options.timeoutMs);
+    if (options.decode) decoded(text).forEach((line) => write(line));
+    else write(text);
+    return ok ? 0 : 1;
   }
 
   const frames = streamFrames(inputs, options.chunkBytes, options.dataType);
   frames[0] = { ...frames[0], header: { ...header, status: 0 }, parameter };
-  return stream(options.url.replace(/^http/, 'ws'), frames, options.timeoutMs, write);
+  const show = options.decode ? (text: string) => decoded(text).forEach((line) => write(line)) : write;
+  return stream(options.url.replace(/^http/, 'ws'), frames, options.timeoutMs, show);
+}
+
+function oneShotBody(header: Record<string, unknown>, parameter: Record<string, unknown>, inputs: { key: string; data: Buffer }[], dataType: string): string {
+  const payload = Object.fromEntries(inputs.map(({ key, data }) => [key, { status: 3, [dataType]: data.toString('base64') }]));
+  return JSON.stringify({ header: { ...header, status: 3 }, parameter, payload });
+}
+
+/** POSTs one request; resolves with the answer's text and ASF code, rejects with a CallError when nothing answers. */
+async function post(url: string, body: string, timeoutMs: number): Promise<{ ok: boolean; text: string; code: number }> {
+  try {
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(timeoutMs) });
+    const text = await res.text();
+    let code = res.ok ? 0 : res.status;
+    try {
+      code = (JSON.parse(text) as { header?: { code?: number } }).header?.code ?? code;
+    } catch {
+      // not JSON: the HTTP status stands for the code
+    }
+    return { ok: res.ok, text, code };
+  } catch (err) {
+    throw new CallError(unreachable(url, err as Error, timeoutMs));
+  }
+}
+
+/** `--output key[:format]`: an expected output, with the format the wrapper should answer in. */
+function expectedOutput(spec: string): [string, Record<string, string>] {
+  const [key, format] = spec.split(':', 2) as [string, string | undefined];
+  if (!key) throw new CallError(`--output ${spec}: expected key or key:format, e.g. result:json`);
+  return [key, format ? { format } : {}];
+}
+
+/** One `key: value` line per output of an answer: its data decoded (JSON outputs as JSON), or the error. */
+function decoded(text: string): string[] {
+  let answer: { header?: { code?: number; message?: string; status?: number }; payload?: Record<string, Record<string, unknown>> };
+  try {
+    answer = JSON.parse(text);
+  } catch {
+    return [text];
+  }
+  if (answer.header?.code) return [`error ${answer.header.code}: ${answer.header.message ?? ''}`];
+  return Object.entries(answer.payload ?? {}).map(([key, item]) => {
+    const field = dataFieldName.find((f) => f in item);
+    const data = field ? item[field] : undefined;
+    if (typeof data !== 'string') return `${key}: ${JSON.stringify(data)}`;
+    const bytes = Buffer.from(data, 'base64');
+    const utf8 = bytes.toString('utf8');
+    return `${key}: ${field === 'text' && !utf8.includes('\uFFFD') ? utf8 : `<${bytes.length} bytes>`}`;
+  });
 }
 
 /** Cuts each input into chunks: frame i carries chunk i of every input that has one. */

@@ -47,10 +47,13 @@ program
   .addOption(readTimeout())
   .option('--app-id <id>', 'only let in this app id (repeatable)', collect)
   .option('--demo', 'once ready, call the mmocr demo capability and print what it read')
+  .option('--config <file>', 'gateway config file (written by asf config -g FILE); options given here win over it')
   .addOption(logLevel().default('warn'))
-  .addHelpText('after', '\nExamples:\n  asf up --demo\n  asf up --capability ./my-cap --port 9000\n  asf up -c ./ocr -c ./echo --replicas 2')
-  .action(async (opts) => {
+  .addHelpText('after', '\nExamples:\n  asf up --demo\n  asf up --capability ./my-cap --port 9000\n  asf up -c ./ocr -c ./echo --replicas 2\n  asf up --config asf-gateway.yaml')
+  .action(async (given, command: Command) => {
     const { runUp } = await import('./up.js');
+    const { withGatewayConfig } = await import('../develop/gateway-config.js');
+    const opts = given.config ? withGatewayConfig(given, given.config, (o) => command.getOptionValueSource(o) === 'cli') : given;
     await runUp({
       capability: opts.capability ?? [defaultCapability],
       host: opts.host,
@@ -125,24 +128,6 @@ program
       appId: opts.appId,
       json: opts.json,
     });
-  });
-
-program
-  .command('call')
-  .description('send one request to a capability, or with --stream a WebSocket session of frames; prints each answer as a JSON line')
-  .argument('<url>', 'service URL, e.g. http://127.0.0.1:8889/v1/private/echo')
-  .option('-i, --input <key=@file|key=text>', 'payload input: a file\'s bytes or literal text (repeatable)', collect, [])
-  .option('-P, --param <name=value>', 'parameter.<serviceId> value (repeatable)', collect, [])
-  .option('--data-type <type>', 'JSON field carrying the inputs: text, audio, image or video', 'text')
-  .option('--stream', 'stream the inputs over a WebSocket, cut into frames')
-  .option('--chunk-bytes <n>', 'with --stream: most bytes of each input per frame (text is cut at whitespace)', integer('chunk-bytes', 1), 4096)
-  .option('--timeout <ms>', 'give up after this long', integer('timeout', 1), 60_000)
-  .option('--app-id <id>', 'header.app_id to send', '123456')
-  .addHelpText('after', '\nExamples:\n  asf call http://127.0.0.1:8889/v1/private/echo -i text=hello\n  asf call http://127.0.0.1:8889/v1/private/wordcount --stream -i text=@notes.txt --chunk-bytes 64')
-  .action(async (url: string, opts) => {
-    const { runCall } = await import('./call.js');
-    const errors = await runCall({ url, ...opts, timeoutMs: opts.timeout, stream: Boolean(opts.stream) });
-    if (errors) process.exitCode = 1;
   });
 
 // Command groups that live in their own files (one domain each).
