@@ -1,0 +1,113 @@
+// asf install / status / uninstall: the CLI extracts the offline tarball safely and runs the
+// install.sh it carries. Images go to Debian's docker-registry on loopback; helm and kubectl are
+// recording stand-ins (no cluster here).
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { buildBundleFixture, startRegistry, type Fixture, type Registry } from './helpers/bundle-fixture.js';
+import { recordingTools, type RecordingTools } from './helpers/recording-tools.js';
+import { asfBin, repoRoot } from './helpers/stack.js';
+import { exec } from './helpers/tools.js';
+
+describe('asf install / status / uninstall (CLI over install.sh)', function () {
+  this.timeout(300_000);
+  let fixture: Fixture;
+  let tools: RecordingTools;
+  let work: string;
+  let tarball: string;
+  let registry: Registry;
+
+  // node itself is started by absolute path; install.sh under it sees only the stand-ins and real tools.
+  const asf = (args: string[]) => exec(process.execPath, [asfBin, ...args], { cwd: work, env: { PATH: tools.path, ...tools.env } });
+
+  before(async () => {
+    work = fs.mkdtempSync(path.join(os.tmpdir(), 'asf-install-cli-'));
+    const top = path.join(work, 'staging', 'asf-offline-0.1.0');
+    fixture = await buildBundleFixture({
+      version: '0.1.0',
+      images: [{ repository: 'asf-kit/asf-runtime', tag: '0.1.0', layers: ['base', 'runtime'] }],
+      root: top,
+    });
+    // What the tarball adds to the bundle root: its own install.sh (marked, to see which one runs).
+    fs.writeFileSync(path.join(top, 'install.sh'), fs.readFileSync(path.join(repoRoot, 'installer', 'install.sh'), 'utf8').replace('set -euo pipefail', 'set -euo pipefail\necho "install.sh from the bundle"'));
+    tarball = path.join(work, 'asf-offline-0.1.0.tar.gz');
+    const t = await exec('tar', ['-czf', tarball, '-C', path.join(work, 'staging'), 'asf-offline-0.1.0']);
+    assert.equal(t.code, 0, t.stderr);
+    tools = recordingTools();
+    registry = await startRegistry(fs.mkdtempSync(path.join(work, 'target-')));
+  });
+  after(async () => {
+    await registry.stop();
+    fs.rmSync(work, { recursive: true, force: true });
+    fs.rmSync(tools.dir, { recursive: true, force: true });
+  });
+
+  it('install --bundle FILE.tar.gz extracts it beside itself, runs its install.sh, pushes every image and prints the demo command (stand-in helm/kubectl)', async () => {
+    const r = await asf(['install', '--bundle', tarball, '--registry', registry.addr, '--plain-http', '--set', 'gateway.replicas=2']);
+    assert.equal(r.code, 0, r.stderr);
+    const root = path.join(work, 'asf-offline-0.1.0');
+    assert.match(r.stdout, new RegExp(`extracting ${tarball} into ${root}`));
+    assert.match(r.stdout, /install\.sh from the bundle/);
+    assert.ok(fs.existsSync(path.join(root, 'registry', 'docker', 'registry', 'v2')));
+    for (const image of fixture.images) {
+      const inspected = await exec('skopeo', ['inspect', '--tls-verify=false', `docker://${registry.addr}/${image.repository}@${image.digest}`]);
+      assert.equal(inspected.code, 0, inspected.stderr);
+    }
+    const upgrade = tools.calls().find((c) => c.startsWith('helm upgrade'))!;
+    assert.match(upgrade, new RegExp(`^helm upgrade --install asf ${root}/charts/asf .*--set global\\.imageRegistry=${registry.addr} --set gateway\\.replicas=2 `));
+    assert.match(r.stdout, /asf demo mmocr --url http:\/\/10\.0\.0\.5:30889\n$/);
+
+    // Again: the extracted folder is reused, nothing is pushed, the release is left alone.
+    tools.clearCalls();
+    const before = registry.requests().length;
+    const again = await asf(['install', '--bundle', tarball, '--registry', registry.addr, '--plain-http', '--set', 'gateway.replicas=2']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /using .*asf-offline-0\.1\.0, extracted earlier/);
+    assert.deepEqual(registry.requests().slice(before).filter((line) => /^(POST|PUT) /.test(line)), []);
+    assert.ok(!tools.calls().some((c) => c.startsWith('helm upgrade')));
+  });
+
+  it('status reports the release and each image by digest; uninstall removes the release (stand-in helm)', async () => {
+    const root = path.join(work, 'asf-offline-0.1.0');
+    const status = await asf(['status', '--bundle', root, '--registry', registry.addr, '--plain-http']);
+    assert.equal(status.code, 0, status.stdout + status.stderr);
+    assert.match(status.stdout, /release asf in asf: deployed/);
+    assert.ok(status.stdout.includes(`image asf-kit/asf-runtime:0.1.0@${fixture.images[0]!.digest} present in ${registry.addr}`), status.stdout);
+
+    const un = await asf(['uninstall']);
+    assert.equal(un.code, 0, un.stderr);
+    assert.ok(tools.calls().includes('helm uninstall asf --namespace asf'), tools.calls().join('\n'));
+    const after = await asf(['status']);
+    assert.match(after.stdout, /release asf in asf: not installed/);
+  });
+
+  it('a tarball with an entry leaving its folder is refused and nothing is written outside', async () => {
+    const evil = path.join(work, 'asf-offline-evil.tar.gz');
+    const py = [
+      'import io, sys, tarfile',
+      "t = tarfile.open(sys.argv[1], 'w:gz')",
+      "for name in ['asf-offline-9/install.sh', 'asf-offline-9/../../escaped.txt']:",
+      "    data = b'x'; info = tarfile.TarInfo(name); info.size = len(data); t.addfile(info, io.BytesIO(data))",
+      't.close()',
+    ].join('\n');
+    assert.equal((await exec('python3', ['-c', py, evil])).code, 0);
+    const r = await asf(['install', '--bundle', evil, '--registry', registry.addr, '--plain-http']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /refusing to extract .*asf-offline-evil\.tar\.gz:\n.*escaped\.txt: path contains '\.\.'/);
+    assert.ok(!fs.existsSync(path.join(path.dirname(work), 'escaped.txt')));
+    assert.ok(!fs.existsSync(path.join(work, 'asf-offline-evil')));
+  });
+
+  it('a bundle that does not exist: exit 1 saying what to give', async () => {
+    const r = await asf(['install', '--bundle', path.join(work, 'nope.tar.gz'), '--registry', registry.addr]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /bundle .*nope\.tar\.gz not found; give the offline tarball \(asf-offline-<version>\.tar\.gz\) or its extracted folder/);
+  });
+
+  it('install without --bundle: commander says it is required', async () => {
+    const r = await asf(['install', '--registry', registry.addr]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /required option '-b, --bundle <file\|dir>' not specified/);
+  });
+});
