@@ -3,14 +3,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { asfBin, freePort, runAsf, startStack, type Stack } from './helpers/stack.js';
-
-/** Runs `asf <args>` to its end. */
-export async function asf(args: string[], cwd?: string) {
-  const proc = runAsf(cwd ? args.map((a) => (a.startsWith('./') ? path.join(cwd, a) : a)) : args);
-  const code = await new Promise<number | null>((resolve) => proc.child.once('exit', resolve));
-  return { code, output: proc.output() };
-}
+import { asf } from './helpers/asf-run.js';
+import { asfBin, freePort, startStack, type Stack } from './helpers/stack.js';
 
 describe('asf new: scaffold, serve with asf up, call with asf call', function () {
   this.timeout(180_000);
