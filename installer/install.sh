@@ -137,9 +137,10 @@ http_status() { # METHOD URL [curl args...]
 
 blob_path() { local hex="${1#sha256:}"; echo "$v2/blobs/sha256/${hex:0:2}/$hex/data"; }
 
-# Pushes one blob unless the registry has it: HEAD, else POST an upload and PUT it whole.
-push_blob() { # REPO DIGEST
-  local repo="$1" digest="$2" base="$scheme://$registry/v2/$1" code location file
+# Pushes one blob unless the registry has it: HEAD, else POST an upload and PUT it whole. With
+# FROM (a repository already holding it) the POST asks the registry to mount it instead: no bytes sent.
+push_blob() { # REPO DIGEST [FROM]
+  local repo="$1" digest="$2" from="${3:-}" base="$scheme://$registry/v2/$1" code location file headers query=""
   file="$(blob_path "$digest")"
   [ -f "$file" ] || die "blob $digest of $repo is missing from the bundle ($file); the bundle is incomplete"
   code="$(http_status HEAD "$base/blobs/$digest" --head)"
@@ -147,7 +148,13 @@ push_blob() { # REPO DIGEST
     200) return 0 ;;
     401) die "registry $registry refused $repo (401): give --registry-user and --registry-password" ;;
   esac
-  location="$(curl "${curl_opts[@]}" -X POST -o /dev/null -D - "$base/blobs/uploads/" | tr -d '\r' | sed -n 's/^[Ll]ocation: *//p')"
+  [ -n "$from" ] && query="?mount=$digest&from=$from"
+  headers="$(curl "${curl_opts[@]}" -X POST -o /dev/null -D - "$base/blobs/uploads/$query" 2>/dev/null | tr -d '\r')" || true
+  if [ -n "$from" ] && printf '%s' "$headers" | head -1 | grep -q ' 201'; then
+    log "mounted blob $repo@$digest from $from"
+    return 0
+  fi
+  location="$(printf '%s\n' "$headers" | sed -n 's/^[Ll]ocation: *//p')"
   [ -n "$location" ] || die "registry $registry did not start an upload for $repo (POST $base/blobs/uploads/); check the address and credentials"
   case "$location" in /*) location="$scheme://$registry$location" ;; esac
   case "$location" in *\?*) location="$location&digest=$digest" ;; *) location="$location?digest=$digest" ;; esac
@@ -203,14 +210,17 @@ push_images() {
     for digest in $(link_digests "$v2/repositories/$repo/_layers"); do printf '%s %s\n' "$repo" "$digest"; done
   done >"$list"
   log "pushing $(wc -l <"$list") blobs of $(echo "$repos" | wc -w) images to $registry ($jobs at once; blobs it has are skipped)"
-  # Each blob in its own process so $jobs run at once; any failure fails the push.
+  # Each blob in its own process so $jobs run at once; any failure fails the push. A blob several
+  # images share is sent once (first pass), then mounted into the others (second pass).
   export ASF_REGISTRY_USER="$registry_user" ASF_REGISTRY_PASSWORD="$registry_password"
-  local flags=(--registry "$registry" --bundle "$bundle")
-  [ "$scheme" = http ] && flags+=(--plain-http)
-  [ "$insecure" = 1 ] && flags+=(--insecure)
-  if ! xargs -P "$jobs" -L 1 bash "$script_dir/install.sh" __push-blob "${flags[@]}" <"$list"; then
-    rm -f "$list"; die "some blobs failed to push (see above); re-run the same command to resume"
-  fi
+  export ASF_PUSH_REGISTRY="$registry" ASF_PUSH_BUNDLE="$bundle" ASF_PUSH_SCHEME="$scheme" ASF_PUSH_INSECURE="$insecure"
+  local pass
+  for pass in first shared; do
+    if ! awk -v pass="$pass" '{ if ($2 in holder) { if (pass == "shared") print $1, $2, holder[$2] } else { holder[$2] = $1; if (pass == "first") print $1, $2 } }' "$list" |
+      xargs -r -P "$jobs" -L 1 bash "$script_dir/install.sh" __push-blob; then
+      rm -f "$list"; die "some blobs failed to push (see above); re-run the same command to resume"
+    fi
+  done
   rm -f "$list"
   # Manifests after their blobs: plain manifests before the indexes that list them, tags last.
   for repo in $repos; do
@@ -496,13 +506,9 @@ case "$action" in
   install) do_install ;;
   uninstall) do_uninstall ;;
   status) do_status ;;
-  __push-blob) # internal: one blob, run by xargs from push_images; args: flags... REPO DIGEST
-    args=("$@"); n=${#args[@]}
-    repo="${args[n-2]}"; digest="${args[n-1]}"
-    set -- "${args[@]:0:n-2}"
-    while [ $# -gt 0 ]; do
-      case "$1" in --registry) registry="$2"; shift 2 ;; --bundle) bundle="$2"; shift 2 ;; --plain-http) scheme=http; shift ;; --insecure) insecure=1; curl_opts+=(--insecure); shift ;; *) shift ;; esac
-    done
+  __push-blob) # internal: one blob, run by xargs from push_images: REPO DIGEST [FROM]
+    registry="$ASF_PUSH_REGISTRY" bundle="$ASF_PUSH_BUNDLE" scheme="$ASF_PUSH_SCHEME"
+    [ "$ASF_PUSH_INSECURE" = 1 ] && curl_opts+=(--insecure)
     v2="$bundle/registry/docker/registry/v2"
-    push_blob "$repo" "$digest" ;;
+    push_blob "$@" ;;
 esac

@@ -26,7 +26,12 @@ const v2Images = [
 /** Blob uploads the registry completed (PUT of an upload session), from its access log. */
 const blobPuts = (requests: string[]) => requests.filter((r) => /^PUT \/v2\/.+\/blobs\/uploads\/.+ 201$/.test(r));
 const uploadsAndPuts = (requests: string[]) => requests.filter((r) => /^(POST|PUT|PATCH) /.test(r));
-const uniqueBlobs = (f: Fixture) => f.images.reduce((n, image) => n + new Set(image.blobs).size, 0);
+/** Cross-repository mounts the registry granted (a shared blob sent once, then mounted). */
+const mounts = (requests: string[]) => requests.filter((r) => /^POST \/v2\/.+\/blobs\/uploads\/\?mount=sha256:[0-9a-f]+&from=\S+ 201$/.test(r));
+/** Blobs a bundle holds, each counted once however many images share it. */
+const uniqueBlobs = (f: Fixture) => new Set(f.images.flatMap((image) => image.blobs)).size;
+/** Blobs shared with an image listed earlier (the ones mounted rather than sent). */
+const sharedBlobs = (f: Fixture) => f.images.reduce((n, image) => n + new Set(image.blobs).size, 0) - uniqueBlobs(f);
 
 async function skopeoInspect(registry: Registry, repository: string, digest: string, creds?: string): Promise<Result> {
   return exec('skopeo', ['inspect', '--tls-verify=false', ...(creds ? ['--creds', creds] : []), `docker://${registry.addr}/${repository}@${digest}`]);
@@ -81,7 +86,11 @@ describe('install.sh (offline install from a bundle)', function () {
       assert.equal(inspected.code, 0, inspected.stderr);
       assert.equal(JSON.parse(inspected.stdout).Digest, image.digest);
     }
+    // The base layer both images share is sent once and mounted into the second repository.
     assert.equal(blobPuts(registry.requests()).length, uniqueBlobs(v1));
+    assert.equal(sharedBlobs(v1), 1);
+    assert.equal(mounts(registry.requests()).length, sharedBlobs(v1));
+    assert.match(r.stdout, /mounted blob asf-kit\/mmocr@sha256:[0-9a-f]{64} from asf-kit\/asf-runtime/);
     assert.match(r.stdout, /asf demo mmocr --url http:\/\/10\.0\.0\.5:30889\n$/);
 
     const calls = tools.calls();
