@@ -78,13 +78,23 @@ async function atomically(final: string, write: (partial: string) => Promise<voi
   const partial = final + partialSuffix;
   fs.rmSync(partial, { force: true });
   const cleanup = () => fs.rmSync(partial, { force: true });
+  // Ctrl-C or a stop request removes the partial file too (SIGKILL cannot; the next build does).
+  const interrupted = (signal: NodeJS.Signals) => {
+    cleanup();
+    process.stderr.write(`bundle: interrupted (${signal}); removed ${partial}\n`);
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
   process.once('exit', cleanup);
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   try {
     await write(partial);
     fs.renameSync(partial, final);
   } finally {
     cleanup();
     process.removeListener('exit', cleanup);
+    process.removeListener('SIGINT', interrupted);
+    process.removeListener('SIGTERM', interrupted);
   }
 }
 

@@ -195,6 +195,23 @@ function expand(value: string): string {
   });
 }
 
+/** A path from bundle.yaml: ${VAR} expanded, relative to `base`, `*` matching within one segment. */
+function resolvePath(base: string, value: string): string {
+  const full = path.resolve(base, expand(value));
+  if (!full.includes('*')) return full;
+  let matches = ['/'];
+  for (const segment of full.split('/').filter(Boolean)) {
+    if (!segment.includes('*')) {
+      matches = matches.map((m) => path.join(m, segment));
+      continue;
+    }
+    const pattern = new RegExp(`^${segment.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*')}$`);
+    matches = matches.flatMap((m) => (fs.existsSync(m) ? fs.readdirSync(m).filter((n) => pattern.test(n)).map((n) => path.join(m, n)) : []));
+  }
+  if (matches.length > 1) throw new BundleSpecError(`${value} matches ${matches.length} files (${matches.join(', ')}); make it match one`);
+  return matches[0] ?? full;
+}
+
 /** The plan for one profile: items without `profiles` are in every profile. */
 export function plan(spec: BundleSpec, specFile: string, options: { profile?: string; platforms?: string[] } = {}): Plan {
   const base = path.dirname(path.resolve(specFile));
@@ -219,7 +236,7 @@ export function plan(spec: BundleSpec, specFile: string, options: { profile?: st
     const ref = image.ref!;
     const { repository, tag } = splitReference(ref);
     const source: ImageSource = image.oci
-      ? { kind: 'oci', ...ociSource(path.resolve(base, expand(image.oci))) }
+      ? { kind: 'oci', ...ociSource(resolvePath(base, image.oci)) }
       : { kind: 'registry', reference: image.digest ? `${ref.split('@')[0]}@${image.digest}` : ref, insecure: Boolean(image.insecure) };
     return { ref, repository, tag, digest: image.digest, source };
   });
@@ -234,7 +251,7 @@ export function plan(spec: BundleSpec, specFile: string, options: { profile?: st
   }
 
   const charts = spec.charts.filter(wanted).map((chart) => {
-    const dir = path.resolve(base, expand(chart.path));
+    const dir = resolvePath(base, chart.path);
     const file = path.join(dir, 'Chart.yaml');
     if (!fs.existsSync(file)) throw new BundleSpecError(`${specFile}: charts: ${file} not found`);
     const meta = yaml.load(fs.readFileSync(file, 'utf8')) as { name: string; version: string };
@@ -245,7 +262,7 @@ export function plan(spec: BundleSpec, specFile: string, options: { profile?: st
   for (const [kind, groups] of [['resources', spec.resources ?? []], ['packages', spec.packages ?? []]] as const) {
     for (const group of groups.filter(wanted)) {
       for (const file of group.files) {
-        const from: PlannedFile['source'] = file.path ? { path: path.resolve(base, expand(file.path)) } : { url: expand(file.url!) };
+        const from: PlannedFile['source'] = file.path ? { path: resolvePath(base, file.path) } : { url: expand(file.url!) };
         const name = file.name ?? path.basename('path' in from ? from.path : new URL(from.url).pathname);
         files.push({ target: `${kind}/${group.name}/${name}`, source: from, sha256: file.sha256 });
       }

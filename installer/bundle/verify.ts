@@ -75,8 +75,15 @@ export async function verifyArtefact(file: string): Promise<VerifyReport> {
   const manifestText = kept.get(manifestFile);
   if (manifestText === undefined) problems.push(`no ${manifestFile}`);
   else {
-    const manifest = readBundleManifest(manifestText);
-    for (const img of manifest.images) {
+    let images: ReturnType<typeof readBundleManifest>['images'] = [];
+    try {
+      images = readBundleManifest(manifestText).images;
+      if (!Array.isArray(images)) throw new Error('no images list');
+    } catch (err) {
+      problems.push(`${manifestFile} is not an ASF kit bundle manifest (${(err as Error).message})`);
+      images = [];
+    }
+    for (const img of images) {
       const tagLink = `registry/docker/registry/v2/repositories/${img.repository}/_manifests/tags/${img.tag}/current/link`;
       const current = links.get(tagLink);
       if (current === undefined) problems.push(`image ${img.ref}: tag ${img.tag} missing from registry/`);
