@@ -70,7 +70,7 @@ export function formatBench(report: BenchReport, width = 40): string[] {
   const most = Math.max(...counts);
   for (let i = Math.max(first, 0); i < edges.length; i++) {
     const bar = '█'.repeat(Math.round((counts[i]! / most) * width));
-    lines.push(`  ≤ ${String(edges[i]).padStart(7)}  ${String(counts[i]).padStart(6)}  ${bar}`);
+    lines.push(`  ≤ ${String(edges[i]).padStart(7)}  ${String(counts[i]).padStart(6)}  ${bar}`.trimEnd());
   }
   return lines;
 }

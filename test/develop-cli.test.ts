@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { asf } from './helpers/asf-run.js';
+
+describe('asf help and shell completion', function () {
+  this.timeout(120_000);
+
+  it('every developer command has --help with examples', async () => {
+    const commands = [['new'], ['schema'], ['validate'], ['call'], ['config'], ['config', 'get'], ['config', 'set'], ['config', 'unset'], ['config', 'list'], ['compose'], ['completion'], ['up'], ['gateway'], ['loader'], ['demo']];
+    for (const command of commands) {
+      const run = await asf([...command, '--help']);
+      assert.equal(run.code, 0, run.output);
+      assert.match(run.output, new RegExp(`^Usage: asf ${command.join(' ')}`, 'm'));
+      assert.match(run.output, /^Examples?:\n {2}\S/m, `asf ${command.join(' ')} --help shows no example`);
+    }
+  });
+
+  it('asf completion bash prints a script bash accepts, completing commands, subcommands, options and choices', async () => {
+    const run = await asf(['completion', 'bash']);
+    assert.equal(run.code, 0, run.output);
+    const script = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'asf-completion-')), 'asf.bash');
+    fs.writeFileSync(script, run.output);
+    execFileSync('bash', ['-n', script]);
+    const complete = (...words: string[]) =>
+      execFileSync('bash', ['-c', `source "$1"; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _asf_complete; printf '%s\\n' "\${COMPREPLY[@]}"`, 'test', script], { encoding: 'utf8' })
+        .split('\n')
+        .filter(Boolean);
+    assert.deepEqual(complete('asf', 'con'), ['config']);
+    assert.deepEqual(complete('asf', 'config', 'u'), ['unset']);
+    assert.deepEqual(complete('asf', 'new', 'x', '--lang', ''), ['python', 'c', 'js']);
+    assert.ok(complete('asf', 'call', 'http://h/v1/private/x', '--').includes('--bench'));
+    assert.deepEqual(complete('asf', 'schema', '.', '--format', 'o'), ['openapi']);
+    const bad = await asf(['completion', 'fish']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.output, /Allowed choices are bash/);
+  });
+});
