@@ -40,6 +40,7 @@ Install:
   --set KEY=VALUE             extra helm value (repeatable)
   --state-dir DIR             where served registry data and its config live (default /var/lib/asf)
   --skip-preflight            do not check the cluster first (not recommended)
+  --skip-verify               do not check the bundle's files against its checksums
 
 Uninstall:
   --purge-registry            also stop the served registry and delete its data
@@ -72,6 +73,7 @@ node_port=30889
 extra_sets=()
 state_dir="${ASF_STATE_DIR:-/var/lib/asf}"
 skip_preflight=0
+skip_verify=0
 purge=0
 min_kube_minor=25
 certs_dir="${ASF_CONTAINERD_CERTS_DIR:-/etc/containerd/certs.d}"
@@ -100,6 +102,7 @@ if [[ "$action" != __* ]]; then
       --set) need_value "$@"; extra_sets+=(--set "$2"); shift 2 ;;
       --state-dir) need_value "$@"; state_dir="$2"; shift 2 ;;
       --skip-preflight) skip_preflight=1; shift ;;
+      --skip-verify) skip_verify=1; shift ;;
       --purge-registry) purge=1; shift ;;
       -h|--help) usage; exit 0 ;;
       *) die "unknown option '$1' (see --help)" ;;
@@ -254,6 +257,16 @@ bundle_field() { # KEY -> first string value of "KEY": "..."
 bundle_values() { # KEY -> every string value of "KEY"
   [ -f "$bundle/bundle.json" ] || return 0
   tr -d '\n' <"$bundle/bundle.json" | grep -o "\"$1\" *: *\"[^\"]*\"" | sed 's/.*: *"\(.*\)"/\1/' | sort -u
+}
+
+# A damaged copy must fail here, not as a digest error halfway through a push.
+verify_bundle() {
+  if [ ! -f "$bundle/checksums" ]; then log "no checksums file in $bundle; skipping the integrity check"; return 0; fi
+  log "verifying $(wc -l <"$bundle/checksums") files against $bundle/checksums"
+  local failed
+  failed="$(cd "$bundle" && sha256sum --quiet --strict -c checksums 2>&1)" ||
+    die "the bundle is damaged or incomplete; copy it again (or pass --skip-verify):
+$failed"
 }
 
 # ---------- cluster ----------
@@ -437,7 +450,8 @@ do_install() {
   if [ -n "$registry" ] && [ "$serve" = 1 ]; then die "choose one of --registry (push to it) and --serve-registry (serve from this node)"; fi
   [ -n "$registry" ] || [ "$serve" = 1 ] || die "say where the images go: --registry HOST:PORT (push to your registry) or --serve-registry (serve them from this node)"
   log "bundle $(bundle_field name) $(bundle_field version) ($profile) from $bundle"
-  [ "$skip_preflight" = 1 ] && log "preflight skipped (--skip-preflight)" || preflight
+  if [ "$skip_verify" = 1 ]; then log "integrity check skipped (--skip-verify)"; else verify_bundle; fi
+  if [ "$skip_preflight" = 1 ]; then log "preflight skipped (--skip-preflight)"; else preflight; fi
   if [ -n "$registry" ]; then
     push_images
   else

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildBundleFixture, startRegistry, type Fixture, type Registry } from './helpers/bundle-fixture.js';
+import { buildBundleFixture, startRegistry, writeChecksums, type Fixture, type Registry } from './helpers/bundle-fixture.js';
 import { recordingTools, type RecordingTools } from './helpers/recording-tools.js';
 import { asfBin, repoRoot } from './helpers/stack.js';
 import { exec } from './helpers/tools.js';
@@ -31,6 +31,7 @@ describe('asf install / status / uninstall (CLI over install.sh)', function () {
     });
     // What the tarball adds to the bundle root: its own install.sh (marked, to see which one runs).
     fs.writeFileSync(path.join(top, 'install.sh'), fs.readFileSync(path.join(repoRoot, 'installer', 'install.sh'), 'utf8').replace('set -euo pipefail', 'set -euo pipefail\necho "install.sh from the bundle"'));
+    writeChecksums(top);
     tarball = path.join(work, 'asf-offline-0.1.0.tar.gz');
     const t = await exec('tar', ['-czf', tarball, '-C', path.join(work, 'staging'), 'asf-offline-0.1.0']);
     assert.equal(t.code, 0, t.stderr);

@@ -231,6 +231,19 @@ describe('install.sh (offline install from a bundle)', function () {
     }
   });
 
+  it('a damaged bundle is refused before anything is pushed, naming the bad file', async () => {
+    const registry = await target();
+    const damaged = path.join(work, 'bundle-damaged');
+    fs.cpSync(v1.root, damaged, { recursive: true });
+    const hex = v1.images[0]!.blobs[1]!.replace('sha256:', '');
+    fs.appendFileSync(path.join(damaged, 'registry/docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex, 'data'), 'x');
+    const r = await run(['--bundle', damaged, '--registry', registry.addr, '--plain-http']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`the bundle is damaged or incomplete; copy it again \\(or pass --skip-verify\\):\\n.*registry/docker/registry/v2/blobs/sha256/${hex.slice(0, 2)}/${hex}/data: FAILED`));
+    assert.deepEqual(uploadsAndPuts(registry.requests()), []);
+    assert.deepEqual(tools.calls(), []);
+  });
+
   describe('preflight stops before changing anything (stand-in kubectl)', () => {
     const cases: { name: string; scenario: Parameters<RecordingTools['scenario']>[0]; args?: string[]; message: RegExp }[] = [
       { name: 'no cluster', scenario: { noCluster: true }, message: /cannot reach the cluster with kubectl \(The connection to the server .* was refused.*\); check KUBECONFIG/ },

@@ -90,6 +90,21 @@ export async function startRegistry(rootdirectory: string, options: { htpasswd?:
   };
 }
 
+/** `checksums`: "<sha256>  <path>" for every file under root but itself (what sha256sum -c reads). */
+export function writeChecksums(root: string): void {
+  const lines: string[] = [];
+  const walk = (rel: string) => {
+    for (const name of fs.readdirSync(path.join(root, rel)).sort()) {
+      const file = path.posix.join(rel, name);
+      const stat = fs.lstatSync(path.join(root, file));
+      if (stat.isDirectory()) walk(file);
+      else if (stat.isFile() && file !== 'checksums') lines.push(`${crypto.createHash('sha256').update(fs.readFileSync(path.join(root, file))).digest('hex')}  ${file}`);
+    }
+  };
+  walk('');
+  fs.writeFileSync(path.join(root, 'checksums'), lines.join('\n') + '\n');
+}
+
 /** Builds a bundle root: registry/ holding the images, charts/asf (the repo's chart), bundle.json. */
 export async function buildBundleFixture(options: { version: string; images: FixtureImage[]; profile?: 'cpu' | 'gpu'; platform?: string; root?: string }): Promise<Fixture> {
   const root = options.root ?? fs.mkdtempSync(path.join(os.tmpdir(), 'asf-bundle-'));
@@ -147,5 +162,6 @@ export async function buildBundleFixture(options: { version: string; images: Fix
     packages: [],
   };
   fs.writeFileSync(path.join(root, 'bundle.json'), JSON.stringify(bundle, null, 2) + '\n');
+  writeChecksums(root);
   return { root, images };
 }
