@@ -36,7 +36,7 @@ export interface RecordingTools {
 const realTools = [
   'bash', 'sh', 'curl', 'sed', 'grep', 'awk', 'find', 'xargs', 'sort', 'cut', 'tr', 'head', 'tail', 'wc', 'cat', 'cp', 'mv', 'rm',
   'mkdir', 'dirname', 'basename', 'stat', 'sha256sum', 'du', 'cmp', 'mktemp', 'sleep', 'nohup', 'kill', 'printf', 'echo', 'env', 'ls',
-  'chmod', 'docker-registry', 'tar', 'gzip', 'dpkg', 'ln', 'true', 'false', 'test',
+  'chmod', 'docker-registry', 'tar', 'gzip', 'ln', 'true', 'false', 'test',
 ];
 
 const kubectl = String.raw`#!/bin/bash
