@@ -2,9 +2,9 @@
 // bundle builder fills registry/ (the registry writes its own layout) and how tests read it back.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '../../runtime/free-port.js';
 
 export interface RunningRegistry {
   /** host:port, for docker:// references. */
@@ -19,17 +19,6 @@ export interface ServeOptions {
   htpasswd?: string;
   port?: number;
   binary?: string;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Starts the registry over `root` (the folder that holds docker/registry/v2) and waits for /v2/. */

@@ -1,22 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
+import { freePort } from '../../runtime/free-port.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+export { freePort };
+
 export const repoRoot = path.resolve(fileURLToPath(new URL('../../../', import.meta.url)));
 export const asfBin = path.join(repoRoot, 'bin', 'asf.js');
-
-/** A port nobody listens on right now. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface RunningProcess {
   child: ChildProcess;
