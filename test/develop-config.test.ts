@@ -45,7 +45,7 @@ describe('asf config', function () {
     }
     const neither = await asf(['config', 'get', 'licences']);
     assert.equal(neither.code, 1);
-    assert.match(neither.output, /asf: say which file: --capability DIR \(its capability\.yaml\) or --gateway FILE/);
+    assert.match(neither.output, /asf: say which file: --capability DIR \(its capability\.yaml\), --gateway FILE \(e\.g\. asf-gateway\.yaml\) or --values FILE/);
   });
 
   it('sets, gets, lists and unsets capability settings in capability.yaml, keeping its header comment', async () => {
@@ -90,6 +90,21 @@ describe('asf config', function () {
     } finally {
       await up.stop();
     }
+  });
+
+  it("edits Helm values for charts/asf, checked against the chart's values.schema.json", async () => {
+    const values = path.join(root, 'my-values.yaml');
+    const set = await asf(['config', 'set', '--values', values, 'capabilities.mmocr.config.licences', '8']);
+    assert.equal(set.code, 0, set.output);
+    assert.deepEqual(yaml.load(fs.readFileSync(values, 'utf8')), { capabilities: { mmocr: { config: { licences: 8 } } } });
+    assert.equal((await asf(['config', 'get', '--values', values, 'gateway.service.nodePort'])).output, '30889\n', "the chart's default");
+    const typo = await asf(['config', 'set', '--values', values, 'gateway.timout', '5000']);
+    assert.equal(typo.code, 1);
+    assert.match(typo.output, /asf: .*my-values\.yaml: unknown chart value key 'gateway\.timout'\. Did you mean 'gateway\.timeoutMs'\?/);
+    const level = await asf(['config', 'set', '--values', values, 'gateway.logLevel', 'loud']);
+    assert.equal(level.code, 1);
+    assert.match(level.output, /gateway\.logLevel must be equal to one of the allowed values: debug, info, warn, error/);
+    assert.deepEqual(yaml.load(fs.readFileSync(values, 'utf8')), { capabilities: { mmocr: { config: { licences: 8 } } } }, 'refused values are not written');
   });
 
   it('asf up --config fails clearly on a file with an unknown key', async () => {

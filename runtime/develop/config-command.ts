@@ -3,10 +3,11 @@ import path from 'node:path';
 import yaml from 'js-yaml';
 import { loadCapability } from '../capability/load.js';
 import { ConfigError, getPath, integer, setPath, specOf, word, type KeySpec } from './config-keys.js';
+import { valuesGet, valuesList, valuesSet } from './chart-values.js';
 import { gatewayKeys, readGatewayConfig } from './gateway-config.js';
 
-/** Which file `asf config` reads and writes: a capability's capability.yaml, or a gateway config file. */
-export type ConfigTarget = { kind: 'capability'; dir: string } | { kind: 'gateway'; file: string };
+/** Which file `asf config` reads and writes: a capability's capability.yaml, a gateway config file, or Helm values for charts/asf. */
+export type ConfigTarget = { kind: 'capability'; dir: string } | { kind: 'gateway'; file: string } | { kind: 'values'; file: string };
 
 const id = /^[A-Za-z0-9_.-]+$/;
 
@@ -30,7 +31,7 @@ interface Doc {
   what: string;
 }
 
-function open(target: ConfigTarget): Doc {
+function open(target: Exclude<ConfigTarget, { kind: 'values' }>): Doc {
   if (target.kind === 'gateway') {
     return { file: target.file, doc: readGatewayConfig(target.file) as Record<string, unknown>, keys: gatewayKeys, what: 'gateway setting' };
   }
@@ -42,6 +43,7 @@ function open(target: ConfigTarget): Doc {
 
 /** `asf config get KEY`: the value as YAML would show it, or the default when unset. */
 export function configGet(target: ConfigTarget, key: string): string {
+  if (target.kind === 'values') return show(valuesGet(target.file, key));
   const { doc, keys, what } = open(target);
   specOf(keys, key, what, 'config');
   const value = getPath(doc, key) ?? defaults[key];
@@ -51,6 +53,12 @@ export function configGet(target: ConfigTarget, key: string): string {
 
 /** `asf config set KEY VALUE` (or unset with `undefined`): checked, written, and read back the way `asf up` reads it. */
 export function configSet(target: ConfigTarget, key: string, text: string | undefined): string {
+  if (target.kind === 'values') {
+    const doc = valuesSet(target.file, key, text);
+    const before = fs.existsSync(target.file) ? fs.readFileSync(target.file, 'utf8') : undefined;
+    fs.writeFileSync(target.file, leadingComments(before) + yaml.dump(doc, { lineWidth: 120 }));
+    return target.file;
+  }
   const { file, doc, keys, what } = open(target);
   const spec = specOf(keys, key, what, 'config');
   let value: unknown;
@@ -76,6 +84,7 @@ export function configSet(target: ConfigTarget, key: string, text: string | unde
 
 /** `asf config list`: every known key with its value (or default), one per line. */
 export function configList(target: ConfigTarget): string[] {
+  if (target.kind === 'values') return [`# ${target.file} over the chart's defaults`, ...valuesList(target.file)];
   const { file, doc, keys } = open(target);
   const lines = [`# ${file}`];
   for (const [key, spec] of Object.entries(keys)) {
@@ -92,6 +101,8 @@ export function configList(target: ConfigTarget): string[] {
   }
   return lines;
 }
+
+const show = (value: unknown) => (value === undefined || value === null ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value));
 
 /** The comment block at the top of a file, kept when the file is rewritten. */
 function leadingComments(text: string | undefined): string {

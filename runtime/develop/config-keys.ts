@@ -30,9 +30,15 @@ export function specOf(keys: Record<string, KeySpec>, key: string, what: string,
   const spec = keys[key] ?? (wildcard && key.startsWith(`${wildcard}.`) && key.length > wildcard.length + 1 ? keys[`${wildcard}.<name>`] : undefined);
   if (spec) return spec;
   const known = Object.keys(keys);
-  const near = known.map((k) => [k, distance(k.toLowerCase(), key.toLowerCase())] as const).sort((a, b) => a[1] - b[1])[0];
-  const hint = near && near[1] <= 3 ? ` Did you mean '${near[0]}'?` : '';
+  const near = nearest(known, key);
+  const hint = near ? ` Did you mean '${near}'?` : '';
   throw new ConfigError(`unknown ${what} key '${key}'.${hint} Known keys: ${known.join(', ')} (asf config list shows them with their values)`);
+}
+
+/** The known key closest to a mistyped one, if it is close enough to be what was meant. */
+export function nearest(known: string[], key: string): string | undefined {
+  const near = known.map((k) => [k, distance(k.toLowerCase(), key.toLowerCase())] as const).sort((a, b) => a[1] - b[1])[0];
+  return near && near[1] <= 3 ? near[0] : undefined;
 }
 
 /** Edit distance, for "did you mean". */

@@ -130,7 +130,7 @@ export function registerDevelopCommands(program: Command): void {
 function registerConfigCommand(program: Command): void {
   const config = program
     .command('config')
-    .description("read and change a capability's settings (capability.yaml) or the gateway's (the file `asf up --config` reads)")
+    .description("read and change a capability's settings (capability.yaml), the gateway's (the file `asf up --config` reads) or the Helm chart's values")
     .addHelpText(
       'after',
       examples(
@@ -139,17 +139,22 @@ function registerConfigCommand(program: Command): void {
         'asf config set -c ./ocr python.workers 4',
         'asf config set -g asf-gateway.yaml appIds 123456,654321',
         'asf config get -g asf-gateway.yaml timeoutMs',
+        'asf config set --values my-values.yaml capabilities.mmocr.config.licences 8',
         'asf up --config asf-gateway.yaml',
       ),
     );
-  const target = (opts: { capability?: string; gateway?: string }) => {
-    if (opts.capability && opts.gateway) throw new Error('give either --capability DIR or --gateway FILE, not both');
+  const target = (opts: { capability?: string; gateway?: string; values?: string }) => {
+    if ([opts.capability, opts.gateway, opts.values].filter(Boolean).length > 1) throw new Error('give one of --capability DIR, --gateway FILE or --values FILE');
     if (opts.capability) return { kind: 'capability' as const, dir: opts.capability };
     if (opts.gateway) return { kind: 'gateway' as const, file: opts.gateway };
-    throw new Error('say which file: --capability DIR (its capability.yaml) or --gateway FILE (e.g. asf-gateway.yaml)');
+    if (opts.values) return { kind: 'values' as const, file: opts.values };
+    throw new Error('say which file: --capability DIR (its capability.yaml), --gateway FILE (e.g. asf-gateway.yaml) or --values FILE (Helm values for charts/asf)');
   };
   const withTarget = (command: Command) =>
-    command.option('-c, --capability <dir>', "capability folder: change its capability.yaml").addOption(gatewayFileOption());
+    command
+      .option('-c, --capability <dir>', 'capability folder: change its capability.yaml')
+      .addOption(gatewayFileOption())
+      .option('--values <file>', 'Helm values file for charts/asf, checked against the chart\'s values.schema.json');
 
   withTarget(config.command('get').description('print one setting (its default when unset)').argument('<key>', 'setting, e.g. licences or config.top'))
     .addHelpText('after', examples('asf config get -c ./echo licences'))
