@@ -127,7 +127,14 @@ registry_data="$state_dir/registry"
 # ---------- registry HTTP (distribution API over curl) ----------
 curl_opts=(--silent --show-error --connect-timeout 10 --retry 3 --retry-connrefused)
 [ "$insecure" = 1 ] && curl_opts+=(--insecure)
-[ -n "$registry_user" ] && curl_opts+=(--user "$registry_user:$registry_password")
+# Credentials reach curl through a private config file, never its command line (visible in ps).
+if [ -n "$registry_user" ]; then
+  curl_auth="$(mktemp)"
+  trap 'rm -f "$curl_auth"' EXIT
+  quoted="${registry_user}:${registry_password}"; quoted="${quoted//\\/\\\\}"; quoted="${quoted//\"/\\\"}"
+  printf 'user = "%s"\n' "$quoted" >"$curl_auth"
+  curl_opts+=(--config "$curl_auth")
+fi
 manifest_accept='application/vnd.oci.image.index.v1+json,application/vnd.oci.image.manifest.v1+json,application/vnd.docker.distribution.manifest.list.v2+json,application/vnd.docker.distribution.manifest.v2+json'
 
 # HTTP status of a request (000 when nothing answered); our callers explain failures themselves.

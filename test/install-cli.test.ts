@@ -30,7 +30,7 @@ describe('asf install / status / uninstall (CLI over install.sh)', function () {
       root: top,
     });
     // What the tarball adds to the bundle root: its own install.sh (marked, to see which one runs).
-    fs.writeFileSync(path.join(top, 'install.sh'), fs.readFileSync(path.join(repoRoot, 'installer', 'install.sh'), 'utf8').replace('set -euo pipefail', 'set -euo pipefail\necho "install.sh from the bundle"'));
+    fs.writeFileSync(path.join(top, 'install.sh'), fs.readFileSync(path.join(repoRoot, 'installer', 'install.sh'), 'utf8').replace('set -euo pipefail', 'set -euo pipefail\necho "install.sh from the bundle: $*"'));
     writeChecksums(top);
     tarball = path.join(work, 'asf-offline-0.1.0.tar.gz');
     const t = await exec('tar', ['-czf', tarball, '-C', path.join(work, 'staging'), 'asf-offline-0.1.0']);
@@ -81,6 +81,24 @@ describe('asf install / status / uninstall (CLI over install.sh)', function () {
     assert.ok(tools.calls().includes('helm uninstall asf --namespace asf'), tools.calls().join('\n'));
     const after = await asf(['status']);
     assert.match(after.stdout, /release asf in asf: not installed/);
+  });
+
+  it('install --registry-password reaches a basic-auth registry (through the environment, not argv)', async () => {
+    const htpasswd = path.join(work, 'htpasswd');
+    assert.equal((await exec('htpasswd', ['-Bbc', htpasswd, 'ci', 'pw "1"'])).code, 0);
+    const secured = await startRegistry(fs.mkdtempSync(path.join(work, 'secured-')), { htpasswd });
+    try {
+      const root = path.join(work, 'asf-offline-0.1.0');
+      const r = await asf(['install', '--bundle', root, '--registry', secured.addr, '--plain-http', '--registry-user', 'ci', '--registry-password', 'pw "1"']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /install\.sh from the bundle: install .*--registry-user ci/);
+      assert.doesNotMatch(r.stdout, /pw "1"/);
+      const image = fixture.images[0]!;
+      const inspected = await exec('skopeo', ['inspect', '--tls-verify=false', '--creds', 'ci:pw "1"', `docker://${secured.addr}/${image.repository}@${image.digest}`]);
+      assert.equal(inspected.code, 0, inspected.stderr);
+    } finally {
+      await secured.stop();
+    }
   });
 
   it('a tarball with an entry leaving its folder is refused and nothing is written outside', async () => {

@@ -162,7 +162,8 @@ describe('install.sh (offline install from a bundle)', function () {
 
   it('a registry requiring basic auth: works with credentials, fails clearly without or with a wrong password', async () => {
     const htpasswd = path.join(work, 'htpasswd');
-    const h = await exec('htpasswd', ['-Bbc', htpasswd, 'pusher', 's3cret']);
+    const password = 's3 "c\\ret'; // quotes, a backslash and a space survive the trip to curl
+    const h = await exec('htpasswd', ['-Bbc', htpasswd, 'pusher', password]);
     assert.equal(h.code, 0, h.stderr);
     const registry = await target({ htpasswd });
 
@@ -175,9 +176,9 @@ describe('install.sh (offline install from a bundle)', function () {
     assert.match(wrong.stderr, /rejected user 'pusher' \(401\)/);
     assert.ok(!tools.calls().some((c) => c.startsWith('helm upgrade')), 'nothing installed after a failed push');
 
-    const ok = await run(['--bundle', v1.root, '--registry', registry.addr, '--plain-http', '--registry-user', 'pusher', '--registry-password', 's3cret']);
+    const ok = await run(['--bundle', v1.root, '--registry', registry.addr, '--plain-http', '--registry-user', 'pusher', '--registry-password', password]);
     assert.equal(ok.code, 0, ok.stderr);
-    for (const image of v1.images) assert.equal((await skopeoInspect(registry, image.repository, image.digest, 'pusher:s3cret')).code, 0);
+    for (const image of v1.images) assert.equal((await skopeoInspect(registry, image.repository, image.digest, `pusher:${password}`)).code, 0);
     assert.equal(blobPuts(registry.requests()).length, uniqueBlobs(v1));
   });
 

@@ -33,9 +33,9 @@ export function installerFor(root: string | undefined): string {
 }
 
 /** Runs install.sh with its output on ours; resolves to its exit code. */
-export function runInstaller(script: string, args: string[]): Promise<number> {
+export function runInstaller(script: string, args: string[], env: Record<string, string> = {}): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', [script, ...args], { stdio: 'inherit' });
+    const child = spawn('bash', [script, ...args], { stdio: 'inherit', env: { ...process.env, ...env } });
     child.once('error', (err) => reject(new Error(`cannot run bash ${script}: ${err.message}`)));
     child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
   });

@@ -7,7 +7,6 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 const flags: Record<string, { flag: string; kind: 'value' | 'switch' | 'list' | 'optional' }> = {
   registry: { flag: '--registry', kind: 'value' },
   registryUser: { flag: '--registry-user', kind: 'value' },
-  registryPassword: { flag: '--registry-password', kind: 'value' },
   plainHttp: { flag: '--plain-http', kind: 'switch' },
   insecure: { flag: '--insecure', kind: 'switch' },
   jobs: { flag: '--jobs', kind: 'value' },
@@ -40,7 +39,7 @@ const registryOptions = (command: Command) =>
   command
     .option('--registry <host:port>', 'the cluster registry the images are (to be) pushed to')
     .option('--registry-user <user>', 'basic-auth user for --registry')
-    .option('--registry-password <password>', 'basic-auth password for --registry')
+    .option('--registry-password <password>', 'basic-auth password for --registry (or env ASF_REGISTRY_PASSWORD)')
     .option('--plain-http', 'talk to --registry over http')
     .option('--insecure', "do not verify --registry's TLS certificate");
 const releaseOptions = (command: Command) =>
@@ -53,7 +52,9 @@ async function run(action: string, opts: Record<string, unknown> & { bundle?: st
   const { bundleRoot, installerFor, runInstaller } = await import('../../install/run-installer.js');
   const say = (line: string) => process.stdout.write(`${action}: ${line}\n`);
   const root = opts.bundle ? await bundleRoot(opts.bundle, opts.extractTo, say) : undefined;
-  const code = await runInstaller(installerFor(root), [action, ...(root ? ['--bundle', root] : []), ...scriptArgs(opts)]);
+  // The password goes through the environment: a command line is visible to every user (ps).
+  const env: Record<string, string> = opts.registryPassword ? { ASF_REGISTRY_PASSWORD: String(opts.registryPassword) } : {};
+  const code = await runInstaller(installerFor(root), [action, ...(root ? ['--bundle', root] : []), ...scriptArgs(opts)], env);
   if (code !== 0) process.exitCode = code;
 }
 
