@@ -33,6 +33,9 @@ export function scaffold(options: ScaffoldOptions): string {
   if (!/^[A-Za-z0-9_.-]+$/.test(options.name)) {
     throw new ScaffoldError(`capability name '${options.name}' may hold only letters, digits, '_', '.' and '-' (it becomes the route /v1/private/<name>)`);
   }
+  if (options.lang === 'c' && !fs.existsSync(nativeHeader)) {
+    throw new ScaffoldError(`${nativeHeader} is missing from this installation: run asf new --lang c from an ASF kit checkout`);
+  }
   const dir = path.resolve(options.dir ?? options.name);
   if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) {
     throw new ScaffoldError(`${dir} already exists and is not empty: pick another --dir or remove it`);

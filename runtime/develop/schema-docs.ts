@@ -13,8 +13,12 @@ export type SchemaFormat = (typeof schemaFormats)[number];
 const { version: kitVersion } = JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string };
 
 /** The schema a capability folder states (capability.yaml, aiges.toml, folder name): what the gateway would validate against. */
-export function folderSchema(dir: string): CapabilitySchema {
-  const { serviceId, version, inputs, outputs, params } = loadCapability(dir);
+export function folderSchema(dir: string, warn: (line: string) => void = () => {}): CapabilitySchema {
+  const { serviceId, version, inputs, outputs, params, host, declared } = loadCapability(dir);
+  // A Python wrapper's requestCls/responseCls are read by its worker at serve time, not here.
+  if (host === 'python' && !(declared.inputs && declared.outputs)) {
+    warn(`${dir}: capability.yaml declares no ${declared.inputs ? 'outputs' : 'inputs'}; the wrapper's own declarations apply once served (see GET /openapi.json on asf up)`);
+  }
   return { serviceId, version, inputs, outputs, params };
 }
 

@@ -42,7 +42,8 @@ export function registerDevelopCommands(program: Command): void {
     .addHelpText('after', examples('asf schema ./echo', 'asf schema ./echo --format request > request.schema.json', 'asf schema ./echo --format asf'))
     .action(async (dir: string, opts) => {
       const { folderSchema, schemaDocument } = await import('../../develop/schema-docs.js');
-      process.stdout.write(`${JSON.stringify(schemaDocument(folderSchema(dir), opts.format), null, 2)}\n`);
+      const warn = (line: string) => void process.stderr.write(`asf: warning: ${line}\n`);
+      process.stdout.write(`${JSON.stringify(schemaDocument(folderSchema(dir, warn), opts.format), null, 2)}\n`);
     });
 
   program
