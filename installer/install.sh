@@ -296,7 +296,7 @@ preflight() {
 
   local nodes; nodes="$(kubectl get nodes -o jsonpath="$nodes_jsonpath")" || die "kubectl get nodes failed; does your user may list nodes?"
   [ -n "$nodes" ] || die "the cluster has no nodes"
-  local archs bad=""; archs="$(bundle_values platform | sed 's|^linux/||; s|/.*||' | sort -u | tr '\n' ' ')"
+  local archs bad=""; archs="$(bundle_values platform | tr ',' '\n' | sed 's|^linux/||; s|/.*||' | sort -u | tr '\n' ' ')"
   if [ -n "$archs" ]; then
     local name arch gpu driver
     while read -r name arch gpu driver; do

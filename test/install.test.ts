@@ -136,6 +136,33 @@ describe('install.sh (offline install from a bundle)', function () {
     assert.ok(tools.calls().some((c) => c.startsWith(`helm upgrade --install asf ${v2.root}/charts/asf`)));
   });
 
+  it('a multi-platform image (OCI index): its platform manifests go up before the index, skopeo finds each by digest', async () => {
+    const multi = await buildBundleFixture({
+      version: '0.1.0',
+      images: [{ repository: 'nvidia/k8s-device-plugin', tag: 'v0.17.0', layers: ['dp-amd64'], arm64Layers: ['dp-arm64'] }],
+      root: path.join(work, 'bundle-multi'),
+    });
+    const registry = await target();
+    tools.scenario({ nodes: ['node-1 amd64  ', 'node-2 arm64  '] });
+    const r = await run(['--bundle', multi.root, '--registry', registry.addr, '--plain-http']);
+    assert.equal(r.code, 0, r.stderr);
+    const image = multi.images[0]!;
+    const index = JSON.parse((await exec('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${registry.addr}/${image.repository}@${image.digest}`])).stdout) as {
+      mediaType: string;
+      manifests: { digest: string }[];
+    };
+    assert.equal(index.mediaType, 'application/vnd.oci.image.index.v1+json');
+    for (const arch of ['amd64', 'arm64']) {
+      const i = await exec('skopeo', ['inspect', '--tls-verify=false', '--override-arch', arch, `docker://${registry.addr}/${image.repository}@${image.digest}`]);
+      assert.equal(i.code, 0, i.stderr);
+      assert.equal(JSON.parse(i.stdout).Architecture, arch);
+    }
+    const puts = registry.requests().filter((line) => /^PUT \/v2\/.+\/manifests\/.+ 201$/.test(line));
+    const at = (digest: string) => puts.findIndex((line) => line.includes(`/manifests/${digest} `));
+    for (const child of index.manifests) assert.ok(at(child.digest) >= 0 && at(child.digest) < at(image.digest), puts.join('\n'));
+    assert.equal(blobPuts(registry.requests()).length, 4); // two configs, two layers
+  });
+
   it('an interrupted push resumes: the re-run sends only what is missing', async () => {
     const registry = await target();
     const holdAt = 3; // the 3rd blob upload never gets an answer; the install is killed meanwhile

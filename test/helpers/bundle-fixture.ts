@@ -14,6 +14,8 @@ export interface FixtureImage {
   tag: string;
   /** One layer per seed; equal seeds give byte-identical layers (shared blobs). */
   layers: string[];
+  /** When set, the image is a multi-platform index: linux/amd64 from `layers`, linux/arm64 from these. */
+  arm64Layers?: string[];
 }
 
 export interface BuiltImage extends FixtureImage {
@@ -90,6 +92,23 @@ export async function startRegistry(rootdirectory: string, options: { htpasswd?:
   };
 }
 
+/** Adds to an OCI layout an index `name` over manifests already tagged in it (tag -> architecture). */
+function addIndex(layout: string, name: string, children: Record<string, string>): void {
+  type Descriptor = { mediaType: string; digest: string; size: number; annotations?: Record<string, string>; platform?: object };
+  const indexFile = path.join(layout, 'index.json');
+  const top = JSON.parse(fs.readFileSync(indexFile, 'utf8')) as { manifests: Descriptor[] };
+  const tagOf = (d: Descriptor) => d.annotations?.['org.opencontainers.image.ref.name'];
+  const manifests = Object.entries(children).map(([tag, architecture]) => {
+    const d = top.manifests.find((m) => tagOf(m) === tag)!;
+    return { mediaType: d.mediaType, digest: d.digest, size: d.size, platform: { architecture, os: 'linux' } };
+  });
+  const body = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests }));
+  const hex = crypto.createHash('sha256').update(body).digest('hex');
+  fs.writeFileSync(path.join(layout, 'blobs', 'sha256', hex), body);
+  top.manifests.push({ mediaType: 'application/vnd.oci.image.index.v1+json', digest: `sha256:${hex}`, size: body.length, annotations: { 'org.opencontainers.image.ref.name': name } });
+  fs.writeFileSync(indexFile, JSON.stringify(top));
+}
+
 /** `checksums`: "<sha256>  <path>" for every file under root but itself (what sha256sum -c reads). */
 export function writeChecksums(root: string): void {
   const lines: string[] = [];
@@ -115,12 +134,11 @@ export async function buildBundleFixture(options: { version: string; images: Fix
   try {
     const layout = path.join(work, 'oci');
     await must('umoci', ['init', '--layout', layout]);
-    for (const [i, image] of options.images.entries()) {
-      const ref = `${layout}:img${i}`;
+    const manifestOf = async (ref: string, layers: string[], arch: string) => {
       await must('umoci', ['new', '--image', ref]);
       // A fixed creation time: the same layers give the same image in every bundle version.
-      await must('umoci', ['config', '--no-history', '--image', ref, '--created', '2026-01-01T00:00:00Z']);
-      for (const seed of image.layers) {
+      await must('umoci', ['config', '--no-history', '--image', ref, '--created', '2026-01-01T00:00:00Z', '--architecture', arch]);
+      for (const seed of layers) {
         const content = path.join(work, `layer-${seed}`);
         fs.mkdirSync(content, { recursive: true });
         fs.writeFileSync(path.join(content, `${seed}.bin`), layerBytes(seed));
@@ -128,15 +146,26 @@ export async function buildBundleFixture(options: { version: string; images: Fix
         await must('tar', ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', '-cf', tarFile, '-C', content, '.']);
         await must('umoci', ['raw', 'add-layer', '--no-history', '--image', ref, tarFile]);
       }
+    };
+    for (const [i, image] of options.images.entries()) {
+      const name = `img${i}`;
+      if (image.arm64Layers) {
+        await manifestOf(`${layout}:${name}-amd64`, image.layers, 'amd64');
+        await manifestOf(`${layout}:${name}-arm64`, image.arm64Layers, 'arm64');
+        addIndex(layout, name, { [`${name}-amd64`]: 'amd64', [`${name}-arm64`]: 'arm64' });
+      } else {
+        await manifestOf(`${layout}:${name}`, image.layers, 'amd64');
+      }
       const dest = `docker://${registry.addr}/${image.repository}:${image.tag}`;
-      await must('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${ref}`, dest]);
+      await must('skopeo', ['copy', '--quiet', '--all', '--dest-tls-verify=false', `oci:${layout}:${name}`, dest]);
       const raw = await must('skopeo', ['inspect', '--raw', '--tls-verify=false', dest]);
-      const manifest = JSON.parse(raw) as { config: { digest: string }; layers: { digest: string }[] };
-      images.push({
-        ...image,
-        digest: `sha256:${crypto.createHash('sha256').update(raw).digest('hex')}`,
-        blobs: [manifest.config.digest, ...manifest.layers.map((l) => l.digest)],
-      });
+      const top = JSON.parse(raw) as { manifests?: { digest: string }[] };
+      const blobs: string[] = [];
+      for (const child of top.manifests ? top.manifests.map((m) => `docker://${registry.addr}/${image.repository}@${m.digest}`) : [dest]) {
+        const manifest = JSON.parse(await must('skopeo', ['inspect', '--raw', '--tls-verify=false', child])) as { config: { digest: string }; layers: { digest: string }[] };
+        blobs.push(manifest.config.digest, ...manifest.layers.map((l) => l.digest));
+      }
+      images.push({ ...image, digest: `sha256:${crypto.createHash('sha256').update(raw).digest('hex')}`, blobs });
     }
   } finally {
     await registry.stop();
@@ -153,8 +182,8 @@ export async function buildBundleFixture(options: { version: string; images: Fix
       repository: image.repository,
       tag: image.tag,
       digest: image.digest,
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      platform: options.platform ?? 'linux/amd64',
+      mediaType: image.arm64Layers ? 'application/vnd.oci.image.index.v1+json' : 'application/vnd.oci.image.manifest.v1+json',
+      platform: image.arm64Layers ? 'linux/amd64,linux/arm64' : (options.platform ?? 'linux/amd64'),
       blobs: image.blobs,
     })),
     charts: [{ name: 'asf', version: '0.1.0', path: 'charts/asf' }],
