@@ -169,6 +169,16 @@ describe('python host: AIGES wrapper.py run by `asf up` in python worker process
       for (let i = 0; i < 4; i++) await ok();
     });
 
+    it('runs requests queued behind one whose worker exits on another worker, failing only that one', async () => {
+      const [exited, ...fine] = await Promise.all([call('exit-later'), call('fine'), call('fine'), call('fine')]);
+      assert.equal(exited!.status, 502);
+      assert.equal(exited!.json.header.message, 'python worker exited (code 1) while running the request');
+      for (const { status, json } of fine) {
+        assert.equal(status, 200, JSON.stringify(json));
+        assert.match(Buffer.from(json.payload.out.text, 'base64').toString(), /^ok fine from \d+$/);
+      }
+    });
+
     it('answers 10102 for a request that hangs past timeoutMs, kills its worker, and keeps serving', async () => {
       const started = Date.now();
       const hung = call('hang');
