@@ -8,7 +8,8 @@ import { sampleRss, type TreeRss } from './rss.js';
 export interface FrameworkOptions {
   concurrencies: number[];
   reps: number;
-  seconds: number;
+  /** Measured seconds at each concurrency: a slow model needs longer runs as its queue grows. */
+  seconds(connections: number): number;
   warmupSeconds: number;
   /** Seconds before one request counts as failed. */
   timeout: number;
@@ -48,7 +49,7 @@ export async function compareFrameworks(title: string, targets: Target[], body: 
           const load = { url: m.running.url, body, connections, timeout: options.timeout };
           await drive({ ...load, seconds: options.warmupSeconds });
           const sampler = connections === busiest ? sampleRss(m.running.pid) : undefined;
-          const result = await drive({ ...load, seconds: options.seconds });
+          const result = await drive({ ...load, seconds: options.seconds(connections) });
           const rss = sampler?.stop();
           if (rss && rss.total > (m.rss?.total ?? 0)) m.rss = rss;
           m.runs.set(connections, [...(m.runs.get(connections) ?? []), result]);
@@ -65,7 +66,8 @@ export async function compareFrameworks(title: string, targets: Target[], body: 
 function table(title: string, measured: Measured[], skipped: string[], options: FrameworkOptions): string {
   const lines = [`## ${title}`, ''];
   lines.push(
-    `Median of ${options.reps} runs of ${options.seconds} s each (after ${options.warmupSeconds} s warm-up per run); ` +
+    `Median of ${options.reps} runs of ${options.concurrencies.map((c) => `${options.seconds(c)} s at ${c}`).join(', ')} ` +
+      `(each after ${options.warmupSeconds} s warm-up at the same concurrency); ` +
       'p50/p99 are the medians of each run\'s own percentile; ratio = that server\'s req/s ÷ ours (first row) at the same concurrency.',
     '',
     '| concurrency | server | req/s | p50 ms | p99 ms | errors | ratio to ours |',
