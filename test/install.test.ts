@@ -272,6 +272,33 @@ describe('install.sh (offline install from a bundle)', function () {
     assert.deepEqual(tools.calls(), []);
   });
 
+  it('registry-serving path, bundle N to N+1: copies only the files the new bundle adds and serves both versions (stand-in helm/kubectl)', async () => {
+    const port = await freePort();
+    const state = path.join(work, 'state-upgrade');
+    const serve = (bundle: Fixture) =>
+      run(['--bundle', bundle.root, '--serve-registry', `127.0.0.1:${port}`, '--advertise', `10.0.0.5:${port}`, '--state-dir', state], {
+        ASF_CONTAINERD_CERTS_DIR: path.join(work, 'certs-upgrade'),
+      });
+    try {
+      assert.equal((await serve(v1)).code, 0);
+      const r = await serve(v2);
+      assert.equal(r.code, 0, r.stderr);
+      const filesOf = (root: string) => new Set(fs.readdirSync(path.join(root, 'registry'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.relative(root, path.join(e.parentPath, e.name))));
+      const old = filesOf(v1.root);
+      const added = [...filesOf(v2.root)].filter((f) => !old.has(f));
+      assert.match(r.stdout, new RegExp(`copied ${added.length} new files`));
+      assert.ok(added.length < filesOf(v2.root).size);
+      for (const image of [...v1.images, ...v2.images]) {
+        const c = await exec('skopeo', ['inspect', '--tls-verify=false', `docker://127.0.0.1:${port}/${image.repository}@${image.digest}`]);
+        assert.equal(c.code, 0, c.stderr);
+      }
+      assert.ok(tools.calls().some((c) => c.startsWith(`helm upgrade --install asf ${v2.root}/charts/asf`)));
+      assert.equal((await run(['uninstall', '--purge-registry', '--state-dir', state])).code, 0);
+    } finally {
+      stopServed(path.join(state, 'registry.pid'));
+    }
+  });
+
   describe('preflight stops before changing anything (stand-in kubectl)', () => {
     const cases: { name: string; scenario: Parameters<RecordingTools['scenario']>[0]; args?: string[]; message: RegExp }[] = [
       { name: 'no cluster', scenario: { noCluster: true }, message: /cannot reach the cluster with kubectl \(The connection to the server .* was refused.*\); check KUBECONFIG/ },
