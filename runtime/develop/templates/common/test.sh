@@ -7,15 +7,16 @@ asf=${ASF:-asf}
 port=${PORT:-18889}
 url=http://127.0.0.1:$port/v1/private/{{name}}
 
-$asf up --capability . --port "$port" >up.log 2>&1 &
+log=$(mktemp)
+$asf up --capability . --port "$port" >"$log" 2>&1 &
 up=$!
-trap 'kill $up 2>/dev/null || true' EXIT INT TERM
+trap 'kill $up 2>/dev/null || true; rm -f "$log"' EXIT INT TERM
 
 tries=0
-until grep -q "^ready " up.log; do
-  if ! kill -0 $up 2>/dev/null || grep -q "^failed " up.log; then cat up.log; exit 1; fi
+until grep -q "^ready " "$log"; do
+  if ! kill -0 $up 2>/dev/null || grep -q "^failed " "$log"; then cat "$log"; exit 1; fi
   tries=$((tries + 1))
-  [ $tries -lt 600 ] || { echo "not ready after 60 s"; cat up.log; exit 1; }
+  [ $tries -lt 600 ] || { echo "not ready after 60 s"; cat "$log"; exit 1; }
   sleep 0.1
 done
 
