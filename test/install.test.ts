@@ -321,13 +321,20 @@ describe('install.sh (offline install from a bundle)', function () {
       });
     }
 
-    it('GPU profile with drivers on every GPU node passes and enables GPU loaders', async () => {
+    it('GPU profile with drivers on every GPU node passes, enables GPU loaders and installs the bundled NVIDIA device plugin chart after ours', async () => {
       const registry = await target();
+      const gpu = path.join(work, 'bundle-gpu');
+      fs.cpSync(v1.root, gpu, { recursive: true });
+      fs.mkdirSync(path.join(gpu, 'charts', 'nvidia-device-plugin'));
+      fs.writeFileSync(path.join(gpu, 'charts', 'nvidia-device-plugin', 'Chart.yaml'), 'apiVersion: v2\nname: nvidia-device-plugin\nversion: 0.17.1\n');
       tools.scenario({ nodes: ['cpu-1 amd64  ', 'gpu-1 amd64 true 550.54'] });
-      const r = await run(['--bundle', v1.root, '--registry', registry.addr, '--plain-http', '--profile', 'gpu']);
+      const r = await run(['--bundle', gpu, '--registry', registry.addr, '--plain-http', '--profile', 'gpu']);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /GPU nodes with a driver: gpu-1/);
-      assert.match(tools.calls().find((c) => c.startsWith('helm upgrade'))!, /--set loaderDefaults\.gpu\.enabled=true/);
+      const upgrades = tools.calls().filter((c) => c.startsWith('helm upgrade'));
+      assert.equal(upgrades.length, 2);
+      assert.match(upgrades[0]!, /^helm upgrade --install asf .*--set loaderDefaults\.gpu\.enabled=true/);
+      assert.match(upgrades[1]!, new RegExp(`^helm upgrade --install nvidia-device-plugin ${gpu}/charts/nvidia-device-plugin --namespace asf `));
     });
   });
 
