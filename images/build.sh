@@ -91,6 +91,8 @@ build_runtime() {
   cp -r "$root/examples/echo" "$app/examples/echo"
   # `asf demo mmocr` (the chart's helm test hook runs it from this image) sends this sample.
   mkdir -p "$app/examples/mmocr" && cp "$root/examples/mmocr/sample.jpg" "$app/examples/mmocr/"
+  # `asf new --lang c` hands new capabilities the wrapper ABI header.
+  mkdir -p "$app/native/include" && cp "$root"/native/include/*.h "$app/native/include/"
   if [ -f "$root/native/build/Release/asf_native.node" ]; then
     mkdir -p "$app/native/build/Release" && cp "$root/native/build/Release/asf_native.node" "$app/native/build/Release/"
   fi

@@ -29,6 +29,12 @@ const sessionTimeout = () =>
 const readTimeout = () =>
   new Option('--read-timeout <ms>', "longest wait for a WebSocket client's next frame, or for a final result").argParser(integer('read-timeout', 1)).default(streamDefaults.readTimeoutMs);
 
+// `asf call ... | head` closes our stdout early: that is the reader's choice, not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 const program = new Command()
   .name('asf')
   .description('ASF kit: serve AIGES-style capabilities behind the ASF HTTP API, and ship them offline')
