@@ -128,9 +128,18 @@ describe('asf bundle: build, verify, inspect, extract (tiny images, docker-regis
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  it('writes the cluster image and the offline tarball under their final names, nothing half-written', () => {
+  it('writes the cluster image, the offline tarball, their manifest, SBOM and digests under their final names, nothing half-written', async () => {
     const names = fs.readdirSync(out).filter((n) => !n.startsWith('.')).sort();
-    assert.deepEqual(names, ['tiny-1.0.0.oci.tar', 'tiny-offline-1.0.0.tar.gz']);
+    assert.deepEqual(names, ['tiny-1.0.0.manifest.md', 'tiny-1.0.0.oci.tar', 'tiny-1.0.0.sbom.spdx.json', 'tiny-1.0.0.sha256', 'tiny-offline-1.0.0.tar.gz']);
+    const sums = await exec('sha256sum', ['-c', 'tiny-1.0.0.sha256'], { cwd: out });
+    assert.equal(sums.code, 0, sums.stdout + sums.stderr);
+    assert.match(sums.stdout, /tiny-1\.0\.0\.oci\.tar: OK\ntiny-offline-1\.0\.0\.tar\.gz: OK/);
+    const sbom = JSON.parse(fs.readFileSync(path.join(out, 'tiny-1.0.0.sbom.spdx.json'), 'utf8')) as { spdxVersion: string; packages: { name: string; checksums?: { checksumValue: string }[] }[] };
+    assert.equal(sbom.spdxVersion, 'SPDX-2.3');
+    for (const image of manifest.images) {
+      assert.ok(sbom.packages.some((p) => p.name === image.ref && p.checksums?.[0]?.checksumValue === image.digest.slice(7)), `${image.ref} not in the SBOM`);
+    }
+    assert.match(fs.readFileSync(path.join(out, 'tiny-1.0.0.manifest.md'), 'utf8'), /\| example\.test\/tiny\/app:1\.0 \| sha256:/);
     assert.deepEqual(
       manifest.images.map((i) => i.ref),
       ['example.test/tiny/app:1.0', 'example.test/tiny/tool:1.0', vendorRef],
@@ -373,7 +382,7 @@ describe('asf bundle: build, verify, inspect, extract (tiny images, docker-regis
     }
     const r = await asf(['bundle', 'build', '-f', spec, '-o', out4, '--authfile', authfile, '--only', 'oci']);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(fs.readdirSync(out4).filter((n) => !n.startsWith('.')), ['tiny-1.0.0.oci.tar']);
+    assert.deepEqual(fs.readdirSync(out4).filter((n) => !n.startsWith('.')), ['tiny-1.0.0.manifest.md', 'tiny-1.0.0.oci.tar', 'tiny-1.0.0.sbom.spdx.json', 'tiny-1.0.0.sha256']);
   });
 
   describe('bad definitions fail before writing anything, naming what is wrong', () => {

@@ -119,6 +119,14 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
     await writeOfflineTarball(stage, result.offlineTarball, `${plan.name}-offline-${plan.version}`, created);
     say(`offline tarball: ${result.offlineTarball}`);
   }
+  // Beside the artefacts: what they hold, for people and for SBOM tools, and their digests for
+  // checking a copy after carrying it across the air gap (sha256sum -c).
+  const stem = path.join(out, `${plan.name}-${plan.version}`);
+  fs.copyFileSync(path.join(root, 'MANIFEST.md'), `${stem}.manifest.md`);
+  fs.copyFileSync(path.join(root, 'sbom.spdx.json'), `${stem}.sbom.spdx.json`);
+  const sums = new Map<string, string>();
+  for (const file of [result.clusterImage, result.offlineTarball]) if (file) sums.set(path.basename(file), await sha256File(file));
+  fs.writeFileSync(`${stem}.sha256`, renderChecksums(sums));
   return result;
 }
 
