@@ -13,6 +13,7 @@
 #
 # Run `install.sh --help` for every option.
 set -euo pipefail
+# With pipefail, never end a pipe early (head -1, grep -q): the writer's SIGPIPE fails the whole pipe.
 
 script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
@@ -160,7 +161,7 @@ push_blob() { # REPO DIGEST [FROM]
   esac
   [ -n "$from" ] && query="?mount=$digest&from=$from"
   headers="$(curl "${curl_opts[@]}" -X POST -o /dev/null -D - "$base/blobs/uploads/$query" 2>/dev/null | tr -d '\r')" || true
-  if [ -n "$from" ] && printf '%s' "$headers" | head -1 | grep -q ' 201'; then
+  if [ -n "$from" ] && [[ "${headers%%$'\n'*}" == *" 201"* ]]; then
     log "mounted blob $repo@$digest from $from"
     return 0
   fi
@@ -178,7 +179,7 @@ manifest_type() { # FILE
   local body; body="$(tr -d '\n' <"$1")"
   local first; first="$(printf '%s' "$body" | sed -n 's/^{[^{]*"mediaType" *: *"\([^"]*\)".*/\1/p')"
   if [ -n "$first" ]; then echo "$first"
-  elif printf '%s' "$body" | grep -q '"manifests"'; then echo application/vnd.oci.image.index.v1+json
+  elif [[ "$body" == *'"manifests"'* ]]; then echo application/vnd.oci.image.index.v1+json
   else echo application/vnd.oci.image.manifest.v1+json; fi
 }
 
@@ -259,7 +260,7 @@ check_registry_reachable() {
 # ---------- bundle metadata (bundle.json read with sed: no jq, no node) ----------
 bundle_field() { # KEY -> first string value of "KEY": "..."
   [ -f "$bundle/bundle.json" ] || return 0
-  tr -d '\n' <"$bundle/bundle.json" | grep -o "\"$1\" *: *\"[^\"]*\"" | head -1 | sed 's/.*: *"\(.*\)"/\1/'
+  tr -d '\n' <"$bundle/bundle.json" | grep -o "\"$1\" *: *\"[^\"]*\"" | sed -n '1s/.*: *"\(.*\)"/\1/p'
 }
 bundle_values() { # KEY -> every string value of "KEY"
   [ -f "$bundle/bundle.json" ] || return 0
@@ -381,6 +382,7 @@ CONFIG
     log "starting $bin serving $registry_data read-only on $serve_addr (log: $registry_log)"
     nohup "$bin" serve "$registry_config" >>"$registry_log" 2>&1 </dev/null &
     echo $! >"$registry_pidfile"
+    log "note: it is not restarted after a reboot; run this same command again then (it only starts what is missing)"
   fi
   local local_addr="127.0.0.1:${serve_addr##*:}" tries=0
   until [ "$(http_status GET "http://$local_addr/v2/")" = 200 ]; do
@@ -430,7 +432,7 @@ helm_install() {
   # The release description carries a fingerprint of chart, bundle and settings, so a re-run that would
   # change nothing leaves the release alone instead of adding a revision.
   fingerprint="$( (cd "$bundle" && find charts -type f | sort | xargs sha256sum; [ -f bundle.json ] && sha256sum bundle.json; printf '%s\n' "${args[@]}") | sha256sum | cut -c1-16)"
-  current="$("$helm" status "$release" --namespace "$namespace" -o json 2>/dev/null | tr -d '\n' | grep -o '"description" *: *"[^"]*"' | head -1 || true)"
+  current="$("$helm" status "$release" --namespace "$namespace" -o json 2>/dev/null | tr -d '\n' | grep -o '"description" *: *"[^"]*"' | sed -n 1p || true)"
   if [[ "$current" == *"asf-install $fingerprint"* ]]; then
     log "helm: release $release already has this chart and these settings; nothing to change"
   else
@@ -505,6 +507,8 @@ do_status() {
   fi
   if [ -z "$registry" ] && registry_running; then registry="127.0.0.1:$(sed -n 's/^  addr: .*:\([0-9]*\)$/\1/p' "$registry_config")"; scheme=http; fi
   local missing=0 repo tag digest code
+  if [ ! -d "$v2" ]; then log "images: not checked (pass --bundle DIR to check the bundle's images in the registry)"
+  elif [ -z "$registry" ]; then log "images: not checked (pass --registry HOST:PORT, or serve them with install --serve-registry)"; fi
   if [ -n "$registry" ] && [ -d "$v2" ]; then
     for repo in $(bundle_repos); do
       while read -r tag digest; do

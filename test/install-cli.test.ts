@@ -81,6 +81,7 @@ describe('asf install / status / uninstall (CLI over install.sh)', function () {
     assert.ok(tools.calls().includes('helm uninstall asf --namespace asf'), tools.calls().join('\n'));
     const after = await asf(['status']);
     assert.match(after.stdout, /release asf in asf: not installed/);
+    assert.match(after.stdout, /images: not checked \(pass --bundle DIR to check the bundle's images in the registry\)/);
   });
 
   it('install --registry-password reaches a basic-auth registry (through the environment, not argv)', async () => {

@@ -110,7 +110,8 @@ describe('install.sh (offline install from a bundle)', function () {
 
   it('a re-run pushes nothing and leaves the helm release alone (stand-in helm)', async () => {
     const registry = await target();
-    assert.equal((await run(['--bundle', v1.root, '--registry', registry.addr, '--plain-http'])).code, 0);
+    const first = await run(['--bundle', v1.root, '--registry', registry.addr, '--plain-http']);
+    assert.equal(first.code, 0, first.stderr);
     const before = registry.requests().length;
     tools.clearCalls(); // the release helm "installed" stays
     const again = await run(['--bundle', v1.root, '--registry', registry.addr, '--plain-http']);
@@ -123,7 +124,8 @@ describe('install.sh (offline install from a bundle)', function () {
 
   it('upgrade from bundle N to N+1 pushes only the new blobs, then helm upgrade (stand-in helm)', async () => {
     const registry = await target();
-    assert.equal((await run(['--bundle', v1.root, '--registry', registry.addr, '--plain-http'])).code, 0);
+    const first = await run(['--bundle', v1.root, '--registry', registry.addr, '--plain-http']);
+    assert.equal(first.code, 0, first.stderr);
     const before = registry.requests().length;
     tools.reset();
     const r = await run(['--bundle', v2.root, '--registry', registry.addr, '--plain-http']);
@@ -356,6 +358,11 @@ describe('install.sh (offline install from a bundle)', function () {
         assert.match(r.stderr, message);
       });
     }
+    it('--help: usage with every option, exit 0', async () => {
+      const r = await run(['--help']);
+      assert.equal(r.code, 0);
+      for (const flag of ['--registry HOST:PORT', '--registry-user', '--serve-registry [ADDR]', '--apply-mirror', '--purge-registry', '--skip-verify']) assert.ok(r.stdout.includes(flag), flag);
+    });
     it('not a bundle root: exit 1 naming the folder', async () => {
       const r = await run(['--bundle', work, '--registry', '127.0.0.1:1']);
       assert.equal(r.code, 1);
@@ -374,7 +381,8 @@ describe('install.sh (offline install from a bundle)', function () {
     assert.equal(empty.code, 1);
     assert.match(empty.stdout, /release asf in asf: not installed/);
     assert.match(empty.stdout, /image asf-kit\/mmocr:0\.1\.0@sha256:[0-9a-f]{64} MISSING/);
-    assert.equal((await run(['--bundle', v1.root, '--registry', registry.addr, '--plain-http'])).code, 0);
+    const first = await run(['--bundle', v1.root, '--registry', registry.addr, '--plain-http']);
+    assert.equal(first.code, 0, first.stderr);
     const r = await run(['status', '--bundle', v1.root, '--registry', registry.addr, '--plain-http']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /release asf in asf: deployed/);

@@ -71,7 +71,7 @@ done
 
 if [ -n "$node" ]; then
   version="installed"
-  command -v nvidia-smi >/dev/null && version="$(nvidia-smi --query-gpu=driver_version --format=csv,noheader | head -1)"
+  command -v nvidia-smi >/dev/null && version="$(nvidia-smi --query-gpu=driver_version --format=csv,noheader | sed -n 1p)"
   log "kubectl label node $node asf.io/gpu-driver=$version --overwrite"
   [ "$dry_run" = 1 ] || kubectl label node "$node" "asf.io/gpu-driver=$version" --overwrite ||
     die "labelling node $node failed; label it by hand: kubectl label node $node asf.io/gpu-driver=$version"
