@@ -19,7 +19,7 @@ describe('asf install / status / uninstall (CLI over install.sh)', function () {
   let registry: Registry;
 
   // node itself is started by absolute path; install.sh under it sees only the stand-ins and real tools.
-  const asf = (args: string[]) => exec(process.execPath, [asfBin, ...args], { cwd: work, env: { PATH: tools.path, ...tools.env } });
+  const asf = (args: string[]) => exec(process.execPath, [asfBin, ...args], { cwd: work, env: { PATH: tools.path, ASF_STATE_DIR: path.join(work, 'state'), ...tools.env } });
 
   before(async () => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'asf-install-cli-'));

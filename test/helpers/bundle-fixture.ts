@@ -82,12 +82,14 @@ export async function startRegistry(rootdirectory: string, options: { htpasswd?:
     logFile,
     requests: () =>
       [...fs.readFileSync(logFile, 'utf8').matchAll(/"(GET|HEAD|POST|PUT|PATCH|DELETE) (\S+) HTTP\/[\d.]+" (\d+)/g)].map((m) => `${m[1]} ${m[2]} ${m[3]}`),
+    /** Stops it and removes its config and log (the storage is the caller's). */
     stop: async () => {
       if (child.exitCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
         child.kill('SIGTERM');
         await exited;
       }
+      fs.rmSync(dir, { recursive: true, force: true });
     },
   };
 }
