@@ -377,14 +377,20 @@ CONFIG
     rm -f "$registry_config.tmp"
     log "registry already serving on $serve_addr (pid $(cat "$registry_pidfile"))"
   else
-    if registry_running; then log "restarting the registry with its new config"; kill "$(cat "$registry_pidfile")"; fi
+    if registry_running; then
+      log "restarting the registry with its new config"
+      local old; old="$(cat "$registry_pidfile")"
+      kill "$old"
+      while kill -0 "$old" 2>/dev/null; do sleep 0.2; done # its port must be free again
+    fi
     mv "$registry_config.tmp" "$registry_config"
     log "starting $bin serving $registry_data read-only on $serve_addr (log: $registry_log)"
     nohup "$bin" serve "$registry_config" >>"$registry_log" 2>&1 </dev/null &
     echo $! >"$registry_pidfile"
     log "note: it is not restarted after a reboot; run this same command again then (it only starts what is missing)"
   fi
-  local local_addr="127.0.0.1:${serve_addr##*:}" tries=0
+  local local_addr tries=0
+  local_addr="$(served_local_addr)"
   until [ "$(http_status GET "http://$local_addr/v2/")" = 200 ]; do
     registry_running || die "the registry exited at start; see $registry_log"
     tries=$((tries + 1)); [ "$tries" -lt 300 ] || die "the registry did not answer on $local_addr; see $registry_log"
@@ -393,17 +399,28 @@ CONFIG
   log "registry answers on http://$local_addr/v2/"
 }
 
+# Where this node reaches the served registry: its listen address, or loopback for a wildcard one.
+served_local_addr() {
+  local host="${serve_addr%:*}"
+  case "$host" in ""|0.0.0.0|"[::]") host=127.0.0.1 ;; esac
+  echo "$host:${serve_addr##*:}"
+}
+
 node_ip() {
   kubectl get nodes -o jsonpath='{.items[0].status.addresses[?(@.type=="InternalIP")].address}' 2>/dev/null || true
 }
 
 # containerd reads /etc/containerd/certs.d/<host>/hosts.toml on each pull: mirror every registry
 # the bundle's images come from to this node's registry, and allow plain http to it.
-mirror_config() { # ADVERTISED_ADDR -> "host<TAB>content" blocks on stdout
+mirror_config() { # ADVERTISED_ADDR -> for each file, a "### PATH" line then its content
   local addr="$1" host
   for host in $( (bundle_values ref | sed -n 's|^\([^/]*[.:][^/]*\)/.*|\1|p'; echo "$addr") | sort -u); do
     printf '### %s/%s/hosts.toml\n' "$certs_dir" "$host"
-    if [ "$host" = "$addr" ]; then printf 'server = "http://%s"\n' "$addr"; else printf 'server = "https://%s"\n' "$host"; fi
+    case "$host" in
+      "$addr") printf 'server = "http://%s"\n' "$addr" ;;
+      docker.io) printf 'server = "https://registry-1.docker.io"\n' ;; # containerd's name for Docker Hub's API host
+      *) printf 'server = "https://%s"\n' "$host" ;;
+    esac
     printf '\n[host."http://%s"]\n  capabilities = ["pull", "resolve"]\n  skip_verify = true\n\n' "$addr"
   done
 }
@@ -505,7 +522,9 @@ do_status() {
   else
     log "release $release in $namespace: not installed"
   fi
-  if [ -z "$registry" ] && registry_running; then registry="127.0.0.1:$(sed -n 's/^  addr: .*:\([0-9]*\)$/\1/p' "$registry_config")"; scheme=http; fi
+  if [ -z "$registry" ] && registry_running; then
+    serve_addr="$(sed -n 's/^  addr: //p' "$registry_config")"; registry="$(served_local_addr)"; scheme=http
+  fi
   local missing=0 repo tag digest code
   if [ ! -d "$v2" ]; then log "images: not checked (pass --bundle DIR to check the bundle's images in the registry)"
   elif [ -z "$registry" ]; then log "images: not checked (pass --registry HOST:PORT, or serve them with install --serve-registry)"; fi

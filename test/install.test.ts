@@ -247,6 +247,11 @@ describe('install.sh (offline install from a bundle)', function () {
       assert.match(again.stdout, /copied 0 new files/);
       assert.match(again.stdout, /registry already serving/);
 
+      // status finds the served registry by itself.
+      const status = await run(['status', '--bundle', v1.root]);
+      assert.equal(status.code, 0, status.stdout + status.stderr);
+      for (const image of v1.images) assert.ok(status.stdout.includes(`image ${image.repository}:${image.tag}@${image.digest} present in 127.0.0.1:${port}`), status.stdout);
+
       const un = await run(['uninstall', '--purge-registry']);
       assert.equal(un.code, 0, un.stderr);
       assert.match(un.stdout, /helm uninstall asf --namespace asf/);
