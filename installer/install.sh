@@ -315,7 +315,7 @@ preflight() {
       [ -n "$driver" ] || missing+=" $name"
     done <<<"$nodes"
     [ -n "$gpu_nodes" ] || die "GPU profile, but no node is labelled nvidia.com/gpu.present=true; label the GPU nodes (kubectl label node NAME nvidia.com/gpu.present=true)"
-    [ -z "$missing" ] || die "GPU driver missing on:$missing; run packages/install-driver.sh on each (it labels the node asf.io/gpu-driver=<version>)"
+    [ -z "$missing" ] || die "GPU driver missing on:$missing; on each, run the bundle's install-driver.sh --node NAME (it installs packages/ and labels the node asf.io/gpu-driver=<version>), or label a node whose driver is already there"
     log "preflight: GPU nodes with a driver:$gpu_nodes"
   fi
 

@@ -312,7 +312,7 @@ describe('install.sh (offline install from a bundle)', function () {
       { name: 'Kubernetes too old', scenario: { kubeVersion: 'v1.23.4' }, message: /Kubernetes v1\.23\.4 is too old: the chart needs v1\.25 or newer/ },
       { name: 'wrong node architecture', scenario: { nodes: ['node-1 amd64  ', 'pi-1 arm64  '] }, message: /node architecture not in the bundle: pi-1\(arm64\); this bundle carries images for: amd64/ },
       { name: 'GPU profile, no GPU node', scenario: {}, args: ['--profile', 'gpu'], message: /GPU profile, but no node is labelled nvidia\.com\/gpu\.present=true/ },
-      { name: 'GPU profile, missing GPU driver', scenario: { nodes: ['gpu-1 amd64 true 550.54', 'gpu-2 amd64 true '] }, args: ['--profile', 'gpu'], message: /GPU driver missing on: gpu-2; run packages\/install-driver\.sh/ },
+      { name: 'GPU profile, missing GPU driver', scenario: { nodes: ['gpu-1 amd64 true 550.54', 'gpu-2 amd64 true '] }, args: ['--profile', 'gpu'], message: /GPU driver missing on: gpu-2; on each, run the bundle's install-driver\.sh --node NAME/ },
       { name: 'low disk for the served registry', scenario: { dfFreeKiB: 10 }, args: ['--serve-registry', '127.0.0.1:1'], message: /not enough disk for the registry in .*: need \d+ KiB, .* has 10 KiB free/ },
     ];
     for (const c of cases) {
