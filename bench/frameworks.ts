@@ -3,7 +3,7 @@
 // the other work on this machine falls on every server alike.
 import { drive, type LoadResult } from './load.js';
 import type { Running, Target } from './peers.js';
-import { sampleRss, type TreeRss } from './rss.js';
+import { sampleRss, waitIdle, type TreeRss } from './rss.js';
 
 export interface FrameworkOptions {
   concurrencies: number[];
@@ -53,6 +53,8 @@ export async function compareFrameworks(title: string, targets: Target[], body: 
           const rss = sampler?.stop();
           if (rss && rss.total > (m.rss?.total ?? 0)) m.rss = rss;
           m.runs.set(connections, [...(m.runs.get(connections) ?? []), result]);
+          const drained = await waitIdle(m.running.pid, 180);
+          if (drained >= 180) process.stderr.write(`bench: ${m.target.name} was still busy 180 s after its run\n`);
           process.stderr.write(`bench: ${title}: rep ${rep}, c=${connections}, ${m.target.name}: ${result.requestsPerSec.toFixed(1)} req/s\n`);
         }
       }

@@ -30,11 +30,11 @@ const cacheDir = path.join(repoRoot, '.cache', 'bench-peers');
 const mmocrRequirements = path.join(repoRoot, 'examples', 'mmocr', 'requirements.txt');
 
 /** Our embedded stack serving one capability folder. */
-export function asfStack(name: string, capability: string, route: string, env: NodeJS.ProcessEnv = {}): Target {
+export function asfStack(name: string, capability: string, route: string, env: NodeJS.ProcessEnv = {}, args: string[] = []): Target {
   return {
     name,
     async start() {
-      const stack = await startStack(['--capability', capability, '--log-level', 'error'], { env });
+      const stack = await startStack(['--capability', capability, '--log-level', 'error', ...args], { env });
       return { url: `${stack.url}${route}`, pid: stack.child.pid!, stop: () => stack.stop() };
     },
   };

@@ -73,3 +73,41 @@ export function sampleRss(root: number): { stop(): { total: number; byProgram: T
     },
   };
 }
+
+/** CPU seconds (user + system) used so far by `root` and its descendants. */
+function treeCpuSeconds(root: number): number {
+  const table = processTable();
+  let ticks = 0;
+  const queue = [root];
+  const children = new Map<number, number[]>();
+  for (const [pid, { ppid }] of table) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+  while (queue.length > 0) {
+    const pid = queue.pop()!;
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // ended meanwhile
+    }
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return ticks / 100; // USER_HZ is 100 on Linux
+}
+
+/**
+ * Waits until a process tree has used under a tenth of a core for a second (or `maxSeconds`
+ * passed): a server that runs requests in a thread pool goes on with the ones the load
+ * generator abandoned when its run ended, and must not do so while the next server is measured.
+ */
+export async function waitIdle(root: number, maxSeconds: number): Promise<number> {
+  const started = Date.now();
+  let before = treeCpuSeconds(root);
+  while (Date.now() - started < maxSeconds * 1000) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const now = treeCpuSeconds(root);
+    if (now - before < 0.1) break;
+    before = now;
+  }
+  return (Date.now() - started) / 1000;
+}
