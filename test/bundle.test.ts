@@ -85,6 +85,9 @@ describe('asf bundle: build, verify, inspect, extract (tiny images, docker-regis
         'resources:',
         '  - name: models',
         `    files: [{path: model.bin, sha256: "${extra.resourceSha ?? sha256(model)}"}]`,
+        'packages:',
+        '  - name: toolkit',
+        `    files: [{path: toolkit.deb, sha256: "${sha256('not really a deb')}"}]`,
       ].join('\n') + '\n',
     );
   }
@@ -97,6 +100,7 @@ describe('asf bundle: build, verify, inspect, extract (tiny images, docker-regis
     ociImage(layout, 'app', [base, { 'app/main': 'app v1' }]);
     ociImage(layout, 'tool', [base, { 'tool/main': 'tool v1' }]);
     fs.writeFileSync(path.join(tmp, 'model.bin'), model);
+    fs.writeFileSync(path.join(tmp, 'toolkit.deb'), 'not really a deb');
 
     // A vendor's registry with basic auth, holding a two-platform image.
     const vendorLayout = path.join(tmp, 'vendor-layout');
@@ -180,7 +184,7 @@ describe('asf bundle: build, verify, inspect, extract (tiny images, docker-regis
     const dir = path.join(tmp, 'offline');
     const r = await asf(['bundle', 'extract', path.join(out, 'tiny-offline-1.0.0.tar.gz'), '-C', dir]);
     assert.equal(r.code, 0, r.stderr);
-    for (const tool of ['install.sh', 'bin/registry', 'bin/helm']) assert.ok(fs.statSync(path.join(dir, tool)).mode & 0o100, `${tool} not executable`);
+    for (const tool of ['install.sh', 'bin/registry', 'bin/helm', 'install-driver.sh']) assert.ok(fs.statSync(path.join(dir, tool)).mode & 0o100, `${tool} not executable`);
     const sums = await exec('sha256sum', ['-c', '--quiet', 'checksums'], { cwd: dir });
     assert.equal(sums.code, 0, sums.stdout + sums.stderr);
     // A copy served again serves the same digests.
@@ -363,7 +367,7 @@ describe('asf bundle: build, verify, inspect, extract (tiny images, docker-regis
     const bigSha = (await exec('sha256sum', [big])).stdout.split(' ')[0]!;
     const spec = path.join(tmp, 'bundle-big.yaml');
     writeSpec(spec);
-    fs.appendFileSync(spec, `  - name: big\n    files: [{path: big.bin, sha256: "${bigSha}"}]\n`);
+    fs.appendFileSync(spec, `  - name: big\n    files: [{path: big.bin, sha256: "${bigSha}"}]\n`); // one more package: bytes are bytes
 
     for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
       const child = spawn(process.execPath, [asfBin, 'bundle', 'build', '-f', spec, '-o', out4, '--authfile', authfile, '--only', 'oci'], { stdio: 'ignore' });

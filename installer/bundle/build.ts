@@ -76,6 +76,11 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
   fs.chmodSync(path.join(root, 'entrypoint.sh'), 0o755);
 
   await placeFiles(root, plan.files, path.join(out, '.downloads'));
+  if (plan.files.some((f) => f.target.startsWith('packages/'))) {
+    // Run on every GPU node (by hand, or by sealos from a patch image): installs packages/.
+    fs.copyFileSync(path.join(packageRoot, 'installer', 'gpu', 'install-driver.sh'), path.join(root, 'install-driver.sh'));
+    fs.chmodSync(path.join(root, 'install-driver.sh'), 0o755);
+  }
   const fileEntry = async (target: string) => ({
     name: target.split('/')[1]!,
     path: target,
