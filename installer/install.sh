@@ -278,7 +278,8 @@ $failed"
 }
 
 # ---------- cluster ----------
-helm_bin() { if [ -x "$bundle/bin/helm" ]; then echo "$bundle/bin/helm"; else command -v helm || true; fi; }
+# ASF_HELM names another helm; otherwise the bundle's own, else the one on PATH.
+helm_bin() { if [ -n "${ASF_HELM:-}" ]; then echo "$ASF_HELM"; elif [ -x "$bundle/bin/helm" ]; then echo "$bundle/bin/helm"; else command -v helm || true; fi; }
 
 nodes_jsonpath='{range .items[*]}{.metadata.name}{" "}{.status.nodeInfo.architecture}{" "}{.metadata.labels.nvidia\.com/gpu\.present}{" "}{.metadata.labels.asf\.io/gpu-driver}{"\n"}{end}'
 
@@ -438,13 +439,17 @@ apply_mirror_config() { # TEXT from mirror_config
 
 # ---------- helm ----------
 helm_install() {
-  local helm chart="$bundle/charts/asf" args fingerprint current
+  local helm chart name args fingerprint current
+  # The bundle's own chart is the first bundle.json lists (third-party charts such as the NVIDIA
+  # device plugin come after it); charts/asf when there is no bundle.json.
+  name="$(bundle_values path | awk '/^charts\/[^\/]+$/ && $0 != "charts/nvidia-device-plugin" && !found { print; found = 1 }')"
+  chart="$bundle/${name:-charts/asf}"
   helm="$(helm_bin)"
   [ -f "$chart/Chart.yaml" ] || die "$chart/Chart.yaml not found; is --bundle the bundle root?"
   args=(--namespace "$namespace" --create-namespace --set "gateway.service.nodePort=$node_port")
   [ -n "$registry" ] && args+=(--set "global.imageRegistry=$registry")
-  [ "$profile" = gpu ] && args+=(--set "loaderDefaults.gpu.enabled=true")
-  [ -f "$bundle/charts/asf.values.yaml" ] && args+=(--values "$bundle/charts/asf.values.yaml")
+  # The profile's values (GPU scheduling for the gpu profile) come with the bundle.
+  [ -f "$chart.values.yaml" ] && args+=(--values "$chart.values.yaml")
   args+=("${extra_sets[@]}")
   # The release description carries a fingerprint of chart, bundle and settings, so a re-run that would
   # change nothing leaves the release alone instead of adding a revision.

@@ -10,13 +10,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { serveRegistry, type RunningRegistry } from '../installer/registry/serve.js';
 import { ociImage, ociIndex } from './helpers/oci-fixture.js';
+import { recordingTools } from './helpers/recording-tools.js';
 import { asfBin, repoRoot } from './helpers/stack.js';
 import { exec } from './helpers/tools.js';
 
 interface BundleJson {
   name: string;
   version: string;
-  images: { ref: string; repository: string; tag: string; digest: string; mediaType: string; platforms: string[]; size: number; blobs: string[] }[];
+  images: { ref: string; repository: string; tag: string; digest: string; mediaType: string; platform: string; size: number; blobs: string[] }[];
   resources: { path: string; sha256: string }[];
 }
 
@@ -195,6 +196,29 @@ describe('asf bundle: build, verify, inspect, extract (tiny images, docker-regis
     assert.equal(bundled.code, 0, bundled.stderr);
   });
 
+  it("the offline tarball installs with its own install.sh: every image pushed by digest (stand-in helm/kubectl, no Node.js on PATH)", async () => {
+    const tools = recordingTools();
+    tools.scenario({});
+    const target = await serveRegistry(path.join(tmp, 'site-registry'));
+    try {
+      const dir = path.join(tmp, 'offline');
+      const r = await exec('/bin/bash', [path.join(dir, 'install.sh'), '--bundle', dir, '--registry', target.host, '--plain-http'], {
+        cwd: tmp,
+        // The bundle's own helm would look for a real cluster: the stand-in takes its place.
+        env: { PATH: tools.path, ASF_STATE_DIR: path.join(tmp, 'install-state'), ASF_HELM: path.join(tools.dir, 'standin-bin', 'helm'), ...tools.env },
+      });
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      for (const image of manifest.images) {
+        const inspected = await exec('skopeo', ['inspect', '--tls-verify=false', '--format', '{{.Digest}}', `docker://${target.host}/${image.repository}@${image.digest}`]);
+        assert.equal(inspected.code, 0, `${image.ref}: ${inspected.stderr}`);
+      }
+      assert.ok(tools.calls().some((c) => c.startsWith('helm upgrade --install') && c.includes(`global.imageRegistry=${target.host}`)), tools.calls().join('\n'));
+    } finally {
+      await target.stop();
+      fs.rmSync(tools.dir, { recursive: true, force: true });
+    }
+  });
+
   it('stores a layer shared by two images once (blob count and bytes)', () => {
     const registryRoot = path.join(out, '.tiny-1.0.0-cpu.work', 'root', 'registry');
     const files = blobFiles(registryRoot);
@@ -211,7 +235,7 @@ describe('asf bundle: build, verify, inspect, extract (tiny images, docker-regis
 
   it("keeps only the wanted platform of a third-party image, pulled with the registry's credentials", () => {
     const plugin = manifest.images[2]!;
-    assert.deepEqual(plugin.platforms, ['linux/amd64']);
+    assert.equal(plugin.platform, 'linux/amd64');
     assert.equal(plugin.digest, platforms['linux/amd64']);
   });
 
@@ -222,7 +246,7 @@ describe('asf bundle: build, verify, inspect, extract (tiny images, docker-regis
     const m = JSON.parse(fs.readFileSync(path.join(out2, '.tiny-1.0.0-cpu.work', 'root', 'bundle.json'), 'utf8')) as BundleJson;
     const plugin = m.images[2]!;
     assert.equal(plugin.mediaType, 'application/vnd.oci.image.index.v1+json');
-    assert.deepEqual(plugin.platforms, ['linux/amd64', 'linux/arm64']);
+    assert.equal(plugin.platform, 'linux/amd64,linux/arm64');
     // The first two (our single-platform images) cannot offer arm64, but they are ours: kept as they are.
     const noArm = await asf(['bundle', 'build', '-f', specFile, '-o', path.join(tmp, 'out-riscv'), '--authfile', authfile, '--platform', 'linux/riscv64', '--only', 'oci']);
     assert.equal(noArm.code, 1);

@@ -328,19 +328,21 @@ describe('install.sh (offline install from a bundle)', function () {
       });
     }
 
-    it('GPU profile with drivers on every GPU node passes, enables GPU loaders and installs the bundled NVIDIA device plugin chart after ours', async () => {
+    it('GPU profile with drivers on every GPU node passes, applies the profile values and installs the bundled NVIDIA device plugin chart after ours', async () => {
       const registry = await target();
       const gpu = path.join(work, 'bundle-gpu');
       fs.cpSync(v1.root, gpu, { recursive: true });
       fs.mkdirSync(path.join(gpu, 'charts', 'nvidia-device-plugin'));
       fs.writeFileSync(path.join(gpu, 'charts', 'nvidia-device-plugin', 'Chart.yaml'), 'apiVersion: v2\nname: nvidia-device-plugin\nversion: 0.17.1\n');
+      // The gpu profile's values travel in the bundle (asf bundle build writes them from bundle.yaml).
+      fs.writeFileSync(path.join(gpu, 'charts', 'asf.values.yaml'), 'loaderDefaults: {gpu: {enabled: true}}\n');
       tools.scenario({ nodes: ['cpu-1 amd64  ', 'gpu-1 amd64 true 550.54'] });
       const r = await run(['--bundle', gpu, '--registry', registry.addr, '--plain-http', '--profile', 'gpu']);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /GPU nodes with a driver: gpu-1/);
       const upgrades = tools.calls().filter((c) => c.startsWith('helm upgrade'));
       assert.equal(upgrades.length, 2);
-      assert.match(upgrades[0]!, /^helm upgrade --install asf .*--set loaderDefaults\.gpu\.enabled=true/);
+      assert.match(upgrades[0]!, new RegExp(`^helm upgrade --install asf ${gpu}/charts/asf .*--values ${gpu}/charts/asf\\.values\\.yaml`));
       assert.match(upgrades[1]!, new RegExp(`^helm upgrade --install nvidia-device-plugin ${gpu}/charts/nvidia-device-plugin --namespace asf `));
     });
   });

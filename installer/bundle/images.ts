@@ -14,7 +14,8 @@ export interface BundledImage {
   tag: string;
   digest: string;
   mediaType: string;
-  platforms: string[];
+  /** os/arch of the image; for an index, of each image it lists, comma-separated. */
+  platform: string;
   /** Bytes of every manifest and blob the image needs. */
   size: number;
   blobs: string[];
@@ -74,7 +75,7 @@ export async function copyImages(root: string, images: PlannedImage[], options: 
       tag: image.tag,
       digest,
       mediaType: manifest.mediaType ?? 'application/vnd.oci.image.manifest.v1+json',
-      platforms: isIndex(manifest) ? (manifest.manifests ?? []).flatMap((m) => (m.platform ? [platformOf(m.platform)] : [])) : [configPlatform(root, manifest)],
+      platform: (isIndex(manifest) ? (manifest.manifests ?? []).flatMap((m) => (m.platform ? [platformOf(m.platform)] : [])) : [configPlatform(root, manifest)]).join(','),
       size,
       blobs,
       manifests,
