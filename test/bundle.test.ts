@@ -135,10 +135,10 @@ describe('asf bundle: build, verify, inspect, extract (tiny images, docker-regis
 
   it('writes the cluster image, the offline tarball, their manifest, SBOM and digests under their final names, nothing half-written', async () => {
     const names = fs.readdirSync(out).filter((n) => !n.startsWith('.')).sort();
-    assert.deepEqual(names, ['tiny-1.0.0.manifest.md', 'tiny-1.0.0.oci.tar', 'tiny-1.0.0.sbom.spdx.json', 'tiny-1.0.0.sha256', 'tiny-offline-1.0.0.tar.gz']);
+    assert.deepEqual(names, ['tiny-1.0.0.manifest.md', 'tiny-1.0.0.oci.tar', 'tiny-1.0.0.sbom.spdx.json', 'tiny-1.0.0.sha256', 'tiny-gpu-driver-1.0.0.oci.tar', 'tiny-offline-1.0.0.tar.gz']);
     const sums = await exec('sha256sum', ['-c', 'tiny-1.0.0.sha256'], { cwd: out });
     assert.equal(sums.code, 0, sums.stdout + sums.stderr);
-    assert.match(sums.stdout, /tiny-1\.0\.0\.oci\.tar: OK\ntiny-offline-1\.0\.0\.tar\.gz: OK/);
+    assert.match(sums.stdout, /tiny-1\.0\.0\.oci\.tar: OK\ntiny-gpu-driver-1\.0\.0\.oci\.tar: OK\ntiny-offline-1\.0\.0\.tar\.gz: OK/);
     const sbom = JSON.parse(fs.readFileSync(path.join(out, 'tiny-1.0.0.sbom.spdx.json'), 'utf8')) as { spdxVersion: string; packages: { name: string; checksums?: { checksumValue: string }[] }[] };
     assert.equal(sbom.spdxVersion, 'SPDX-2.3');
     for (const image of manifest.images) {
@@ -217,6 +217,21 @@ describe('asf bundle: build, verify, inspect, extract (tiny images, docker-regis
       await target.stop();
       fs.rmSync(tools.dir, { recursive: true, force: true });
     }
+  });
+
+  it('bundles with GPU packages also get a sealos patch image: packages, install-driver.sh, CMD running it on every node', async () => {
+    const archive = path.join(out, 'tiny-gpu-driver-1.0.0.oci.tar');
+    const config = await exec('skopeo', ['inspect', '--config', `oci-archive:${archive}`]);
+    assert.equal(config.code, 0, config.stderr);
+    const c = (JSON.parse(config.stdout) as { config: { Cmd: string[]; Labels: Record<string, string> } }).config;
+    assert.equal(c.Labels['sealos.io.type'], 'patch');
+    assert.deepEqual(c.Cmd, ['bash install-driver.sh']);
+    const v = await asf(['bundle', 'verify', archive]);
+    assert.equal(v.code, 0, v.stderr);
+    const dir = path.join(tmp, 'driver-image');
+    assert.equal((await asf(['bundle', 'extract', archive, '-C', dir])).code, 0);
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['MANIFEST.md', 'bundle.json', 'checksums', 'install-driver.sh', 'packages', 'sbom.spdx.json']);
+    assert.equal(fs.readFileSync(path.join(dir, 'packages', 'toolkit', 'toolkit.deb'), 'utf8'), 'not really a deb');
   });
 
   it('stores a layer shared by two images once (blob count and bytes)', () => {
@@ -410,7 +425,7 @@ describe('asf bundle: build, verify, inspect, extract (tiny images, docker-regis
     }
     const r = await asf(['bundle', 'build', '-f', spec, '-o', out4, '--authfile', authfile, '--only', 'oci']);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(fs.readdirSync(out4).filter((n) => !n.startsWith('.')), ['tiny-1.0.0.manifest.md', 'tiny-1.0.0.oci.tar', 'tiny-1.0.0.sbom.spdx.json', 'tiny-1.0.0.sha256']);
+    assert.deepEqual(fs.readdirSync(out4).filter((n) => !n.startsWith('.')), ['tiny-1.0.0.manifest.md', 'tiny-1.0.0.oci.tar', 'tiny-1.0.0.sbom.spdx.json', 'tiny-1.0.0.sha256', 'tiny-gpu-driver-1.0.0.oci.tar']);
   });
 
   describe('bad definitions fail before writing anything, naming what is wrong', () => {

@@ -35,6 +35,8 @@ export interface BuildResult {
   plan: Plan;
   manifest: BundleManifest;
   clusterImage?: string;
+  /** sealos patch image installing the GPU packages on every node (bundles that carry packages). */
+  driverImage?: string;
   offlineTarball?: string;
   root: string;
 }
@@ -117,6 +119,11 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
       created,
     });
     say(`cluster image: ${result.clusterImage}`);
+    if (manifest.packages.length) {
+      result.driverImage = path.join(out, `${plan.name}-gpu-driver-${plan.version}.oci.tar`);
+      await writeDriverImage(root, work, result.driverImage, manifest, created);
+      say(`GPU driver patch image: ${result.driverImage}`);
+    }
   }
   if (artefacts.includes('offline')) {
     result.offlineTarball = path.join(out, `${plan.name}-offline-${plan.version}.tar.gz`);
@@ -130,7 +137,7 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
   fs.copyFileSync(path.join(root, 'MANIFEST.md'), `${stem}.manifest.md`);
   fs.copyFileSync(path.join(root, 'sbom.spdx.json'), `${stem}.sbom.spdx.json`);
   const sums = new Map<string, string>();
-  for (const file of [result.clusterImage, result.offlineTarball]) if (file) sums.set(path.basename(file), await sha256File(file));
+  for (const file of [result.clusterImage, result.driverImage, result.offlineTarball]) if (file) sums.set(path.basename(file), await sha256File(file));
   fs.writeFileSync(`${stem}.sha256`, renderChecksums(sums));
   return result;
 }
@@ -176,6 +183,29 @@ async function offlineStage(root: string, work: string, rootHashes: Map<string, 
   for (const file of ['install.sh', 'bin/registry', 'bin/helm']) hashes.set(file, await sha256File(path.join(stage, file)));
   fs.writeFileSync(path.join(stage, checksumsFile), renderChecksums(hashes));
   return stage;
+}
+
+/**
+ * The sealos `patch` image for GPU nodes: sealos copies a patch image to every node and runs its
+ * CMD there, so it carries just the packages, install-driver.sh and their checksums.
+ */
+async function writeDriverImage(root: string, work: string, out: string, manifest: BundleManifest, created: Date): Promise<void> {
+  const stage = path.join(work, 'driver');
+  fs.rmSync(stage, { recursive: true, force: true });
+  fs.mkdirSync(stage, { recursive: true });
+  fs.symlinkSync(path.join(root, 'packages'), path.join(stage, 'packages'));
+  fs.copyFileSync(path.join(root, 'install-driver.sh'), path.join(stage, 'install-driver.sh'));
+  writeManifests(stage, { ...manifest, images: [], charts: [], resources: [] });
+  const hashes = new Map<string, string>();
+  for (const file of entriesOf(stage).files) hashes.set(file, await sha256File(path.join(stage, file)));
+  fs.writeFileSync(path.join(stage, checksumsFile), renderChecksums(hashes));
+  await writeClusterImage(stage, out, path.join(work, 'driver-oci'), {
+    reference: `${manifest.name}-gpu-driver:${manifest.version}`,
+    env: [],
+    cmd: ['bash install-driver.sh'],
+    labels: { 'sealos.io.type': 'patch', 'sealos.io.info': 'GPU driver and container toolkit packages for every node', 'org.opencontainers.image.version': manifest.version },
+    created,
+  });
 }
 
 /** Files 0644 (0755 when executable), folders 0755: umoci and registries leave 0600 behind. */
