@@ -48,6 +48,8 @@ export async function compareFrameworks(title: string, targets: Target[], body: 
         for (const m of measured) {
           const load = { url: m.running.url, body, connections, timeout: options.timeout };
           await drive({ ...load, seconds: options.warmupSeconds });
+          // The requests the warm-up left behind must not be in the measured run's way.
+          await waitIdle(m.running.pid, 180);
           const sampler = connections === busiest ? sampleRss(m.running.pid) : undefined;
           const result = await drive({ ...load, seconds: options.seconds(connections) });
           const rss = sampler?.stop();

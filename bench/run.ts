@@ -135,8 +135,16 @@ if (frameworkSections.length > 0) {
     'After each run the bench waits until the server\'s processes are idle (under 0.1 CPU s in 1 s), so requests it is still working through do not slow the next server down.',
     'Memory: for ASF kit, `node` is asf up\'s supervisor + gateway + loader, `python` the wrapper worker(s) with the model; for the peers every process of the tree counts.',
   ];
-  const text = `# ASF kit against other serving frameworks\n\n${machine}.\n\n${notes.join('\n')}\n\n${frameworkSections.join('\n\n')}\n`;
-  fs.writeFileSync(path.join(repoRoot, 'bench', 'results.md'), text);
+  // A run of some sections (--only) replaces those in results.md and keeps the others.
+  const file = path.join(repoRoot, 'bench', 'results.md');
+  const kept = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split(/\n(?=## )/).slice(1) : [];
+  const fresh = frameworkSections.map((section) => section.replace(/\n/, `\n\nMeasured on ${machine}.\n`));
+  const title = (section: string) => section.slice(0, section.indexOf(':'));
+  const sectionsOut = [...kept.filter((old) => !fresh.some((section) => title(section) === title(old))), ...fresh]
+    .map((section) => section.trim())
+    .sort((a, b) => (title(a) === title(b) ? 0 : title(a) === '## Echo' ? -1 : 1));
+  const text = `# ASF kit against other serving frameworks\n\n${notes.join('\n')}\n\n${sectionsOut.join('\n\n')}\n`;
+  fs.writeFileSync(file, text);
   console.log('\nWritten to bench/results.md');
 }
 
