@@ -238,12 +238,20 @@ describe('C wrappers (libwrapper.so) through the native bridge', function () {
     it('sessions, asynchronous mode: results arrive through the callback', async () => {
       const host = await startHost('host-async-sessions', { asyncMode: 'true' });
       try {
+        // Callbacks reach JS on their own channel, not in step with the write promises: wait for the
+        // last result (status 2) rather than for a turn of the event loop.
         const results: string[] = [];
-        const session = await host.createSession('sid-async-1', {}, { onResult: (err, items) => results.push(err ? `error ${err.code}` : textOf(items).join()) });
+        let lastArrived!: () => void;
+        const last = new Promise<void>((resolve) => (lastArrived = resolve));
+        const onResult = (err: WrapperError | null, items: DataItem[]) => {
+          results.push(err ? `error ${err.code}` : textOf(items).join());
+          if (err || items.some((item) => item.status === 2)) lastArrived();
+        };
+        const session = await host.createSession('sid-async-1', {}, { onResult });
         await host.writeSession(session, [text('one ')]);
         await host.writeSession(session, [text('two', 2)]);
+        await last;
         await host.destroySession(session);
-        await new Promise((resolve) => setImmediate(resolve));
         assert.deepEqual(results, ['result:ONE :1', 'result:ONE TWO:2']);
         await assert.rejects(host.createSession('sid-async-2', {}), /needs onResult/);
       } finally {
