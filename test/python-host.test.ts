@@ -179,6 +179,16 @@ describe('python host: AIGES wrapper.py run by `asf up` in python worker process
       }
     });
 
+    it('sends a request that waited in the pipe of a worker that exits to a live worker; only the running one fails', async () => {
+      // Both workers are busy for 300 ms, and each holds one more request in its pipe meanwhile.
+      const [exited, slow, ...queued] = await Promise.all([call('exit-later'), call('slow'), call('fine'), call('fine')]);
+      assert.equal(exited!.status, 502);
+      assert.equal(exited!.json.header.message, 'python worker exited (code 1) while running the request');
+      assert.equal(slow!.status, 200, JSON.stringify(slow!.json));
+      for (const { status, json } of queued) assert.equal(status, 200, JSON.stringify(json));
+      assert.match(stack.output(), /a request queued behind the one that ended worker \d never reached the wrapper; sending it again/);
+    });
+
     it('answers 10102 for a request that hangs past timeoutMs, kills its worker, and keeps serving', async () => {
       const started = Date.now();
       const hung = call('hang');

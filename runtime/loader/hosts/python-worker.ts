@@ -13,10 +13,23 @@ export class WorkerExit extends Error {
     readonly how: string,
     /** The interpreter could not be run at all. */
     readonly spawnFailed = false,
+    /**
+     * False for a call still queued behind the one the worker was running: the worker runs calls
+     * strictly one after another, so that call never reached the wrapper and may be sent again.
+     */
+    readonly started = true,
   ) {
     super(`python worker exited (${how})`);
     this.name = 'WorkerExit';
   }
+}
+
+/** One call sent to the worker and not yet answered. */
+interface Waiting {
+  resolve(frame: Frame): void;
+  reject(err: WorkerExit): void;
+  /** Told when the worker starts on this call (every call before it has been answered). */
+  onStart?: () => void;
 }
 
 export interface WorkerOptions {
@@ -26,8 +39,9 @@ export interface WorkerOptions {
 }
 
 /**
- * One Python process running asf_worker. Calls are answered in order over its stdin/stdout;
- * its stderr (the wrapper's prints and tracebacks) goes to the loader's stderr.
+ * One Python process running asf_worker. Calls are answered in order over its stdin/stdout, one
+ * at a time; several may be sent ahead so that the next one is in the pipe when the worker
+ * finishes. Its stderr (the wrapper's prints and tracebacks) goes to the loader's stderr.
  */
 export class PythonWorker {
   /** Settles once the process is gone and every pending call has been rejected. */
@@ -36,7 +50,7 @@ export class PythonWorker {
   /** Frames the worker sends of its own accord: results a wrapper pushed with callback(Response, sid). */
   onEvent?: (frame: Frame) => void;
   private readonly reader = new FrameReader();
-  private readonly waiting: { resolve(frame: Frame): void; reject(err: WorkerExit): void }[] = [];
+  private readonly waiting: Waiting[] = [];
   private exit?: WorkerExit;
   private killedFor?: string;
   private onClosed!: (exit: WorkerExit) => void;
@@ -51,8 +65,12 @@ export class PythonWorker {
           continue;
         }
         const call = this.waiting.shift();
-        if (call) call.resolve(frame);
-        else this.kill('it answered a request it was not sent');
+        if (!call) {
+          this.kill('it answered a request it was not sent');
+          return;
+        }
+        call.resolve(frame);
+        this.waiting[0]?.onStart?.();
       }
     });
     // EPIPE after the worker died: its close event reports that.
@@ -72,11 +90,17 @@ export class PythonWorker {
     return !this.exit;
   }
 
+  /** Calls sent and not yet answered. */
+  get pending(): number {
+    return this.waiting.length;
+  }
+
   /** Sends one request frame; resolves with the worker's answer, rejects with WorkerExit. */
-  call(header: Record<string, unknown>, blobs: Buffer[] = []): Promise<Frame> {
+  call(header: Record<string, unknown>, blobs: Buffer[] = [], onStart?: () => void): Promise<Frame> {
     if (this.exit) return Promise.reject(this.exit);
     return new Promise((resolve, reject) => {
-      this.waiting.push({ resolve, reject });
+      this.waiting.push({ resolve, reject, onStart });
+      if (this.waiting.length === 1) onStart?.();
       const stdin = this.child.stdin;
       stdin.cork();
       for (const piece of encodeFrame(header, blobs)) stdin.write(piece);
@@ -94,7 +118,8 @@ export class PythonWorker {
   private finish(exit: WorkerExit) {
     if (this.exit) return;
     this.exit = exit;
-    for (const call of this.waiting.splice(0)) call.reject(exit);
+    const notStarted = new WorkerExit(exit.how, exit.spawnFailed, false);
+    this.waiting.splice(0).forEach((call, i) => call.reject(i === 0 ? exit : notStarted));
     this.onClosed(exit);
   }
 }

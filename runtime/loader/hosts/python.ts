@@ -25,8 +25,10 @@ interface Slot {
   worker?: PythonWorker;
   /** The worker has passed wrapperInit; until then, launch() deals with its failures. */
   ready: boolean;
-  /** Running a request, or (re)starting: not available for dispatch. */
-  busy: boolean;
+  /** (Re)starting: not available for dispatch. */
+  starting: boolean;
+  /** One-shot calls sent to this slot's worker and not yet answered. */
+  inFlight: number;
   restarts: number;
   timer?: NodeJS.Timeout;
   /** Sessions pinned to this slot's worker, by sid; they fail if it dies. */
@@ -40,15 +42,21 @@ interface Waiter {
   onAbort(): void;
 }
 
+/**
+ * One-shot calls a worker holds at once: the one it runs and one waiting in its pipe, so that it
+ * starts the next as soon as it answers instead of waiting for the loader's turn around.
+ */
+const pipelineDepth = 2;
 /** Wait before restarting a worker whose restarts keep failing; the first restart is immediate. */
 const restartDelayMs = (restarts: number) => (restarts === 0 ? 0 : Math.min(5000, 250 * 2 ** (restarts - 1)));
 const finiGraceMs = 10_000;
 
 /**
  * Runs an AIGES wrapper.py, unchanged, in Python worker processes (never in the loader's own
- * process). Each worker serves one request at a time; requests queue for an idle worker. A worker
- * that dies, or that is killed because its request timed out, fails that request alone and is
- * replaced by a fresh one (wrapperInit again).
+ * process). Each worker runs one request at a time, with the next one already in its pipe;
+ * requests queue for the least busy worker. A worker that dies, or that is killed because its
+ * request timed out, fails that request alone: the one queued behind it never reached the wrapper
+ * and is sent again. The worker is replaced by a fresh one (wrapperInit again).
  */
 export class PythonHost implements WrapperHost {
   private options?: PythonOptions;
@@ -66,7 +74,7 @@ export class PythonHost implements WrapperHost {
       throw new WrapperError(ErrorCode.WrapperInit, (err as Error).message);
     }
     this.config = config;
-    this.slots = Array.from({ length: this.options.workers }, (_, id) => ({ id, ready: false, busy: true, restarts: 0, sessions: new Map() }));
+    this.slots = Array.from({ length: this.options.workers }, (_, id) => ({ id, ready: false, starting: true, inFlight: 0, restarts: 0, sessions: new Map() }));
     const started = await Promise.allSettled(this.slots.map((slot) => this.launch(slot)));
     const failed = started.find((result) => result.status === 'rejected');
     if (failed) {
@@ -77,34 +85,51 @@ export class PythonHost implements WrapperHost {
   }
 
   async once(request: OnceRequest): Promise<DataItem[]> {
-    const slot = await this.acquire(request.signal);
-    const worker = slot.worker!;
-    if (request.signal.aborted) {
-      // Timed out just as a worker came free: give it back unused.
-      this.release(slot, worker);
-      throw this.timedOut('waiting for a free python worker');
-    }
-    // The loader has already answered 10102; a hung wrapper is only stopped by killing its process.
-    const onAbort = () => worker.kill(`request timed out after ${this.spec.timeoutMs} ms`);
-    request.signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      const header = {
-        op: 'exec',
-        sid: request.sid,
-        params: request.params,
-        inputs: request.inputs.map(({ key, type, status }) => ({ key, type, status })),
-      };
-      const frame = await worker.call(header, request.inputs.map((input) => input.data));
-      return outputsOf(checked(frame, ErrorCode.WrapperExec), frame);
-    } catch (err) {
-      if (!(err instanceof WorkerExit)) throw err;
+    const header = {
+      op: 'exec',
+      sid: request.sid,
+      params: request.params,
+      inputs: request.inputs.map(({ key, type, status }) => ({ key, type, status })),
+    };
+    const blobs = request.inputs.map((input) => input.data);
+    for (let resent = false; ; resent = true) {
+      const slot = await this.acquire(request.signal, resent);
+      const worker = slot.worker!;
       if (request.signal.aborted) {
-        throw this.timedOut('in the wrapper; its python worker was killed and is being restarted');
+        // Timed out just as a worker came free: give it back unused.
+        this.release(slot, worker);
+        throw this.timedOut('waiting for a free python worker');
       }
-      throw new WrapperError(ErrorCode.WrapperExec, `python worker exited (${err.how}) while running the request`);
-    } finally {
-      request.signal.removeEventListener('abort', onAbort);
-      this.release(slot, worker);
+      // The loader has already answered 10102; a hung wrapper is only stopped by killing its process.
+      const kill = () => worker.kill(`request timed out after ${this.spec.timeoutMs} ms`);
+      let running = false;
+      let lateKill: NodeJS.Timeout | undefined;
+      const onAbort = () => running && kill();
+      const onStart = () => {
+        running = true;
+        // It timed out while queued behind another call: the wrapper still gets a full timeout before it counts as hung.
+        if (request.signal.aborted) lateKill = setTimeout(kill, this.spec.timeoutMs);
+      };
+      request.signal.addEventListener('abort', onAbort, { once: true });
+      try {
+        const frame = await worker.call(header, blobs, onStart);
+        return outputsOf(checked(frame, ErrorCode.WrapperExec), frame);
+      } catch (err) {
+        if (!(err instanceof WorkerExit)) throw err;
+        if (!err.started) {
+          if (request.signal.aborted) throw this.timedOut('waiting for a free python worker');
+          say(`a request queued behind the one that ended worker ${slot.id} never reached the wrapper; sending it again`);
+          continue; // ahead of the queue, to whichever worker is free first
+        }
+        if (request.signal.aborted) {
+          throw this.timedOut('in the wrapper; its python worker was killed and is being restarted');
+        }
+        throw new WrapperError(ErrorCode.WrapperExec, `python worker exited (${err.how}) while running the request`);
+      } finally {
+        clearTimeout(lateKill);
+        request.signal.removeEventListener('abort', onAbort);
+        this.release(slot, worker);
+      }
     }
   }
 
@@ -168,13 +193,14 @@ export class PythonHost implements WrapperHost {
     worker.onEvent = (frame) => this.pushed(slot, frame);
     slot.worker = worker;
     slot.ready = false;
-    slot.busy = true;
+    slot.starting = true;
+    slot.inFlight = 0;
     void worker.closed.then((exit) => this.exited(slot, worker, exit));
     try {
       const reply = checked(await worker.call({ op: 'init', config: this.config }), ErrorCode.WrapperInit);
       slot.restarts = 0;
       slot.ready = true;
-      slot.busy = false;
+      slot.starting = false;
       this.dispatch();
       return reply.schema ?? {};
     } catch (err) {
@@ -214,7 +240,7 @@ export class PythonHost implements WrapperHost {
 
   private relaunch(slot: Slot) {
     const delay = restartDelayMs(slot.restarts++);
-    slot.busy = true;
+    slot.starting = true;
     slot.timer = setTimeout(() => {
       if (this.stopping) return;
       this.launch(slot).catch((err: Error) => {
@@ -224,12 +250,13 @@ export class PythonHost implements WrapperHost {
     }, delay);
   }
 
-  private acquire(signal: AbortSignal): Promise<Slot> {
+  /** A worker slot with room for one more call; `first` puts a resent call ahead of the queue. */
+  private acquire(signal: AbortSignal, first = false): Promise<Slot> {
     if (this.stopping) return Promise.reject(new WrapperError(ErrorCode.WrapperExec, 'the loader is stopping'));
-    const idle = this.idleSlot();
-    if (idle) {
-      idle.busy = true;
-      return Promise.resolve(idle);
+    const free = this.freeSlot();
+    if (free && (first || this.queue.length === 0)) {
+      free.inFlight++;
+      return Promise.resolve(free);
     }
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
@@ -243,22 +270,23 @@ export class PythonHost implements WrapperHost {
       };
       if (signal.aborted) return waiter.onAbort();
       signal.addEventListener('abort', waiter.onAbort, { once: true });
-      this.queue.push(waiter);
+      if (first) this.queue.unshift(waiter);
+      else this.queue.push(waiter);
     });
   }
 
   private release(slot: Slot, worker: PythonWorker) {
-    // A worker that died is replaced by exited(); its slot is busy until the new one is up.
+    // A worker that died is replaced by exited(); its slot takes calls again once the new one is up.
     if (slot.worker !== worker || !worker.alive) return;
-    slot.busy = false;
+    slot.inFlight--;
     this.dispatch();
   }
 
   private dispatch() {
-    for (let slot = this.idleSlot(); slot && this.queue.length; slot = this.idleSlot()) {
+    for (let slot = this.freeSlot(); slot && this.queue.length; slot = this.freeSlot()) {
       const waiter = this.queue.shift()!;
       waiter.signal.removeEventListener('abort', waiter.onAbort);
-      slot.busy = true;
+      slot.inFlight++;
       waiter.resolve(slot);
     }
   }
@@ -267,8 +295,14 @@ export class PythonHost implements WrapperHost {
     return new WrapperError(ErrorCode.OnceTimeout, `request timed out after ${this.spec.timeoutMs} ms ${detail}`);
   }
 
-  private idleSlot(): Slot | undefined {
-    return this.slots.find((slot) => !slot.busy && slot.worker?.alive);
+  /** The running worker with the fewest calls in hand, if one has room for another. */
+  private freeSlot(): Slot | undefined {
+    let best: Slot | undefined;
+    for (const slot of this.slots) {
+      if (slot.starting || !slot.worker?.alive || slot.inFlight >= pipelineDepth) continue;
+      if (!best || slot.inFlight < best.inFlight) best = slot;
+    }
+    return best;
   }
 
   /** wrapperFini, then the worker exits by itself; killed if it takes too long. Returns a failure message. */
