@@ -39,6 +39,14 @@ helm upgrade --install "$RELEASE_NAME" "$chart" \
   --set "gateway.service.nodePort=$NODE_PORT" \
   "${values[@]}" $HELM_OPTS
 
+# gpu bundles carry our chart for the NVIDIA device plugin: without it no node advertises
+# nvidia.com/gpu. It runs on the nodes the asf-gpu-driver patch image labelled (asf.io/gpu-driver).
+plugin=charts/nvidia-device-plugin
+if [ -f "$plugin/Chart.yaml" ]; then
+  echo "entrypoint: helm upgrade --install nvidia-device-plugin $plugin (namespace $NAMESPACE)"
+  helm upgrade --install nvidia-device-plugin "$plugin" --namespace "$NAMESPACE" --create-namespace
+fi
+
 if command -v kubectl >/dev/null 2>&1; then
   kubectl --namespace "$NAMESPACE" get deployments --selector "app.kubernetes.io/instance=$RELEASE_NAME" || true
 fi

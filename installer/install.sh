@@ -9,7 +9,8 @@
 #       serve the bundle's images from this node (bin/registry, read-only), print the containerd
 #       mirror config every node needs (--apply-mirror writes it on this node), then helm upgrade -i
 #   install.sh uninstall [--purge-registry]
-#   install.sh status [--registry HOST:PORT]
+#   install.sh status [--registry HOST:PORT] [--gateway URL]
+#       the releases, each bundle image in the registry, each capability's readiness at the gateway
 #
 # Run `install.sh --help` for every option.
 set -euo pipefail
@@ -45,6 +46,16 @@ Install:
 
 Uninstall:
   --purge-registry            also stop the served registry and delete its data
+                              (a gpu install's nvidia-device-plugin release is removed with ours)
+
+Status (exits 1 when an image is missing, a capability is not ready or the gateway is not reached):
+  --gateway URL               the gateway to ask for readiness (default http://<first node>:<node-port>)
+
+Examples:
+  install.sh --registry registry.local:5000 --registry-user ci --registry-password "$PW"
+  install.sh --serve-registry --apply-mirror --profile gpu
+  install.sh status --registry registry.local:5000
+  install.sh uninstall --purge-registry
 USAGE
 }
 
@@ -76,6 +87,7 @@ state_dir="${ASF_STATE_DIR:-/var/lib/asf}"
 skip_preflight=0
 skip_verify=0
 purge=0
+gateway_url=""
 min_kube_minor=25
 certs_dir="${ASF_CONTAINERD_CERTS_DIR:-/etc/containerd/certs.d}"
 
@@ -105,6 +117,7 @@ if [[ "$action" != __* ]]; then
       --skip-preflight) skip_preflight=1; shift ;;
       --skip-verify) skip_verify=1; shift ;;
       --purge-registry) purge=1; shift ;;
+      --gateway) need_value "$@"; gateway_url="$2"; shift 2 ;;
       -h|--help) usage; exit 0 ;;
       *) die "unknown option '$1' (see --help)" ;;
     esac
@@ -118,6 +131,9 @@ if [ -n "$registry" ] && [[ ! "$registry" =~ ^[A-Za-z0-9.-]+(:[0-9]+)?$ ]]; then
   die "--registry must be HOST or HOST:PORT (no scheme or path), got '$registry'"
 fi
 if [ -n "$registry_user" ] && [ -z "$registry_password" ]; then die "--registry-user needs --registry-password"; fi
+if [ -n "$gateway_url" ] && [[ ! "$gateway_url" =~ ^https?://[^[:space:]]+$ ]]; then
+  die "--gateway must be a URL such as http://HOST:PORT, got '$gateway_url'"
+fi
 
 v2="$bundle/registry/docker/registry/v2"
 registry_log="$state_dir/registry.log"
@@ -438,39 +454,57 @@ apply_mirror_config() { # TEXT from mirror_config
 }
 
 # ---------- helm ----------
+# The device plugin's release: one per namespace, next to ours (charts/nvidia-device-plugin, gpu bundles).
+plugin_release=nvidia-device-plugin
+
+# helm upgrade --install RELEASE CHART ARGS..., unless the release already has this chart with these
+# settings: its description carries a fingerprint of the chart's files, the values files given,
+# bundle.json and the arguments, so a re-run that would change nothing adds no revision.
+helm_apply() { # RELEASE CHART [helm args...]
+  local release="$1" chart="$2" helm fingerprint current prev="" arg; shift 2
+  helm="$(helm_bin)"
+  fingerprint="$(
+    (cd "$chart" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
+    for arg in "$@"; do [ "$prev" = --values ] && sha256sum <"$arg"; prev="$arg"; done
+    [ -f "$bundle/bundle.json" ] && sha256sum <"$bundle/bundle.json"
+    printf '%s\n' "$@"
+  )"
+  fingerprint="$(printf '%s\n' "$fingerprint" | sha256sum | cut -c1-16)"
+  current="$("$helm" status "$release" --namespace "$namespace" -o json 2>/dev/null | tr -d '\n' | grep -o '"description" *: *"[^"]*"' | sed -n 1p || true)"
+  if [[ "$current" == *"asf-install $fingerprint"* ]]; then
+    log "helm: release $release already has this chart and these settings; nothing to change"
+    return 0
+  fi
+  log "helm upgrade --install $release $chart $*"
+  "$helm" upgrade --install "$release" "$chart" "$@" --description "asf-install $fingerprint"
+}
+
 helm_install() {
-  local helm chart name args fingerprint current
+  local chart name args
   # The bundle's own chart is the first bundle.json lists (third-party charts such as the NVIDIA
   # device plugin come after it); charts/asf when there is no bundle.json.
   name="$(bundle_values path | awk '/^charts\/[^\/]+$/ && $0 != "charts/nvidia-device-plugin" && !found { print; found = 1 }')"
   chart="$bundle/${name:-charts/asf}"
-  helm="$(helm_bin)"
   [ -f "$chart/Chart.yaml" ] || die "$chart/Chart.yaml not found; is --bundle the bundle root?"
+  [ -n "$(helm_bin)" ] || die "helm not found (neither $bundle/bin/helm nor on PATH)"
   args=(--namespace "$namespace" --create-namespace --set "gateway.service.nodePort=$node_port")
   [ -n "$registry" ] && args+=(--set "global.imageRegistry=$registry")
   # The profile's values (GPU scheduling for the gpu profile) come with the bundle.
   [ -f "$chart.values.yaml" ] && args+=(--values "$chart.values.yaml")
   args+=("${extra_sets[@]}")
-  # The release description carries a fingerprint of chart, bundle and settings, so a re-run that would
-  # change nothing leaves the release alone instead of adding a revision.
-  fingerprint="$( (cd "$bundle" && find charts -type f | sort | xargs sha256sum; [ -f bundle.json ] && sha256sum bundle.json; printf '%s\n' "${args[@]}") | sha256sum | cut -c1-16)"
-  current="$("$helm" status "$release" --namespace "$namespace" -o json 2>/dev/null | tr -d '\n' | grep -o '"description" *: *"[^"]*"' | sed -n 1p || true)"
-  if [[ "$current" == *"asf-install $fingerprint"* ]]; then
-    log "helm: release $release already has this chart and these settings; nothing to change"
-  else
-    log "helm upgrade --install $release $chart ${args[*]}"
-    "$helm" upgrade --install "$release" "$chart" "${args[@]}" --description "asf-install $fingerprint" ||
-      die "helm upgrade failed (above); fix the cause and re-run the same command"
+  helm_apply "$release" "$chart" "${args[@]}" || die "helm upgrade failed (above); fix the cause and re-run the same command"
+
+  [ "$profile" = gpu ] || return 0
+  # The NVIDIA device plugin (gpu bundles carry our chart for it): without it no node advertises
+  # nvidia.com/gpu and GPU loaders stay Pending. It runs on the nodes install-driver.sh labelled.
+  local plugin="$bundle/charts/nvidia-device-plugin"
+  if [ ! -f "$plugin/Chart.yaml" ]; then
+    log "no charts/nvidia-device-plugin in this bundle; GPU loaders need a device plugin already running on the cluster"
+    return 0
   fi
-  if [ "$profile" = gpu ]; then
-    local plugin
-    for plugin in "$bundle"/charts/nvidia-device-plugin; do
-      [ -f "$plugin/Chart.yaml" ] || continue
-      log "helm upgrade --install nvidia-device-plugin $plugin"
-      "$helm" upgrade --install nvidia-device-plugin "$plugin" --namespace "$namespace" --set "nodeSelector.nvidia\.com/gpu\.present=true" ||
-        die "installing the NVIDIA device plugin failed (above)"
-    done
-  fi
+  args=(--namespace "$namespace" --create-namespace)
+  [ -n "$registry" ] && args+=(--set "global.imageRegistry=$registry")
+  helm_apply "$plugin_release" "$plugin" "${args[@]}" || die "installing the NVIDIA device plugin failed (above); fix the cause and re-run the same command"
 }
 
 # ---------- actions ----------
@@ -512,6 +546,11 @@ do_uninstall() {
   else
     log "release $release is not installed in $namespace; nothing to remove"
   fi
+  # The device plugin a gpu install put beside it.
+  if "$helm" status "$plugin_release" --namespace "$namespace" >/dev/null 2>&1; then
+    log "helm uninstall $plugin_release --namespace $namespace"
+    "$helm" uninstall "$plugin_release" --namespace "$namespace"
+  fi
   if [ "$purge" = 1 ]; then
     if registry_running; then log "stopping the served registry (pid $(cat "$registry_pidfile"))"; kill "$(cat "$registry_pidfile")"; fi
     log "removing registry data $registry_data"
@@ -520,17 +559,127 @@ do_uninstall() {
   fi
 }
 
+# The gateway's /healthz answer (a JSON file) as one line per capability, plus one per loader whose
+# capability is not known yet; exit 2 when the file is not such an answer. The body looks like
+# {"status":"ready"|"not ready","services":{"<id>":[{"address","state","error","idle","total"}]},
+#  "pending":[{"address","state","error"}]}; awk reads it (no jq, no Node.js on the target).
+healthz_lines() { # FILE
+  awk '
+    { s = s $0 "\n" }
+    function ws() { while (pos <= n && index(" \t\r\n", substr(s, pos, 1)) > 0) pos++ }
+    function str(   out, c) {
+      out = ""; pos++
+      while (pos <= n) {
+        c = substr(s, pos, 1); pos++
+        if (c == "\"") return out
+        if (c == "\\") {
+          c = substr(s, pos, 1); pos++
+          if (c == "u") { c = "?"; pos += 4 } else if (index("nrtbf", c) > 0) c = " "
+        }
+        out = out c
+      }
+      bad = 1; return out
+    }
+    # One JSON value at path p: scalars go to leaf[p]; objects keep their keys in order
+    # (nkeys[p], key[p, i]); arrays their length (len[p]). Path parts are joined by SUBSEP.
+    function value(p,   c, k, i, start) {
+      if (bad) return
+      ws(); c = substr(s, pos, 1)
+      if (c == "{") {
+        pos++; ws()
+        if (substr(s, pos, 1) == "}") { pos++; return }
+        for (;;) {
+          ws(); if (substr(s, pos, 1) != "\"") { bad = 1; return }
+          k = str(); ws()
+          if (substr(s, pos, 1) != ":") { bad = 1; return }
+          pos++; key[p, ++nkeys[p]] = k
+          value(p SUBSEP k); if (bad) return
+          ws(); c = substr(s, pos++, 1)
+          if (c == "}") return
+          if (c != ",") { bad = 1; return }
+        }
+      }
+      if (c == "[") {
+        pos++; ws(); len[p] = 0
+        if (substr(s, pos, 1) == "]") { pos++; return }
+        for (i = 0; ; i++) {
+          value(p SUBSEP i); if (bad) return
+          len[p] = i + 1
+          ws(); c = substr(s, pos++, 1)
+          if (c == "]") return
+          if (c != ",") { bad = 1; return }
+        }
+      }
+      if (c == "\"") { leaf[p] = str(); return }
+      start = pos
+      while (pos <= n && index(",}] \t\r\n", substr(s, pos, 1)) == 0) pos++
+      if (pos == start) { bad = 1; return }
+      leaf[p] = substr(s, start, pos - start)
+    }
+    # "STATE: ERROR" of one loader entry.
+    function state(r,   e) {
+      e = leaf[r SUBSEP "error"]
+      return leaf[r SUBSEP "state"] (e == "" || e == "null" ? "" : ": " e)
+    }
+    END {
+      n = length(s); pos = 1; value("")
+      if (bad || !((SUBSEP "status") in leaf)) exit 2
+      svc = SUBSEP "services"; shown = 0
+      for (i = 1; i <= nkeys[svc]; i++) {
+        id = key[svc, i]; base = svc SUBSEP id; ready = 0; others = ""
+        for (j = 0; j < len[base]; j++) {
+          r = base SUBSEP j
+          if (leaf[r SUBSEP "state"] == "ready") ready++
+          else others = others "; " leaf[r SUBSEP "address"] " " state(r)
+        }
+        printf "capability %s: %s (%d of %d loaders ready%s)\n", id, (ready > 0 ? "ready" : "not ready"), ready, len[base], others
+        shown++
+      }
+      p = SUBSEP "pending"
+      for (j = 0; j < len[p]; j++) { printf "loader %s: not ready (%s; its capability is not known yet)\n", leaf[p SUBSEP j SUBSEP "address"], state(p SUBSEP j); shown++ }
+      if (!shown) print "capabilities: none registered with the gateway yet"
+    }
+  ' "$1"
+}
+
+# Prints the gateway's readiness and each capability's; fails when it is not ready or not reached.
+gateway_readiness() { # BASE_URL
+  local url="$1" body code lines
+  body="$(mktemp)"
+  # No --retry here: curl would retry the 503 of a gateway that is not ready yet.
+  code="$(curl --silent --show-error --connect-timeout 5 --max-time 30 -o "$body" -w '%{http_code}' "$url/healthz" 2>/dev/null)" || true
+  code="${code:-000}"
+  if [ "$code" = 000 ]; then
+    rm -f "$body"
+    log "gateway $url: not reachable, capability readiness unknown (check the gateway Pod: kubectl -n $namespace get pods; from a machine that cannot reach the node, pass --gateway URL, e.g. after kubectl port-forward)"
+    return 1
+  fi
+  if ! lines="$(healthz_lines "$body")"; then
+    rm -f "$body"
+    log "gateway $url/healthz: HTTP $code, not an ASF gateway's answer; is --gateway (or --node-port) right?"
+    return 1
+  fi
+  rm -f "$body"
+  if [ "$code" = 200 ]; then log "gateway $url/healthz: ready (HTTP 200)"; else log "gateway $url/healthz: not ready (HTTP $code)"; fi
+  while IFS= read -r line; do log "$line"; done <<<"$lines"
+  [ "$code" = 200 ]
+}
+
 do_status() {
-  local helm; helm="$(helm_bin)"
+  local helm deployed=0 problems=0; helm="$(helm_bin)"
   if [ -n "$helm" ] && "$helm" status "$release" --namespace "$namespace" >/dev/null 2>&1; then
     log "release $release in $namespace: $("$helm" status "$release" --namespace "$namespace" | sed -n 's/^STATUS: //p')"
+    deployed=1
   else
     log "release $release in $namespace: not installed"
+  fi
+  if [ -n "$helm" ] && "$helm" status "$plugin_release" --namespace "$namespace" >/dev/null 2>&1; then
+    log "release $plugin_release in $namespace: $("$helm" status "$plugin_release" --namespace "$namespace" | sed -n 's/^STATUS: //p') (NVIDIA device plugin)"
   fi
   if [ -z "$registry" ] && registry_running; then
     serve_addr="$(sed -n 's/^  addr: //p' "$registry_config")"; registry="$(served_local_addr)"; scheme=http
   fi
-  local missing=0 repo tag digest code
+  local repo tag digest code
   if [ ! -d "$v2" ]; then log "images: not checked (pass --bundle DIR to check the bundle's images in the registry)"
   elif [ -z "$registry" ]; then log "images: not checked (pass --registry HOST:PORT, or serve them with install --serve-registry)"; fi
   if [ -n "$registry" ] && [ -d "$v2" ]; then
@@ -539,16 +688,23 @@ do_status() {
         [ -n "$tag" ] || continue
         code="$(http_status HEAD "$scheme://$registry/v2/$repo/manifests/$digest" --head -H "Accept: $manifest_accept")"
         if [ "$code" = 200 ]; then log "image $repo:$tag@$digest present in $registry"
-        else log "image $repo:$tag@$digest MISSING from $registry (HTTP $code)"; missing=$((missing + 1)); fi
+        else log "image $repo:$tag@$digest MISSING from $registry (HTTP $code)"; problems=$((problems + 1)); fi
       done < <(bundle_tags "$repo")
     done
   fi
-  local ip; ip="$(node_ip)"
-  if [ -n "$ip" ]; then
-    code="$(http_status GET "http://$ip:$node_port/healthz")"
-    log "gateway http://$ip:$node_port/healthz: HTTP $code"
+  local url="${gateway_url%/}"
+  if [ -z "$url" ]; then
+    local ip; ip="$(node_ip)"
+    [ -n "$ip" ] && url="http://$ip:$node_port"
   fi
-  [ "$missing" = 0 ] || exit 1
+  if [ -z "$url" ]; then
+    log "gateway: not checked (no node address from kubectl; pass --gateway URL)"
+  elif [ "$deployed" = 1 ] || [ -n "$gateway_url" ]; then
+    gateway_readiness "$url" || problems=$((problems + 1))
+  else
+    log "gateway: not checked (release $release is not installed)"
+  fi
+  [ "$problems" = 0 ] || exit 1
 }
 
 case "$action" in

@@ -60,10 +60,11 @@ function shimImages(): string[] {
     .filter((line) => line && !line.startsWith('#'));
 }
 
+// Both charts' describe blocks write into tmp.
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
 describe('charts/asf (real helm, strict Kubernetes schema validation)', function () {
   this.timeout(300_000);
-
-  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
   it('passes helm lint --strict with default, GPU and own-registry values', async () => {
     for (const extra of [[], ['-f', gpuValues], ['-f', registryValues]]) {
@@ -220,5 +221,121 @@ describe('charts/asf (real helm, strict Kubernetes schema validation)', function
     assert.equal(new Set(bundle).size, bundle.length, 'images.yaml lists an image twice');
     // Every image any of the shipped value files renders is in the bundle too.
     for (const file of [gpuValues]) for (const image of imageLines(await render(['-f', file]))) assert.ok(bundle.includes(image), `${file} renders ${image}, not in the bundle`);
+  });
+});
+
+describe('charts/nvidia-device-plugin (our own chart for the device plugin; real helm, strict Kubernetes schema validation)', function () {
+  this.timeout(300_000);
+  const plugin = path.join(repoRoot, 'charts', 'nvidia-device-plugin');
+  const pluginRegistryValues = path.join(plugin, 'ci', 'registry-values.yaml');
+  const bundleYaml = path.join(repoRoot, 'offline-bundle', 'bundle.yaml');
+  // install.sh's release name: the DaemonSet is named after it.
+  const renderPlugin = async (args: string[] = []) => {
+    const r = await helm(['template', 'nvidia-device-plugin', plugin, '--namespace', 'asf', ...args]);
+    assert.equal(r.code, 0, `helm template ${args.join(' ')} failed:\n${r.stderr}`);
+    return r.stdout;
+  };
+  const daemonSet = (text: string) => find(docs(text), 'DaemonSet', 'nvidia-device-plugin');
+  /** The bundle plan of one profile of the shipped bundle.yaml (its GPU packages need only a folder name). */
+  async function shippedPlan(profile: string) {
+    const { plan, readSpec } = await import('../installer/bundle/spec.js');
+    const saved = process.env.ASF_GPU_PACKAGES;
+    process.env.ASF_GPU_PACKAGES = saved ?? path.join(tmp, 'gpu-packages');
+    try {
+      return plan(readSpec(bundleYaml), bundleYaml, { profile });
+    } finally {
+      if (saved === undefined) delete process.env.ASF_GPU_PACKAGES;
+    }
+  }
+
+  it('passes helm lint --strict with default and own-registry values', async () => {
+    for (const extra of [[], ['-f', pluginRegistryValues]]) {
+      const r = await helm(['lint', '--strict', plugin, ...extra]);
+      assert.equal(r.code, 0, `helm lint ${extra.join(' ')}:\n${r.stdout}${r.stderr}`);
+      assert.match(r.stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/);
+    }
+  });
+
+  it('renders one DaemonSet, valid in strict mode: the bundle image, the kubelet socket folder, GPU taint toleration, node-critical priority, nodes install-driver.sh labelled, no privileges', async () => {
+    const text = await renderPlugin();
+    await validateStrictly(text, 'device-plugin-default');
+    const all = docs(text);
+    assert.deepEqual(all.map((d) => d.kind), ['DaemonSet'], 'nothing but the DaemonSet (no RBAC: the plugin does not use the API)');
+    const pod = daemonSet(text).spec.template.spec;
+    const c = pod.containers[0];
+    assert.equal(c.image, 'nvcr.io/nvidia/k8s-device-plugin:v0.17.1');
+    assert.deepEqual(c.volumeMounts, [{ name: 'device-plugins', mountPath: '/var/lib/kubelet/device-plugins' }]);
+    assert.deepEqual(pod.volumes, [{ name: 'device-plugins', hostPath: { path: '/var/lib/kubelet/device-plugins', type: 'Directory' } }]);
+    assert.deepEqual(pod.tolerations, [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
+    assert.equal(pod.priorityClassName, 'system-node-critical');
+    assert.equal(pod.runtimeClassName, undefined);
+    assert.equal(pod.nodeSelector, undefined);
+    // install-driver.sh --node labels asf.io/gpu-driver=<driver version>: any value will do.
+    const driverLabel = /kubectl label node "\$node" "(asf\.io\/gpu-driver)=\$version"/.exec(fs.readFileSync(path.join(repoRoot, 'installer', 'gpu', 'install-driver.sh'), 'utf8'))?.[1];
+    assert.equal(driverLabel, 'asf.io/gpu-driver');
+    assert.deepEqual(pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms, [{ matchExpressions: [{ key: driverLabel, operator: 'Exists' }] }]);
+    assert.equal(pod.automountServiceAccountToken, false);
+    assert.deepEqual(c.securityContext, { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    assert.ok(c.resources.requests.cpu && c.resources.requests.memory && c.resources.limits.memory, JSON.stringify(c.resources));
+    assert.deepEqual(c.env, [
+      { name: 'MIG_STRATEGY', value: 'none' },
+      { name: 'FAIL_ON_INIT_ERROR', value: 'true' },
+      { name: 'DEVICE_ID_STRATEGY', value: 'uuid' },
+    ]);
+  });
+
+  it('global.imageRegistry rewrites the image (as install.sh --registry sets it); runtimeClassName, nodeSelector and pull secrets render, valid in strict mode', async () => {
+    const text = await renderPlugin(['-f', pluginRegistryValues]);
+    await validateStrictly(text, 'device-plugin-registry');
+    assert.deepEqual(imageLines(text), ['registry.example.com:5000/nvidia/k8s-device-plugin:v0.17.1']);
+    const pod = daemonSet(text).spec.template.spec;
+    assert.equal(pod.runtimeClassName, 'nvidia');
+    assert.deepEqual(pod.nodeSelector, { 'nvidia.com/gpu.present': 'true' });
+    assert.deepEqual(pod.imagePullSecrets, [{ name: 'asf-pull' }]);
+    // The same with --set, as install.sh passes it; a digest pins the image.
+    const digest = `sha256:${'a'.repeat(64)}`;
+    const pinned = await renderPlugin(['--set', 'global.imageRegistry=10.0.0.5:5000', '--set', `image.digest=${digest}`, '--set', 'driverLabel=']);
+    await validateStrictly(pinned, 'device-plugin-pinned');
+    assert.deepEqual(imageLines(pinned), [`10.0.0.5:5000/nvidia/k8s-device-plugin@${digest}`]);
+    assert.equal(daemonSet(pinned).spec.template.spec.affinity, undefined, 'driverLabel "" drops the node rule');
+  });
+
+  it('values.schema.json rejects bad values with readable messages', async () => {
+    const cases: [string[], RegExp[]][] = [
+      [['--set', 'plugin.migStrategy=all'], [/plugin\.migStrategy: plugin\.migStrategy must be one of the following: "none", "single", "mixed"/]],
+      [['--set', 'nodeSelecter.gpu=yes'], [/Additional property nodeSelecter is not allowed/]],
+      [['--set', 'securityContext.privileged=true'], [/securityContext\.privileged: securityContext\.privileged does not match: false/]],
+      [['--set', 'plugin.failOnInitError=maybe', '--set', 'tolerations[0].operator=Maybe'], [
+        /plugin\.failOnInitError: Invalid type\. Expected: boolean, given: string/,
+        /tolerations\.0\.operator: tolerations\.0\.operator must be one of the following: "Exists", "Equal"/,
+      ]],
+      [['--set', 'kubeletDevicePluginsPath=var/lib/kubelet/device-plugins'], [/kubeletDevicePluginsPath: Does not match pattern '\^\/'/]],
+    ];
+    for (const [args, messages] of cases) {
+      const r = await helm(['template', 'nvidia-device-plugin', plugin, ...args]);
+      assert.notEqual(r.code, 0, `${args.join(' ')} was accepted`);
+      assert.match(r.stderr, /values don't meet the specifications of the schema/);
+      for (const message of messages) assert.match(r.stderr, message, `${args.join(' ')}:\n${r.stderr}`);
+    }
+  });
+
+  it("image discovery: bundle.yaml's gpu profile carries the chart and the image it renders; the cpu profile neither", async () => {
+    const { renderedImages, copyChart } = await import('../installer/bundle/charts.js');
+    const gpu = await shippedPlan('gpu');
+    const chart = gpu.charts.find((c) => c.name === 'nvidia-device-plugin');
+    assert.ok(chart, `gpu profile charts: ${gpu.charts.map((c) => c.name).join(', ')}`);
+    assert.equal(chart.dir, plugin);
+    assert.equal(gpu.charts[0]!.name, 'asf', 'ours first: the profile values are written for the first chart');
+    // The build's own check, as sealos's discovery reads it: every rendered image is in the bundle.
+    const rendered = await renderedImages(plugin);
+    assert.deepEqual(rendered, ['nvcr.io/nvidia/k8s-device-plugin:v0.17.1']);
+    for (const image of rendered) assert.ok(gpu.images.some((i) => i.ref === image), `${image} not among the gpu profile's images: ${gpu.images.map((i) => i.ref).join(', ')}`);
+    // In the bundle it lands where install.sh installs it from (test/install.test.ts's GPU test).
+    const root = fs.mkdtempSync(path.join(tmp, 'bundle-root-'));
+    assert.equal(copyChart(chart.dir, root).path, 'charts/nvidia-device-plugin');
+
+    const cpu = await shippedPlan('cpu');
+    assert.deepEqual(cpu.charts.map((c) => c.name), ['asf']);
+    assert.ok(!cpu.images.some((i) => i.ref.includes('k8s-device-plugin')));
   });
 });

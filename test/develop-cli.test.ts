@@ -18,6 +18,16 @@ describe('asf help and shell completion', function () {
     }
   });
 
+  it('every bundle and install command has --help with usage and an example of itself', async () => {
+    const commands = [['bundle', 'build'], ['bundle', 'verify'], ['bundle', 'inspect'], ['bundle', 'extract'], ['install'], ['uninstall'], ['status']];
+    for (const command of commands) {
+      const run = await asf([...command, '--help']);
+      assert.equal(run.code, 0, run.output);
+      assert.match(run.output, new RegExp(`^Usage: asf ${command.join(' ')} `, 'm'));
+      assert.match(run.output, new RegExp(`^Examples?:\n {2}asf ${command.join(' ')}( |$)`, 'm'), `asf ${command.join(' ')} --help shows no example of itself:\n${run.output}`);
+    }
+  });
+
   it('asf completion bash prints a script bash accepts, completing commands, subcommands, options and choices', async () => {
     const run = await asf(['completion', 'bash']);
     assert.equal(run.code, 0, run.output);

@@ -7,10 +7,10 @@ import path from 'node:path';
 import { repoRoot } from './helpers/stack.js';
 import { exec } from './helpers/tools.js';
 
-/** A workdir laid out like the cluster image root after `sealos run` (registry/ is not copied there). */
+/** A workdir laid out like a cpu bundle's cluster image root after `sealos run` (registry/ is not copied there). */
 function imageRoot(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'asf-kubefile-'));
-  fs.cpSync(path.join(repoRoot, 'charts'), path.join(dir, 'charts'), { recursive: true });
+  fs.cpSync(path.join(repoRoot, 'charts', 'asf'), path.join(dir, 'charts', 'asf'), { recursive: true });
   fs.cpSync(path.join(repoRoot, 'images', 'shim'), path.join(dir, 'images', 'shim'), { recursive: true });
   fs.copyFileSync(path.join(repoRoot, 'entrypoint.sh'), path.join(dir, 'entrypoint.sh'));
   return dir;
@@ -122,6 +122,17 @@ describe('Kubefile + entrypoint.sh (entrypoint against STUB helm/kubectl)', func
       '--set', 'capabilities.mmocr.replicas=3', '--set', 'global.imageRegistry=sealos.hub:5000',
     ]));
     assert.match(r.stdout, /helm test ocr -n ai-serving/);
+  });
+
+  it('a gpu bundle (charts/nvidia-device-plugin present): installs the device plugin release after ours, in the same namespace', async () => {
+    const { dir, bin } = fresh();
+    fs.cpSync(path.join(repoRoot, 'charts', 'nvidia-device-plugin'), path.join(dir, 'charts', 'nvidia-device-plugin'), { recursive: true });
+    const r = await runEntrypoint(dir, bin, { NAMESPACE: 'ai-serving' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.calls.slice(0, 2), [
+      installArgs('asf', 'ai-serving', '30889'),
+      ['helm', 'upgrade', '--install', 'nvidia-device-plugin', 'charts/nvidia-device-plugin', '--namespace', 'ai-serving', '--create-namespace'],
+    ]);
   });
 
   it('stops with helm\'s failure (set -e) and says so when helm is missing', async () => {

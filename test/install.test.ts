@@ -6,10 +6,10 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { buildBundleFixture, startRegistry, type Fixture, type Registry } from './helpers/bundle-fixture.js';
+import { buildBundleFixture, startRegistry, writeChecksums, type Fixture, type Registry } from './helpers/bundle-fixture.js';
 import { recordingTools, type RecordingTools } from './helpers/recording-tools.js';
 import { freePort, repoRoot } from './helpers/stack.js';
-import { exec, type Result } from './helpers/tools.js';
+import { exec, helm, type Result } from './helpers/tools.js';
 
 const installSh = path.join(repoRoot, 'installer', 'install.sh');
 
@@ -247,9 +247,11 @@ describe('install.sh (offline install from a bundle)', function () {
       assert.match(again.stdout, /copied 0 new files/);
       assert.match(again.stdout, /registry already serving/);
 
-      // status finds the served registry by itself.
-      const status = await run(['status', '--bundle', v1.root]);
-      assert.equal(status.code, 0, status.stdout + status.stderr);
+      // status finds the served registry by itself (no gateway runs here: that alone makes it exit 1).
+      const status = await run(['status', '--bundle', v1.root, '--gateway', `http://127.0.0.1:${await freePort()}`]);
+      assert.equal(status.code, 1, status.stdout + status.stderr);
+      assert.doesNotMatch(status.stdout, /MISSING/);
+      assert.match(status.stdout, /gateway http:\/\/127\.0\.0\.1:\d+: not reachable/);
       for (const image of v1.images) assert.ok(status.stdout.includes(`image ${image.repository}:${image.tag}@${image.digest} present in 127.0.0.1:${port}`), status.stdout);
 
       const un = await run(['uninstall', '--purge-registry']);
@@ -328,22 +330,69 @@ describe('install.sh (offline install from a bundle)', function () {
       });
     }
 
-    it('GPU profile with drivers on every GPU node passes, applies the profile values and installs the bundled NVIDIA device plugin chart after ours', async () => {
+    it('GPU profile with drivers on every GPU node: applies the profile values, installs our NVIDIA device plugin chart after ours with the registry rewrite, idempotently; status and uninstall cover it (stand-in helm/kubectl)', async () => {
       const registry = await target();
-      const gpu = path.join(work, 'bundle-gpu');
-      fs.cpSync(v1.root, gpu, { recursive: true });
-      fs.mkdirSync(path.join(gpu, 'charts', 'nvidia-device-plugin'));
-      fs.writeFileSync(path.join(gpu, 'charts', 'nvidia-device-plugin', 'Chart.yaml'), 'apiVersion: v2\nname: nvidia-device-plugin\nversion: 0.17.1\n');
+      // A gpu bundle as asf bundle build lays it out: the device plugin image in registry/, our
+      // chart for it in charts/nvidia-device-plugin, listed in bundle.json after ours.
+      const gpu = await buildBundleFixture({
+        version: '0.1.0',
+        profile: 'gpu',
+        images: [...v1Images, { repository: 'nvidia/k8s-device-plugin', tag: 'v0.17.1', layers: ['device-plugin-0.17.1'] }],
+        root: path.join(work, 'bundle-gpu'),
+      });
+      fs.cpSync(path.join(repoRoot, 'charts', 'nvidia-device-plugin'), path.join(gpu.root, 'charts', 'nvidia-device-plugin'), { recursive: true });
+      const bundleJson = JSON.parse(fs.readFileSync(path.join(gpu.root, 'bundle.json'), 'utf8')) as { charts: unknown[] };
+      bundleJson.charts.push({ name: 'nvidia-device-plugin', version: '0.1.0', path: 'charts/nvidia-device-plugin' });
+      fs.writeFileSync(path.join(gpu.root, 'bundle.json'), JSON.stringify(bundleJson, null, 2) + '\n');
       // The gpu profile's values travel in the bundle (asf bundle build writes them from bundle.yaml).
-      fs.writeFileSync(path.join(gpu, 'charts', 'asf.values.yaml'), 'loaderDefaults: {gpu: {enabled: true}}\n');
+      fs.writeFileSync(path.join(gpu.root, 'charts', 'asf.values.yaml'), 'loaderDefaults: {gpu: {enabled: true}}\n');
+      writeChecksums(gpu.root);
+
       tools.scenario({ nodes: ['cpu-1 amd64  ', 'gpu-1 amd64 true 550.54'] });
-      const r = await run(['--bundle', gpu, '--registry', registry.addr, '--plain-http', '--profile', 'gpu']);
+      const r = await run(['--bundle', gpu.root, '--registry', registry.addr, '--plain-http']); // profile from bundle.json
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /GPU nodes with a driver: gpu-1/);
       const upgrades = tools.calls().filter((c) => c.startsWith('helm upgrade'));
-      assert.equal(upgrades.length, 2);
-      assert.match(upgrades[0]!, new RegExp(`^helm upgrade --install asf ${gpu}/charts/asf .*--values ${gpu}/charts/asf\\.values\\.yaml`));
-      assert.match(upgrades[1]!, new RegExp(`^helm upgrade --install nvidia-device-plugin ${gpu}/charts/nvidia-device-plugin --namespace asf `));
+      assert.equal(upgrades.length, 2, upgrades.join('\n'));
+      assert.match(upgrades[0]!, new RegExp(`^helm upgrade --install asf ${gpu.root}/charts/asf .*--values ${gpu.root}/charts/asf\\.values\\.yaml`));
+      assert.match(upgrades[1]!, new RegExp(`^helm upgrade --install nvidia-device-plugin ${gpu.root}/charts/nvidia-device-plugin --namespace asf --create-namespace --set global\\.imageRegistry=${registry.addr} --description `));
+
+      // The real chart with the values install.sh gave it renders an image the registry now serves.
+      const sets = [...upgrades[1]!.matchAll(/--set (\S+)/g)].flatMap((m) => ['--set', m[1]!]);
+      const rendered = await helm(['template', 'nvidia-device-plugin', path.join(gpu.root, 'charts', 'nvidia-device-plugin'), '--namespace', 'asf', ...sets]);
+      assert.equal(rendered.code, 0, rendered.stderr);
+      const image = /^\s*image: (\S+)$/m.exec(rendered.stdout)?.[1];
+      assert.equal(image, `${registry.addr}/nvidia/k8s-device-plugin:v0.17.1`);
+      const pulled = await exec('skopeo', ['inspect', '--tls-verify=false', '--format', '{{.Digest}}', `docker://${image}`]);
+      assert.equal(pulled.code, 0, pulled.stderr);
+      assert.equal(pulled.stdout.trim(), gpu.images[2]!.digest);
+
+      // Again: both releases are left alone.
+      tools.clearCalls();
+      const again = await run(['--bundle', gpu.root, '--registry', registry.addr, '--plain-http']);
+      assert.equal(again.code, 0, again.stderr);
+      assert.ok(!tools.calls().some((c) => c.startsWith('helm upgrade')), tools.calls().join('\n'));
+      assert.equal(again.stdout.match(/already has this chart and these settings; nothing to change/g)?.length, 2, again.stdout);
+
+      const status = await run(['status', '--bundle', gpu.root, '--registry', registry.addr, '--plain-http', '--gateway', `http://127.0.0.1:${await freePort()}`]);
+      assert.match(status.stdout, /^status: release asf in asf: deployed$/m);
+      assert.match(status.stdout, /^status: release nvidia-device-plugin in asf: deployed \(NVIDIA device plugin\)$/m);
+      assert.ok(status.stdout.includes(`image nvidia/k8s-device-plugin:v0.17.1@${gpu.images[2]!.digest} present in ${registry.addr}`), status.stdout);
+
+      const un = await run(['uninstall']);
+      assert.equal(un.code, 0, un.stderr);
+      assert.match(un.stdout, /^uninstall: helm uninstall asf --namespace asf$/m);
+      assert.match(un.stdout, /^uninstall: helm uninstall nvidia-device-plugin --namespace asf$/m);
+      assert.ok(tools.calls().includes('helm uninstall nvidia-device-plugin --namespace asf'), tools.calls().join('\n'));
+    });
+
+    it('GPU profile of a bundle without the device plugin chart: ours is installed, and it says GPU loaders need a device plugin already running (stand-in helm)', async () => {
+      const registry = await target();
+      tools.scenario({ nodes: ['gpu-1 amd64 true 550.54'] });
+      const r = await run(['--bundle', v1.root, '--registry', registry.addr, '--plain-http', '--profile', 'gpu']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(tools.calls().filter((c) => c.startsWith('helm upgrade')).map((c) => c.split(' ')[3]), ['asf']);
+      assert.match(r.stdout, /no charts\/nvidia-device-plugin in this bundle; GPU loaders need a device plugin already running on the cluster/);
     });
   });
 
@@ -357,6 +406,7 @@ describe('install.sh (offline install from a bundle)', function () {
       ['bad profile', ['--profile', 'tpu'], /--profile must be cpu or gpu, got 'tpu'/],
       ['user without password', ['--registry', 'x:1', '--registry-user', 'u'], /--registry-user needs --registry-password/],
       ['missing value', ['--registry'], /--registry needs a value/],
+      ['gateway without a scheme', ['--gateway', '10.0.0.5:30889'], /--gateway must be a URL such as http:\/\/HOST:PORT, got '10\.0\.0\.5:30889'/],
     ];
     for (const [name, args, message] of cases) {
       it(`${name}: exit 1 with a clear message`, async () => {
@@ -368,7 +418,9 @@ describe('install.sh (offline install from a bundle)', function () {
     it('--help: usage with every option, exit 0', async () => {
       const r = await run(['--help']);
       assert.equal(r.code, 0);
-      for (const flag of ['--registry HOST:PORT', '--registry-user', '--serve-registry [ADDR]', '--apply-mirror', '--purge-registry', '--skip-verify']) assert.ok(r.stdout.includes(flag), flag);
+      for (const flag of ['--registry HOST:PORT', '--registry-user', '--serve-registry [ADDR]', '--apply-mirror', '--purge-registry', '--skip-verify', '--gateway URL']) assert.ok(r.stdout.includes(flag), flag);
+      assert.match(r.stdout, /^Examples:\n {2}install\.sh --registry /m);
+      assert.match(r.stdout, /^ {2}install\.sh status /m);
     });
     it('not a bundle root: exit 1 naming the folder', async () => {
       const r = await run(['--bundle', work, '--registry', '127.0.0.1:1']);
@@ -382,19 +434,35 @@ describe('install.sh (offline install from a bundle)', function () {
     });
   });
 
-  it('status lists the release and every bundle image present in the registry by digest; exit 1 when one is missing (stand-in helm)', async () => {
+  it('status lists the release and every bundle image present in the registry by digest; exit 1 when one is missing or the gateway is not reached (stand-in helm)', async () => {
     const registry = await target();
     const empty = await run(['status', '--bundle', v1.root, '--registry', registry.addr, '--plain-http']);
     assert.equal(empty.code, 1);
     assert.match(empty.stdout, /release asf in asf: not installed/);
     assert.match(empty.stdout, /image asf-kit\/mmocr:0\.1\.0@sha256:[0-9a-f]{64} MISSING/);
+    assert.match(empty.stdout, /gateway: not checked \(release asf is not installed\)/);
+    assert.doesNotMatch(empty.stdout, /nvidia-device-plugin/, 'no device plugin line when it is not installed');
     const first = await run(['--bundle', v1.root, '--registry', registry.addr, '--plain-http']);
     assert.equal(first.code, 0, first.stderr);
-    const r = await run(['status', '--bundle', v1.root, '--registry', registry.addr, '--plain-http']);
-    assert.equal(r.code, 0, r.stdout + r.stderr);
+    // The first node's address with nothing listening on the NodePort (test/install-cli.test.ts asks a real gateway).
+    tools.scenario({ nodeIp: '127.0.0.1' });
+    const port = await freePort();
+    const r = await run(['status', '--bundle', v1.root, '--registry', registry.addr, '--plain-http', '--node-port', String(port)]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
     assert.match(r.stdout, /release asf in asf: deployed/);
     for (const image of v1.images) assert.ok(r.stdout.includes(`image ${image.repository}:${image.tag}@${image.digest} present`), r.stdout);
-    assert.match(r.stdout, /gateway http:\/\/10\.0\.0\.5:30889\/healthz: HTTP \d{3}\n/);
+    assert.ok(r.stdout.includes(`status: gateway http://127.0.0.1:${port}: not reachable, capability readiness unknown`), r.stdout);
+    // Something that answers, but not an ASF gateway.
+    const other = http.createServer((_req, res) => res.writeHead(404).end('no such page'));
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(other.address() as import('node:net').AddressInfo).port}`;
+      const wrong = await run(['status', '--gateway', url]);
+      assert.equal(wrong.code, 1);
+      assert.ok(wrong.stdout.includes(`status: gateway ${url}/healthz: HTTP 404, not an ASF gateway's answer`), wrong.stdout);
+    } finally {
+      other.close();
+    }
   });
 });
 

@@ -28,7 +28,7 @@ export interface RecordingTools {
   /** Recorded calls, one "tool arg arg..." line each, in order. */
   calls(): string[];
   clearCalls(): void;
-  /** Forgets the recorded calls and the release helm "installed". */
+  /** Forgets the recorded calls and the releases helm "installed". */
   reset(): void;
 }
 
@@ -55,18 +55,22 @@ case "$1 $2" in
 esac
 `;
 
+// Each release it "installed" is a file named after it holding the description it was given.
 const helm = String.raw`#!/bin/bash
 echo "helm $*" >>"$STANDIN_DIR/calls"
-release="$STANDIN_DIR/scenario/release"
+releases="$STANDIN_DIR/scenario/releases"
+mkdir -p "$releases"
 case "$1" in
   status)
+    release="$releases/$2"
     [ -f "$release" ] || { echo "Error: release: not found" >&2; exit 1; }
     if [[ " $* " == *" -o json "* ]]; then printf '{"name":"%s","info":{"status":"deployed","description":"%s"}}\n' "$2" "$(cat "$release")"
     else printf 'NAME: %s\nSTATUS: deployed\n' "$2"; fi ;;
   upgrade)
-    prev=""; for a in "$@"; do [ "$prev" = --description ] && printf '%s' "$a" >"$release"; prev="$a"; done
+    : >"$releases/$3"
+    prev=""; for a in "$@"; do [ "$prev" = --description ] && printf '%s' "$a" >"$releases/$3"; prev="$a"; done
     echo "Release \"$3\" has been upgraded. Happy Helming!" ;;
-  uninstall) rm -f "$release"; echo "release \"$2\" uninstalled" ;;
+  uninstall) rm -f "$releases/$2"; echo "release \"$2\" uninstalled" ;;
   *) echo "helm stand-in: no answer for: $*" >&2; exit 1 ;;
 esac
 `;
@@ -117,7 +121,7 @@ export function recordingTools(): RecordingTools {
     clearCalls: () => fs.rmSync(path.join(dir, 'calls'), { force: true }),
     reset: () => {
       fs.rmSync(path.join(dir, 'calls'), { force: true });
-      fs.rmSync(path.join(dir, 'scenario', 'release'), { force: true });
+      fs.rmSync(path.join(dir, 'scenario', 'releases'), { recursive: true, force: true });
     },
     env,
   };

@@ -21,6 +21,7 @@ const flags: Record<string, { flag: string; kind: 'value' | 'switch' | 'list' | 
   stateDir: { flag: '--state-dir', kind: 'value' },
   skipPreflight: { flag: '--skip-preflight', kind: 'switch' },
   purgeRegistry: { flag: '--purge-registry', kind: 'switch' },
+  gateway: { flag: '--gateway', kind: 'value' },
 };
 
 function scriptArgs(opts: Record<string, unknown>): string[] {
@@ -87,7 +88,7 @@ export function registerInstallCommands(program: Command): void {
     releaseOptions(
       program
         .command('uninstall')
-        .description('remove the helm release; with --purge-registry also stop the served registry and delete its data')
+        .description("remove the helm release (and the NVIDIA device plugin's, when a gpu install added it); with --purge-registry also stop the served registry and delete its data")
         .option('-b, --bundle <file|dir>', 'the bundle installed from (optional)')
         .option('--purge-registry', 'also stop the served registry and delete its data'),
     ),
@@ -99,11 +100,17 @@ export function registerInstallCommands(program: Command): void {
     releaseOptions(
       program
         .command('status')
-        .description("show the helm release, the bundle's images present in the registry (by digest) and the gateway's /healthz; exits 1 when an image is missing")
+        .description(
+          "show the helm releases (ours, and the NVIDIA device plugin's when a gpu install added it), the bundle's images present in the registry (by digest) and each capability's readiness at the gateway; exits 1 when an image is missing, a capability is not ready or the gateway cannot be reached",
+        )
         .option('-b, --bundle <file|dir>', 'the bundle whose images to look for'),
     ),
   )
     .option('--node-port <port>', 'gateway NodePort (default 30889)')
-    .addHelpText('after', '\nExample:\n  asf status --bundle /srv/asf-offline-0.1.0 --registry registry.local:5000')
+    .option('--gateway <url>', 'the gateway to ask for readiness (default http://<first node>:<node-port>)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  asf status --bundle /srv/asf-offline-0.1.0 --registry registry.local:5000\n  asf status --gateway http://127.0.0.1:8889   # e.g. through kubectl -n asf port-forward service/asf-gateway 8889',
+    )
     .action((opts) => run('status', opts));
 }
