@@ -14,7 +14,7 @@ const warmupSeconds = 2;
 const reps = Number(process.env['BENCH_REPS'] ?? 3);
 
 // `npm run bench -- --only echo,mmocr` (or BENCH_ONLY=echo,mmocr) runs a subset while iterating.
-const sections = ['js', 'echo', 'mmocr', 'streaming', 'native'] as const;
+const sections = ['js', 'echo', 'mmocr', 'streaming', 'native', 'bundle'] as const;
 const onlyFlag = process.argv.indexOf('--only');
 const only = (onlyFlag >= 0 ? process.argv[onlyFlag + 1] : process.env['BENCH_ONLY'])?.split(',').filter(Boolean);
 for (const name of only ?? []) {
@@ -183,4 +183,10 @@ if (runs('native')) {
       'µs/call in flight is the inverse of calls/s; one call at a time also waits for a hand-off to a worker thread and back to the event loop. ' +
       'On a shared 2-core machine these figures vary by up to 2× from run to run: compare runs, not single rows.',
   );
+}
+
+// The offline bundle (issue 7): asf bundle build against cp -r, asf bundle verify against sha256sum.
+if (runs('bundle')) {
+  const { bundleSection } = await import('./bundle.js');
+  await bundleSection({ machine });
 }

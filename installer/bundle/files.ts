@@ -12,7 +12,7 @@ export class FileError extends Error {}
 
 export async function sha256File(file: string): Promise<string> {
   const hash = createHash('sha256');
-  await pipeline(fs.createReadStream(file), hash);
+  await pipeline(fs.createReadStream(file, { highWaterMark: 4 << 20 }), hash);
   return hash.digest('hex');
 }
 
@@ -52,6 +52,7 @@ export async function placeFiles(root: string, files: PlannedFile[], cache: stri
     }
     const target = path.join(root, file.target);
     fs.mkdirSync(path.dirname(target), { recursive: true });
-    fs.copyFileSync(from, target);
+    // A reflink where the file system has them, else an in-kernel copy (copy_file_range).
+    fs.copyFileSync(from, target, fs.constants.COPYFILE_FICLONE);
   }
 }

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
+import zlib from 'node:zlib';
 import * as tar from 'tar';
 
 export interface Entry {
@@ -28,6 +29,13 @@ export interface Visitor {
 }
 
 export type ArtefactKind = 'cluster-image' | 'offline-tarball' | 'directory';
+
+/**
+ * Bytes per read: large reads keep the hash (on this thread) busy while the next read runs on the
+ * thread pool; the default 64 KiB spends more time waiting for reads than hashing.
+ */
+export const readChunk = 4 << 20;
+const readStream = (file: string) => fs.createReadStream(file, { highWaterMark: readChunk });
 
 /** Why a raw tar path or link may not be extracted under a root, or undefined when it is safe. */
 export function unsafeReason(rawPath: string, type: string, linkpath?: string): string | undefined {
@@ -122,7 +130,12 @@ export async function readArtefact(file: string, visitor: Visitor): Promise<{ ki
     if (kind === 'directory') await walkDirectory(file, visitor);
     else if (kind === 'offline-tarball') {
       let top: string | undefined;
-      await parseTar(fs.createReadStream(file), visitor, (raw) => {
+      // Inflated on the thread pool (tar.Parser would inflate on this thread, between hashes).
+      const gunzip = zlib.createGunzip({ chunkSize: 1 << 20 });
+      const source = readStream(file);
+      source.once('error', (err) => gunzip.destroy(err));
+      gunzip.once('close', () => source.destroy());
+      await parseTar(source.pipe(gunzip), visitor, (raw) => {
         const first = raw.split('/')[0]!;
         top ??= first;
         if (first !== top) return undefined;
@@ -150,7 +163,7 @@ async function walkDirectory(dir: string, visitor: Visitor): Promise<void> {
         if ((await visitor.entry({ path: relPath, type: 'directory', size: 0, mode: stat.mode & 0o7777 }, undefined)) === 'stop') throw new Stop();
         await walk(relPath);
       } else if (stat.isFile()) {
-        const body = fs.createReadStream(full);
+        const body = readStream(full);
         const verdict = await visitor.entry({ path: relPath, type: 'file', size: stat.size, mode: stat.mode & 0o7777 }, body);
         if (!body.readableEnded) body.destroy();
         if (verdict === 'stop') throw new Stop();
@@ -221,7 +234,7 @@ async function readClusterImage(file: string, visitor: Visitor): Promise<ImageRe
     },
   };
   try {
-    await parseTar(fs.createReadStream(file), outer, (raw) => raw.replace(/^\.\//, ''));
+    await parseTar(readStream(file), outer, (raw) => raw.replace(/^\.\//, ''));
     learn();
     if (!json.has('oci-layout')) visitor.problem('cluster image: no oci-layout file (not an OCI archive)');
     if (!record.index) visitor.problem('cluster image: no index.json');
@@ -231,7 +244,7 @@ async function readClusterImage(file: string, visitor: Visitor): Promise<ImageRe
     if (record.manifest && record.manifest.layers.length !== 1) visitor.problem(`cluster image: ${record.manifest.layers.length} layers, expected 1`);
     if (layer && !layerRead) {
       const spooledLayer = spooled.get(layer.digest);
-      if (spooledLayer) await readLayer(fs.createReadStream(spooledLayer), layer.mediaType);
+      if (spooledLayer) await readLayer(readStream(spooledLayer), layer.mediaType);
       else visitor.problem(`cluster image: layer ${layer.digest} is missing`);
     }
   } finally {

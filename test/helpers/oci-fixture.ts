@@ -29,8 +29,11 @@ function tag(layout: string, name: string, blob: Blob, platform?: { os: string; 
   fs.writeFileSync(file, JSON.stringify(index));
 }
 
+/** File path → content (text, or bytes such as the benchmark's random data). */
+export type LayerFiles = Record<string, string | Buffer>;
+
 /** A layer holding `files` (path → content), as a deterministic tar. */
-function layer(layout: string, files: Record<string, string>): Blob {
+function layer(layout: string, files: LayerFiles): Blob {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'asf-layer-'));
   for (const [name, content] of Object.entries(files)) {
     fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
@@ -45,7 +48,7 @@ function layer(layout: string, files: Record<string, string>): Blob {
 }
 
 /** Writes an image of the given layers and tags it `name` in the layout; returns its manifest blob. */
-export function ociImage(layout: string, name: string, layers: Record<string, string>[], platform = { os: 'linux', architecture: 'amd64' }): Blob {
+export function ociImage(layout: string, name: string, layers: LayerFiles[], platform = { os: 'linux', architecture: 'amd64' }): Blob {
   const layerBlobs = layers.map((files) => layer(layout, files));
   const config = writeBlob(
     layout,

@@ -34,9 +34,11 @@ export function registerBundleCommands(program: Command): void {
         artefacts: opts.only ? [opts.only] : undefined,
       });
       const { verifyArtefact } = await import('../../../installer/bundle/verify.js');
-      for (const file of [result.clusterImage, result.offlineTarball]) {
-        if (!file) continue;
-        const report = await verifyArtefact(file);
+      // Both at once: hashing one while the other is read and inflated on the thread pool.
+      const files = [result.clusterImage, result.offlineTarball].filter((f): f is string => Boolean(f));
+      const reports = await Promise.all(files.map((file) => verifyArtefact(file)));
+      for (const [i, file] of files.entries()) {
+        const report = reports[i]!;
         if (report.problems.length) throw new Error(`${file} failed verification:\n  ${report.problems.join('\n  ')}`);
         process.stdout.write(`${file}: ${report.files} files verified\n`);
       }
