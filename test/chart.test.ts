@@ -114,7 +114,7 @@ describe('charts/asf (real helm, strict Kubernetes schema validation)', function
     assert.equal(loader.runtimeClassName, undefined);
     // The capability config travels in a ConfigMap mounted over capability.yaml.
     const config = find(all, 'ConfigMap', 'dryrun-asf-mmocr');
-    assert.deepEqual(yaml.load(config.data['capability.yaml']), { licences: 4, timeoutMs: 30000 });
+    assert.deepEqual(yaml.load(config.data['capability.yaml']), { licences: 4, timeoutMs: 30000, python: { workers: 2 } });
     assert.deepEqual(lc.volumeMounts, [{ name: 'config', mountPath: '/opt/asf/capabilities/mmocr/capability.yaml', subPath: 'capability.yaml', readOnly: true }]);
     // ...and the loader accepts it: the mmocr folder as the image holds it, with the mounted file.
     const capDir = path.join(tmp, 'mmocr');

@@ -51,7 +51,10 @@ class Settings:
         config = dict(config or {})
         env = os.environ if env is None else env
         self.resources = config.get("resources") or env.get("MMOCR_RESOURCES") or DEFAULT_RESOURCES
-        self.threads = int(config.get("threads") or env.get("MMOCR_THREADS") or 0)
+        # One intra-op thread per model: on a few cores, requests running side by side (workers)
+        # use them better than one request spread over all of them; 0 leaves it to onnxruntime.
+        threads = config.get("threads") or env.get("MMOCR_THREADS")
+        self.threads = 1 if threads in (None, "") else int(threads)
         # PaddleOCR's own default: scale the longest side down to 960 px, never up.
         self.det_limit_side_len = int(config.get("det_limit_side_len") or 960)
         self.det_limit_type = config.get("det_limit_type") or "max"
