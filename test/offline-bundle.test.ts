@@ -4,6 +4,7 @@
 // image build recorded. Slow (several minutes: the mmocr image holds the OCR engine and models);
 // needs root like the image build.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -70,5 +71,58 @@ describe('the shipped offline bundle (offline-bundle/bundle.yaml, cpu profile; d
     } finally {
       await registry.stop();
     }
+  });
+});
+
+describe('the shipped offline bundle, gpu profile (stand-in GPU package files; the images images.test built)', function () {
+  this.timeout(600_000);
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'asf-offline-gpu-'));
+  const packages = path.join(work, 'packages');
+  const shipped = fs.readFileSync(path.join(repoRoot, 'offline-bundle', 'bundle.yaml'), 'utf8');
+  const packageNames = [...shipped.matchAll(/\$\{ASF_GPU_PACKAGES\}\/(\S+\.deb)/g)].map((m) => m[1]!);
+
+  before(function () {
+    if (process.getuid?.() !== 0 || !fs.existsSync(path.join(repoRoot, '.cache', 'images', 'oci', 'index.json'))) {
+      console.warn('    skipped: needs root and the OCI layout images/build.sh writes');
+      this.skip();
+    }
+    fs.mkdirSync(packages);
+    for (const name of packageNames) fs.writeFileSync(path.join(packages, name), `stand-in for ${name}\n`);
+  });
+
+  after(() => fs.rmSync(work, { recursive: true, force: true }));
+
+  const build = (file: string, out: string) =>
+    exec(process.execPath, [asfBin, 'bundle', 'build', '-f', file, '--profile', 'gpu', '--skip-image-build', '-o', out], { env: { ...process.env, ASF_GPU_PACKAGES: packages } });
+
+  it('refuses package files whose sha256 differs from bundle.yaml before any image work, naming the file and both digests', async () => {
+    const out = path.join(work, 'out-shipped');
+    const r = await build(path.join(repoRoot, 'offline-bundle', 'bundle.yaml'), out);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stderr, /packages\/nvidia-container-toolkit\/nvidia-container-toolkit_1\.17\.3-1_amd64\.deb: sha256 of \S+ is [0-9a-f]{64}, bundle\.yaml expects 0{64}/);
+    assert.doesNotMatch(r.stderr, /^bundle: images:/m, 'no image was copied first');
+    assert.deepEqual(fs.existsSync(out) ? fs.readdirSync(out).filter((name) => !name.startsWith('.')) : [], []);
+  });
+
+  it('with matching packages: builds with the NVIDIA device plugin where its registry is reachable, else fails naming that image', async () => {
+    // The shipped definition with this test's package digests, and paths made absolute for its new folder.
+    const sha = (name: string) => createHash('sha256').update(fs.readFileSync(path.join(packages, name))).digest('hex');
+    let text = shipped.replaceAll('../', `${repoRoot}/`);
+    for (const name of packageNames) text = text.replace(new RegExp(`(${name.replaceAll('.', '\\.')}\\n\\s+sha256: )"0{64}"`), `$1"${sha(name)}"`);
+    const file = path.join(work, 'bundle.yaml');
+    fs.writeFileSync(file, text);
+    const out = path.join(work, 'out-gpu');
+    const r = await build(file, out);
+    const plugin = 'nvcr.io/nvidia/k8s-device-plugin:v0.17.1';
+    if (r.code === 0) {
+      const inspected = await exec(process.execPath, [asfBin, 'bundle', 'inspect', '--json', path.join(out, 'asf-offline-0.1.0.tar.gz')]);
+      const manifest = JSON.parse(inspected.stdout) as BundleJson;
+      assert.ok(manifest.images.some((i) => i.ref === plugin), inspected.stdout);
+      assert.deepEqual(manifest.charts.map((c) => c.name).sort(), ['asf', 'nvidia-device-plugin']);
+      return;
+    }
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`${plugin.replaceAll('.', '\\.')}: cannot read ${plugin.replaceAll('.', '\\.')}: the registry nvcr\\.io could not be reached`));
+    assert.deepEqual(fs.readdirSync(out).filter((name) => !name.startsWith('.')), [], 'no artefact under a final name');
   });
 });

@@ -53,14 +53,22 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
   fs.mkdirSync(root, { recursive: true });
   say(`${plan.name} ${plan.version}, profile ${plan.profile}: ${plan.images.length} images, ${plan.charts.length} charts, ${plan.files.length} files → ${out}`);
 
+  // Everything but registry/ is laid out afresh; registry/ keeps blobs from the last build.
+  for (const name of fs.readdirSync(root)) if (name !== 'registry') fs.rmSync(path.join(root, name), { recursive: true, force: true });
+  // Files first: a model or package whose sha256 is wrong fails the build before any slow image work.
+  await placeFiles(root, plan.files, path.join(out, '.downloads'));
+  if (plan.files.some((f) => f.target.startsWith('packages/'))) {
+    // Run on every GPU node (by hand, or by sealos from a patch image): installs packages/.
+    fs.copyFileSync(path.join(packageRoot, 'installer', 'gpu', 'install-driver.sh'), path.join(root, 'install-driver.sh'));
+    fs.chmodSync(path.join(root, 'install-driver.sh'), 0o755);
+  }
+
   const recipes = [...new Set(plan.images.flatMap((i) => (i.source.kind === 'oci' && i.source.recipe ? [i.source.recipe] : [])))];
   if (recipes.length && !options.skipImageBuild) {
     say(`building our images without a daemon: images/build.sh ${recipes.join(' ')}`);
     await $({ stdio: ['ignore', 'inherit', 'inherit'] })`${path.join(packageRoot, 'images', 'build.sh')} ${recipes}`;
   }
 
-  // Everything but registry/ is laid out afresh; registry/ keeps blobs from the last build.
-  for (const name of fs.readdirSync(root)) if (name !== 'registry') fs.rmSync(path.join(root, name), { recursive: true, force: true });
   const images = await copyImages(path.join(root, 'registry'), plan.images, { platforms: plan.platforms, authfile: options.authfile });
 
   const charts = plan.charts.map((c) => copyChart(c.dir, root));
@@ -77,12 +85,6 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
   fs.copyFileSync(path.join(packageRoot, 'entrypoint.sh'), path.join(root, 'entrypoint.sh'));
   fs.chmodSync(path.join(root, 'entrypoint.sh'), 0o755);
 
-  await placeFiles(root, plan.files, path.join(out, '.downloads'));
-  if (plan.files.some((f) => f.target.startsWith('packages/'))) {
-    // Run on every GPU node (by hand, or by sealos from a patch image): installs packages/.
-    fs.copyFileSync(path.join(packageRoot, 'installer', 'gpu', 'install-driver.sh'), path.join(root, 'install-driver.sh'));
-    fs.chmodSync(path.join(root, 'install-driver.sh'), 0o755);
-  }
   // placeFiles checked each file's sha256 on its way in: no need to read it again.
   const fileEntry = (file: (typeof plan.files)[number]) => ({
     name: file.target.split('/')[1]!,
