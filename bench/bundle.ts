@@ -222,7 +222,7 @@ export async function bundleSection(options: BundleBenchOptions): Promise<string
         'all random bytes, so neither compression nor dedup beyond the shared layer makes anything cheaper. ' +
         'Page cache: every input was read once before measuring and the runs follow each other, so both sides of each comparison read the same warm files; ' +
         'nothing is fsynced on either side (written bytes go to the page cache). ' +
-        `Every asf figure includes the command's start-up, ${s(startup)} s here (median of \`asf --version\`: runtime/cli/main.ts loads the gateway, fastify included, for any command). ` +
+        `Every asf figure includes the command's start-up, ${s(startup)} s here (median of \`asf --version\`). ` +
         'Bytes written: /proc/self/io write_bytes of the command and its children (page-cache writes included).',
       '',
       '| operation | ours | baseline | ratio (our time ÷ baseline time) | target |',

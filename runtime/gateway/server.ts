@@ -8,7 +8,8 @@ import { openApiDocument } from './openapi.js';
 import { toLoaderInput } from './request.js';
 import { renderError, renderSuccess } from './response.js';
 import { resolveServiceId } from './route.js';
-import { registerStreams, streamDefaults } from './stream.js';
+import { gatewayDefaults, streamDefaults } from './defaults.js';
+import { registerStreams } from './stream.js';
 
 export interface GatewayOptions {
   registry: ServiceRegistry;
@@ -24,8 +25,6 @@ export interface GatewayOptions {
   sessionTimeoutMs?: number;
   readTimeoutMs?: number;
 }
-
-export const gatewayDefaults = { bodyLimit: 32 * 1024 * 1024, timeoutMs: 60_000 };
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -22,8 +22,6 @@ export interface StreamOptions {
   maxFrameBytes: number;
 }
 
-export const streamDefaults = { sessionTimeoutMs: 180_000, readTimeoutMs: 15_000 };
-
 /** How long one AIOut call waits at the loader for results, once the client has sent its last frame. */
 const pollWaitMs = 1000;
 
