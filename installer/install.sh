@@ -29,7 +29,8 @@ Where the images go (install picks one):
   --plain-http                talk to --registry over http instead of https
   --insecure                  do not verify the registry's TLS certificate
   --jobs N                    blobs pushed at once (default 4)
-  --serve-registry [ADDR]     serve the bundle's images from this node on ADDR (default 0.0.0.0:5000)
+  --serve-registry [ADDR]     serve the bundle's images from this node on ADDR (default 0.0.0.0:5000);
+                              under systemd as the enabled unit asf-registry.service (back after a reboot)
   --advertise HOST:PORT       address other nodes reach the served registry at (default: this node's IP and the port)
   --apply-mirror              write the containerd mirror config on this node too
 
@@ -140,6 +141,9 @@ registry_log="$state_dir/registry.log"
 registry_pidfile="$state_dir/registry.pid"
 registry_config="$state_dir/registry.yml"
 registry_data="$state_dir/registry"
+registry_server="$state_dir/registry-server"
+registry_unit=asf-registry.service
+systemd_units="${ASF_SYSTEMD_UNIT_DIR:-/etc/systemd/system}"
 
 # ---------- registry HTTP (distribution API over curl) ----------
 curl_opts=(--silent --show-error --connect-timeout 10 --retry 3 --retry-connrefused)
@@ -350,7 +354,64 @@ preflight() {
 registry_bin() {
   if [ -x "$bundle/bin/registry" ]; then echo "$bundle/bin/registry"; else command -v docker-registry || command -v registry || true; fi
 }
-registry_running() { [ -f "$registry_pidfile" ] && kill -0 "$(cat "$registry_pidfile")" 2>/dev/null; }
+# Under systemd the served registry is a unit, so it is back after a reboot; elsewhere it runs under
+# nohup until then. (ASF_SYSTEMD_RUN_DIR lets tests say whether systemd runs.)
+use_systemd() { [ -d "${ASF_SYSTEMD_RUN_DIR:-/run/systemd/system}" ] && command -v systemctl >/dev/null; }
+registry_running() {
+  if use_systemd; then systemctl is-active --quiet "$registry_unit"
+  else [ -f "$registry_pidfile" ] && kill -0 "$(cat "$registry_pidfile")" 2>/dev/null; fi
+}
+registry_pid() { if use_systemd; then systemctl show -p MainPID --value "$registry_unit"; else cat "$registry_pidfile"; fi; }
+# A server started under nohup (this node has no systemd, or an earlier install.sh ran without it).
+stop_nohup_registry() {
+  [ -f "$registry_pidfile" ] && kill -0 "$(cat "$registry_pidfile")" 2>/dev/null || return 0
+  local pid; pid="$(cat "$registry_pidfile")"
+  log "stopping the served registry (pid $pid)"
+  kill "$pid"
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done # its port must be free again
+  rm -f "$registry_pidfile"
+}
+stop_registry() {
+  stop_nohup_registry
+  use_systemd && [ -f "$systemd_units/$registry_unit" ] || return 0
+  log "stopping and disabling systemd unit $registry_unit"
+  systemctl disable --now --quiet "$registry_unit" || true
+  rm -f "$systemd_units/$registry_unit"
+  systemctl daemon-reload
+}
+
+start_registry_unit() {
+  mkdir -p "$systemd_units"
+  cat >"$systemd_units/$registry_unit" <<UNIT
+# Written by install.sh (ASF kit): serves the offline bundle's images read-only from $registry_data.
+[Unit]
+Description=ASF kit offline image registry (read-only)
+Wants=network-online.target
+After=network-online.target
+
+[Service]
+ExecStart=$registry_server serve $registry_config
+Restart=on-failure
+RestartSec=2
+StandardOutput=append:$registry_log
+StandardError=append:$registry_log
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+  systemctl daemon-reload
+  systemctl enable --quiet "$registry_unit"
+  log "starting systemd unit $registry_unit: $registry_server serving $registry_data read-only on $serve_addr (log: $registry_log)"
+  systemctl restart "$registry_unit"
+  log "it is enabled, so it starts again at boot (systemctl status $registry_unit)"
+}
+
+start_registry_nohup() {
+  log "starting $registry_server serving $registry_data read-only on $serve_addr (log: $registry_log)"
+  nohup "$registry_server" serve "$registry_config" >>"$registry_log" 2>&1 </dev/null &
+  echo $! >"$registry_pidfile"
+  log "note: no systemd here, so it is not restarted after a reboot; run this same command again then (it only starts what is missing)"
+}
 
 # Copies the bundle's registry tree into the state dir; only files not there yet (an upgrade adds its new blobs).
 copy_registry_data() {
@@ -390,21 +451,16 @@ storage:
 http:
   addr: $serve_addr
 CONFIG
+  # The server runs from the state dir, like its data: the extracted bundle may be deleted later.
+  if ! cmp -s "$bin" "$registry_server"; then cp "$bin" "$registry_server.part" && chmod 755 "$registry_server.part" && mv "$registry_server.part" "$registry_server"; fi
   if registry_running && cmp -s "$registry_config.tmp" "$registry_config"; then
     rm -f "$registry_config.tmp"
-    log "registry already serving on $serve_addr (pid $(cat "$registry_pidfile"))"
+    log "registry already serving on $serve_addr (pid $(registry_pid))"
   else
-    if registry_running; then
-      log "restarting the registry with its new config"
-      local old; old="$(cat "$registry_pidfile")"
-      kill "$old"
-      while kill -0 "$old" 2>/dev/null; do sleep 0.2; done # its port must be free again
-    fi
+    if registry_running; then log "restarting the registry with its new config"; fi
+    stop_nohup_registry # systemd restarts its unit itself
     mv "$registry_config.tmp" "$registry_config"
-    log "starting $bin serving $registry_data read-only on $serve_addr (log: $registry_log)"
-    nohup "$bin" serve "$registry_config" >>"$registry_log" 2>&1 </dev/null &
-    echo $! >"$registry_pidfile"
-    log "note: it is not restarted after a reboot; run this same command again then (it only starts what is missing)"
+    if use_systemd; then start_registry_unit; else start_registry_nohup; fi
   fi
   local local_addr tries=0
   local_addr="$(served_local_addr)"
@@ -552,9 +608,9 @@ do_uninstall() {
     "$helm" uninstall "$plugin_release" --namespace "$namespace"
   fi
   if [ "$purge" = 1 ]; then
-    if registry_running; then log "stopping the served registry (pid $(cat "$registry_pidfile"))"; kill "$(cat "$registry_pidfile")"; fi
+    stop_registry
     log "removing registry data $registry_data"
-    rm -rf "$registry_data" "$registry_config" "$registry_pidfile"
+    rm -rf "$registry_data" "$registry_config" "$registry_pidfile" "$registry_server"
     [ -z "$registry" ] || log "images pushed to $registry stay there; delete them with that registry's own tools"
   fi
 }

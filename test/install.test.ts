@@ -1,7 +1,7 @@
 // installer/install.sh against Debian's docker-registry on loopback, checked with skopeo; helm and
 // kubectl are recording stand-ins (no cluster here). install.sh runs with Node.js absent from PATH.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -33,7 +33,7 @@ const uniqueBlobs = (f: Fixture) => new Set(f.images.flatMap((image) => image.bl
 /** Blobs shared with an image listed earlier (the ones mounted rather than sent). */
 const sharedBlobs = (f: Fixture) => f.images.reduce((n, image) => n + new Set(image.blobs).size, 0) - uniqueBlobs(f);
 
-async function skopeoInspect(registry: Registry, repository: string, digest: string, creds?: string): Promise<Result> {
+async function skopeoInspect(registry: Pick<Registry, 'addr'>, repository: string, digest: string, creds?: string): Promise<Result> {
   return exec('skopeo', ['inspect', '--tls-verify=false', ...(creds ? ['--creds', creds] : []), `docker://${registry.addr}/${repository}@${digest}`]);
 }
 
@@ -268,6 +268,69 @@ describe('install.sh (offline install from a bundle)', function () {
     }
   });
 
+  it('registry-serving path under systemd (stand-in systemctl): an enabled unit runs the server from the state dir, so it serves again at boot with the bundle gone; uninstall --purge-registry removes it', async () => {
+    tools.scenario({ systemd: true });
+    const bundle = path.join(work, 'bundle-systemd');
+    fs.cpSync(v1.root, bundle, { recursive: true });
+    fs.mkdirSync(path.join(bundle, 'bin'), { recursive: true });
+    fs.rmSync(path.join(bundle, 'bin', 'registry'), { force: true }); // an earlier test may have put it in v1
+    fs.symlinkSync(path.join('/usr/bin', 'docker-registry'), path.join(bundle, 'bin', 'registry'));
+    const port = await freePort();
+    const state = path.join(work, 'state-systemd');
+    const unitFile = path.join(tools.env.ASF_SYSTEMD_UNIT_DIR!, 'asf-registry.service');
+    const unitPid = path.join(tools.dir, 'systemd-units', 'asf-registry.service.pid');
+    const serve = () =>
+      run(['--bundle', bundle, '--serve-registry', `127.0.0.1:${port}`, '--advertise', `10.0.0.5:${port}`, '--state-dir', state], {
+        ASF_CONTAINERD_CERTS_DIR: path.join(work, 'certs-systemd'),
+      });
+    const pullEvery = async () => {
+      for (const image of v1.images) {
+        const r = await skopeoInspect({ addr: `127.0.0.1:${port}` }, image.repository, image.digest);
+        assert.equal(r.code, 0, `${image.repository}@${image.digest}: ${r.stderr}`);
+      }
+    };
+    try {
+      const r = await serve();
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /starting systemd unit asf-registry\.service/);
+      assert.match(r.stdout, /it is enabled, so it starts again at boot/);
+      assert.deepEqual(
+        tools.calls().filter((c) => c.startsWith('systemctl ') && !/ (is-active|show) /.test(c)),
+        ['systemctl daemon-reload', 'systemctl enable --quiet asf-registry.service', 'systemctl restart asf-registry.service'],
+      );
+      const unit = fs.readFileSync(unitFile, 'utf8');
+      assert.match(unit, new RegExp(`^ExecStart=${state}/registry-server serve ${state}/registry\\.yml$`, 'm'));
+      assert.match(unit, /^Restart=on-failure$/m);
+      assert.match(unit, /^WantedBy=multi-user\.target$/m);
+      await pullEvery();
+
+      // Re-run: the unit keeps running, nothing restarted.
+      tools.clearCalls();
+      const again = await serve();
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stdout, new RegExp(`registry already serving on 127\\.0\\.0\\.1:${port} \\(pid ${fs.readFileSync(unitPid, 'utf8').trim()}\\)`));
+      assert.ok(!tools.calls().some((c) => / (restart|enable) /.test(c)), tools.calls().join('\n'));
+
+      // A reboot: the process is gone, and so is the extracted bundle; systemd starts the enabled unit.
+      execStop(unitPid);
+      fs.rmSync(bundle, { recursive: true, force: true });
+      assert.ok(fs.existsSync(path.join(tools.dir, 'systemd-units', 'asf-registry.service.enabled')), 'unit enabled');
+      const boot = await exec('/bin/bash', [path.join(tools.dir, 'standin-bin', 'systemctl'), 'start', 'asf-registry.service'], { env: { PATH: tools.path, ...tools.env } });
+      assert.equal(boot.code, 0, boot.stderr);
+      await waitServing(port);
+      await pullEvery();
+
+      const un = await run(['uninstall', '--purge-registry', '--state-dir', state]);
+      assert.equal(un.code, 0, un.stderr);
+      assert.match(un.stdout, /stopping and disabling systemd unit asf-registry\.service/);
+      assert.ok(!fs.existsSync(unitFile), 'unit file removed');
+      assert.ok(!fs.existsSync(path.join(state, 'registry-server')), 'server binary removed');
+      assert.equal(await fetch(`http://127.0.0.1:${port}/v2/`).then(() => 'up', () => 'down'), 'down');
+    } finally {
+      execStop(unitPid);
+    }
+  });
+
   it('a damaged bundle is refused before anything is pushed, naming the bad file', async () => {
     const registry = await target();
     const damaged = path.join(work, 'bundle-damaged');
@@ -467,6 +530,27 @@ describe('install.sh (offline install from a bundle)', function () {
 });
 
 /** Stops a registry install.sh left serving (a failed test may leave one). */
+/** Stops what a stand-in systemd unit runs, and waits for its port to be free. */
+function execStop(pidfile: string): void {
+  if (!fs.existsSync(pidfile)) return;
+  const pid = Number(fs.readFileSync(pidfile, 'utf8'));
+  fs.rmSync(pidfile);
+  try {
+    process.kill(pid);
+    execFileSync('bash', ['-c', `while kill -0 ${pid} 2>/dev/null; do sleep 0.1; done`]);
+  } catch {
+    /* already stopped */
+  }
+}
+
+async function waitServing(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if ((await fetch(`http://127.0.0.1:${port}/v2/`).then((r) => r.status, () => 0)) === 200) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`nothing serves on 127.0.0.1:${port} after the unit started`);
+}
+
 function stopServed(pidfile: string): void {
   if (!fs.existsSync(pidfile)) return;
   try {

@@ -16,6 +16,8 @@ export interface Scenario {
   nodeIp?: string;
   /** Free KiB df reports (real df when unset). */
   dfFreeKiB?: number;
+  /** systemd runs on this "node" (install.sh then uses the systemctl stand-in). */
+  systemd?: boolean;
 }
 
 export interface RecordingTools {
@@ -83,6 +85,34 @@ if [ -f "$STANDIN_DIR/scenario/df-free" ]; then
 else exec "$STANDIN_REAL_DF" "$@"; fi
 `;
 
+// No systemd here: units "run" as background processes of the stand-in, one pid file each.
+const systemctl = String.raw`#!/bin/bash
+echo "systemctl $*" >>"$STANDIN_DIR/calls"
+run="$STANDIN_DIR/systemd-units"; mkdir -p "$run"
+unit=""; for a in "$@"; do [[ "$a" == --* ]] || unit="$a"; done
+pidfile="$run/$unit.pid"; file="$ASF_SYSTEMD_UNIT_DIR/$unit"
+alive() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
+stop() {
+  if alive; then pid="$(cat "$pidfile")"; kill "$pid"; while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done; fi
+  rm -f "$pidfile"
+}
+case "$1" in
+  daemon-reload) ;;
+  enable) : >"$run/$unit.enabled" ;;
+  disable) rm -f "$run/$unit.enabled"; [[ " $* " != *" --now "* ]] || stop ;;
+  start|restart)
+    [ "$1" = start ] && alive && exit 0
+    stop
+    log="$(sed -n 's/^StandardOutput=append://p' "$file")"
+    nohup $(sed -n 's/^ExecStart=//p' "$file") >>"$log" 2>&1 </dev/null &
+    echo $! >"$pidfile" ;;
+  stop) stop ;;
+  is-active) alive ;;
+  show) if alive; then cat "$pidfile"; else echo 0; fi ;;
+  *) echo "systemctl stand-in: no answer for: $*" >&2; exit 1 ;;
+esac
+`;
+
 export function recordingTools(): RecordingTools {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'asf-standin-'));
   const standins = path.join(dir, 'standin-bin');
@@ -90,13 +120,19 @@ export function recordingTools(): RecordingTools {
   fs.mkdirSync(standins);
   fs.mkdirSync(tools);
   fs.mkdirSync(path.join(dir, 'scenario'));
-  for (const [name, text] of Object.entries({ kubectl, helm, df })) fs.writeFileSync(path.join(standins, name), text, { mode: 0o755 });
+  for (const [name, text] of Object.entries({ kubectl, helm, df, systemctl })) fs.writeFileSync(path.join(standins, name), text, { mode: 0o755 });
   for (const tool of realTools) {
     const found = execFileSync('bash', ['-c', `command -v ${tool} || true`]).toString().trim();
     if (found.startsWith('/')) fs.symlinkSync(found, path.join(tools, tool));
   }
   const realDf = execFileSync('bash', ['-c', 'command -v df']).toString().trim();
-  const env = { STANDIN_DIR: dir, STANDIN_REAL_DF: realDf };
+  const env = {
+    STANDIN_DIR: dir,
+    STANDIN_REAL_DF: realDf,
+    // install.sh asks these where systemd would run and keep units (never the machine's own).
+    ASF_SYSTEMD_RUN_DIR: path.join(dir, 'scenario', 'systemd-run'),
+    ASF_SYSTEMD_UNIT_DIR: path.join(dir, 'systemd-unit-files'),
+  };
   const scenario = (s: Scenario) => {
     const file = (name: string, value: string | undefined) => {
       const p = path.join(dir, 'scenario', name);
@@ -108,6 +144,8 @@ export function recordingTools(): RecordingTools {
     file('nodes', (s.nodes ?? ['node-1 amd64  ']).join('\n') + '\n');
     file('node-ip', s.nodeIp ?? '10.0.0.5');
     file('df-free', s.dfFreeKiB === undefined ? undefined : String(s.dfFreeKiB));
+    if (s.systemd) fs.mkdirSync(env.ASF_SYSTEMD_RUN_DIR, { recursive: true });
+    else fs.rmSync(env.ASF_SYSTEMD_RUN_DIR, { recursive: true, force: true });
   };
   scenario({});
   return {
