@@ -357,14 +357,12 @@ registry_bin() {
 # Under systemd the served registry is a unit, so it is back after a reboot; elsewhere it runs under
 # nohup until then. (ASF_SYSTEMD_RUN_DIR lets tests say whether systemd runs.)
 use_systemd() { [ -d "${ASF_SYSTEMD_RUN_DIR:-/run/systemd/system}" ] && command -v systemctl >/dev/null; }
-registry_running() {
-  if use_systemd; then systemctl is-active --quiet "$registry_unit"
-  else [ -f "$registry_pidfile" ] && kill -0 "$(cat "$registry_pidfile")" 2>/dev/null; fi
-}
-registry_pid() { if use_systemd; then systemctl show -p MainPID --value "$registry_unit"; else cat "$registry_pidfile"; fi; }
 # A server started under nohup (this node has no systemd, or an earlier install.sh ran without it).
+nohup_registry_running() { [ -f "$registry_pidfile" ] && kill -0 "$(cat "$registry_pidfile")" 2>/dev/null; }
+registry_running() { if use_systemd; then systemctl is-active --quiet "$registry_unit"; else nohup_registry_running; fi; }
+registry_pid() { if use_systemd; then systemctl show -p MainPID --value "$registry_unit"; else cat "$registry_pidfile"; fi; }
 stop_nohup_registry() {
-  [ -f "$registry_pidfile" ] && kill -0 "$(cat "$registry_pidfile")" 2>/dev/null || return 0
+  nohup_registry_running || return 0
   local pid; pid="$(cat "$registry_pidfile")"
   log "stopping the served registry (pid $pid)"
   kill "$pid"

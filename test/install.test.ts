@@ -312,7 +312,7 @@ describe('install.sh (offline install from a bundle)', function () {
       assert.ok(!tools.calls().some((c) => / (restart|enable) /.test(c)), tools.calls().join('\n'));
 
       // A reboot: the process is gone, and so is the extracted bundle; systemd starts the enabled unit.
-      execStop(unitPid);
+      stopServed(unitPid);
       fs.rmSync(bundle, { recursive: true, force: true });
       assert.ok(fs.existsSync(path.join(tools.dir, 'systemd-units', 'asf-registry.service.enabled')), 'unit enabled');
       const boot = await exec('/bin/bash', [path.join(tools.dir, 'standin-bin', 'systemctl'), 'start', 'asf-registry.service'], { env: { PATH: tools.path, ...tools.env } });
@@ -327,7 +327,7 @@ describe('install.sh (offline install from a bundle)', function () {
       assert.ok(!fs.existsSync(path.join(state, 'registry-server')), 'server binary removed');
       assert.equal(await fetch(`http://127.0.0.1:${port}/v2/`).then(() => 'up', () => 'down'), 'down');
     } finally {
-      execStop(unitPid);
+      stopServed(unitPid);
     }
   });
 
@@ -529,20 +529,6 @@ describe('install.sh (offline install from a bundle)', function () {
   });
 });
 
-/** Stops a registry install.sh left serving (a failed test may leave one). */
-/** Stops what a stand-in systemd unit runs, and waits for its port to be free. */
-function execStop(pidfile: string): void {
-  if (!fs.existsSync(pidfile)) return;
-  const pid = Number(fs.readFileSync(pidfile, 'utf8'));
-  fs.rmSync(pidfile);
-  try {
-    process.kill(pid);
-    execFileSync('bash', ['-c', `while kill -0 ${pid} 2>/dev/null; do sleep 0.1; done`]);
-  } catch {
-    /* already stopped */
-  }
-}
-
 async function waitServing(port: number): Promise<void> {
   for (let i = 0; i < 100; i++) {
     if ((await fetch(`http://127.0.0.1:${port}/v2/`).then((r) => r.status, () => 0)) === 200) return;
@@ -551,10 +537,17 @@ async function waitServing(port: number): Promise<void> {
   throw new Error(`nothing serves on 127.0.0.1:${port} after the unit started`);
 }
 
+/**
+ * Stops a registry install.sh (or a stand-in systemd unit) left serving, from its pid file, and
+ * waits until it is gone so that its port is free again.
+ */
 function stopServed(pidfile: string): void {
   if (!fs.existsSync(pidfile)) return;
+  const pid = Number(fs.readFileSync(pidfile, 'utf8'));
+  fs.rmSync(pidfile);
   try {
-    process.kill(Number(fs.readFileSync(pidfile, 'utf8')));
+    process.kill(pid);
+    execFileSync('bash', ['-c', `while kill -0 ${pid} 2>/dev/null; do sleep 0.1; done`]);
   } catch {
     /* already stopped */
   }
