@@ -48,6 +48,16 @@ describe('install.sh (offline install from a bundle)', function () {
   const run = (args: string[], env: Record<string, string> = {}) =>
     exec('/bin/bash', [installSh, ...args], { cwd: work, env: { PATH: tools.path, ASF_STATE_DIR: path.join(work, 'state'), ...tools.env, ...env } });
 
+  /** A copy of bundle v1 carrying bin/registry, as the offline tarball does. */
+  function v1WithRegistryServer(name: string): string {
+    const bundle = path.join(work, name);
+    fs.cpSync(v1.root, bundle, { recursive: true });
+    fs.mkdirSync(path.join(bundle, 'bin'), { recursive: true });
+    fs.rmSync(path.join(bundle, 'bin', 'registry'), { force: true }); // the serving test puts one in v1 itself
+    fs.symlinkSync(path.join('/usr/bin', 'docker-registry'), path.join(bundle, 'bin', 'registry'));
+    return bundle;
+  }
+
   async function target(options: { htpasswd?: string } = {}): Promise<Registry> {
     const registry = await startRegistry(fs.mkdtempSync(path.join(work, 'target-')), options);
     registries.push(registry);
@@ -270,11 +280,7 @@ describe('install.sh (offline install from a bundle)', function () {
 
   it('registry-serving path under systemd (stand-in systemctl): an enabled unit runs the server from the state dir, so it serves again at boot with the bundle gone; uninstall --purge-registry removes it', async () => {
     tools.scenario({ systemd: true });
-    const bundle = path.join(work, 'bundle-systemd');
-    fs.cpSync(v1.root, bundle, { recursive: true });
-    fs.mkdirSync(path.join(bundle, 'bin'), { recursive: true });
-    fs.rmSync(path.join(bundle, 'bin', 'registry'), { force: true }); // an earlier test may have put it in v1
-    fs.symlinkSync(path.join('/usr/bin', 'docker-registry'), path.join(bundle, 'bin', 'registry'));
+    const bundle = v1WithRegistryServer('bundle-systemd');
     const port = await freePort();
     const state = path.join(work, 'state-systemd');
     const unitFile = path.join(tools.env.ASF_SYSTEMD_UNIT_DIR!, 'asf-registry.service');
@@ -327,6 +333,37 @@ describe('install.sh (offline install from a bundle)', function () {
       assert.ok(!fs.existsSync(path.join(state, 'registry-server')), 'server binary removed');
       assert.equal(await fetch(`http://127.0.0.1:${port}/v2/`).then(() => 'up', () => 'down'), 'down');
     } finally {
+      stopServed(unitPid);
+    }
+  });
+
+  it('a registry an earlier install.sh started without systemd gives way to the unit once systemd runs, on the same port (stand-in systemctl)', async () => {
+    const bundle = v1WithRegistryServer('bundle-to-systemd');
+    const port = await freePort();
+    const state = path.join(work, 'state-to-systemd');
+    const unitPid = path.join(tools.dir, 'systemd-units', 'asf-registry.service.pid');
+    const serve = () =>
+      run(['--bundle', bundle, '--serve-registry', `127.0.0.1:${port}`, '--advertise', `10.0.0.5:${port}`, '--state-dir', state], {
+        ASF_CONTAINERD_CERTS_DIR: path.join(work, 'certs-to-systemd'),
+      });
+    try {
+      const first = await serve();
+      assert.equal(first.code, 0, first.stderr);
+      assert.match(first.stdout, /no systemd here, so it is not restarted after a reboot/);
+      const oldPid = fs.readFileSync(path.join(state, 'registry.pid'), 'utf8').trim();
+
+      tools.scenario({ systemd: true });
+      const second = await serve();
+      assert.equal(second.code, 0, second.stderr);
+      assert.match(second.stdout, new RegExp(`stopping the served registry \\(pid ${oldPid}\\)[\\s\\S]*starting systemd unit asf-registry\\.service`));
+      assert.ok(!fs.existsSync(path.join(state, 'registry.pid')), 'pid file of the nohup server removed');
+      assert.notEqual(fs.readFileSync(unitPid, 'utf8').trim(), oldPid);
+      for (const image of v1.images) {
+        const r = await skopeoInspect({ addr: `127.0.0.1:${port}` }, image.repository, image.digest);
+        assert.equal(r.code, 0, `${image.repository}@${image.digest}: ${r.stderr}`);
+      }
+    } finally {
+      stopServed(path.join(state, 'registry.pid'));
       stopServed(unitPid);
     }
   });
