@@ -1,7 +1,17 @@
 /**
+ * Most items in one batch. A full batch goes at once instead of waiting for the end of the
+ * turn, so a burst of requests moves on in several parts that the next process starts on while
+ * this one reads the rest; one batch per turn makes the whole burst travel as one convoy and
+ * leaves each process idle while the others work on it (echo at 32 connections: +10–20% req/s
+ * with 8 against unlimited, in interleaved runs; 4 costs more per message than it gains).
+ */
+export const maxBatchItems = 8;
+
+/**
  * Collects what is pushed during one event-loop turn and hands it on as one batch, after the
- * turn's I/O callbacks have run (setImmediate): under load many requests share a message, and
- * a lone request waits for nothing but the end of the current turn.
+ * turn's I/O callbacks have run (setImmediate), or as soon as it holds `maxBatchItems`: under
+ * load many requests share a message, and a lone request waits for nothing but the end of the
+ * current turn.
  */
 export class TurnBatcher<T> {
   private items: T[] = [];
@@ -11,6 +21,12 @@ export class TurnBatcher<T> {
 
   push(item: T) {
     this.items.push(item);
+    if (this.items.length >= maxBatchItems) {
+      // The turn's pending flush, if any, takes whatever is pushed after this.
+      const full = this.items;
+      this.items = [];
+      return this.flush(full);
+    }
     if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(this.run);
