@@ -46,7 +46,7 @@ interface Waiter {
  * One-shot calls a worker holds at once: the one it runs and up to three waiting in its pipe, so
  * that it goes from one to the next without waiting for the loader's turn around, reads several
  * calls per wake-up, and its answers reach the loader (and the gateway) in bunches. Echo at 32
- * connections, one worker, interleaved runs: 2 → 4 gave +45% req/s and p99 28 → 18 ms; 8 and
+ * connections, one worker, interleaved runs: 2 → 4 gave +48% req/s and p99 28.5 → 18 ms; 8 and
  * 16 gave no more, and hold more calls behind a slow one.
  */
 const pipelineDepth = 4;
