@@ -158,8 +158,11 @@ async function tarDigest(parts: AsyncIterable<TarPart>, onData: (n: number) => v
 /** A file written in order, its sha256 computed from the bytes on their way (no read-back). */
 function hashedFile(file: string) {
   const hash = createHash('sha256');
+  // Opened here, not by the stream on the thread pool: an interrupt that removes the partial file
+  // could otherwise run before that open, which would then create the file again as we exit.
+  const fd = fs.openSync(file, 'w');
   // Room for a few pieces in flight, so small pieces are gathered into one writev, not awaited one by one.
-  const stream = fs.createWriteStream(file, { highWaterMark: 4 * readChunk });
+  const stream = fs.createWriteStream(file, { fd, highWaterMark: 4 * readChunk });
   return {
     async write(chunk: Buffer): Promise<void> {
       hash.update(chunk);
