@@ -13,6 +13,8 @@ export interface FrameworkOptions {
   warmupSeconds: number;
   /** Seconds before one request counts as failed. */
   timeout: number;
+  /** What the first target is, for the ratio column: every ratio is against it. */
+  baseline?: string;
 }
 
 interface Measured {
@@ -68,24 +70,25 @@ export async function compareFrameworks(title: string, targets: Target[], body: 
 }
 
 function table(title: string, measured: Measured[], skipped: string[], options: FrameworkOptions): string {
+  const baseline = options.baseline ?? 'ours';
   const lines = [`## ${title}`, ''];
   lines.push(
     `Median of ${options.reps} runs of ${options.concurrencies.map((c) => `${options.seconds(c)} s at ${c}`).join(', ')} ` +
       `(each after ${options.warmupSeconds} s warm-up at the same concurrency); ` +
-      'p50/p99 are the medians of each run\'s own percentile; ratio = that server\'s req/s ÷ ours (first row) at the same concurrency.',
+      `p50/p99 are the medians of each run's own percentile; ratio = that server's req/s ÷ ${baseline} (first row) at the same concurrency.`,
     '',
-    '| concurrency | server | req/s | p50 ms | p99 ms | errors | ratio to ours |',
+    `| concurrency | server | req/s | p50 ms | p99 ms | errors | ratio to ${baseline} |`,
     '|---|---|---|---|---|---|---|',
   );
   for (const connections of options.concurrencies) {
-    const ours = median((measured[0]?.runs.get(connections) ?? []).map((r) => r.requestsPerSec));
+    const first = median((measured[0]?.runs.get(connections) ?? []).map((r) => r.requestsPerSec));
     for (const m of measured) {
       const runs = m.runs.get(connections) ?? [];
       const rps = median(runs.map((r) => r.requestsPerSec));
       const errors = runs.reduce((sum, r) => sum + r.errors + r.non2xx, 0);
       const p50 = median(runs.map((r) => r.p50));
       const p99 = median(runs.map((r) => r.p99));
-      lines.push(`| ${connections} | ${m.target.name} | ${rps.toFixed(rps < 100 ? 1 : 0)} | ${p50} | ${p99} | ${errors} | ${(rps / ours).toFixed(2)} |`);
+      lines.push(`| ${connections} | ${m.target.name} | ${rps.toFixed(rps < 100 ? 1 : 0)} | ${p50} | ${p99} | ${errors} | ${(rps / first).toFixed(2)} |`);
     }
   }
   lines.push('', `Resident memory (peak RSS of the whole process tree while under load at ${Math.max(...options.concurrencies)} connections, MiB):`, '');
