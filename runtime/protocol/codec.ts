@@ -2,7 +2,8 @@ import path from 'node:path';
 import protobuf from 'protobufjs';
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import { packageRoot } from '../paths.js';
-import type { LoaderInput, LoaderOutput, ReqBatch, ReqData, ResBatch, ResData, ToolRequest, ToolResponse } from './messages.js';
+import { loaderInput, loaderOutput, reqBatch, reqData, resBatch, resData } from './envelope.js';
+import type { ToolRequest, ToolResponse } from './messages.js';
 
 const protoDir = path.join(packageRoot, 'runtime', 'protocol', 'proto');
 // keepCase: field names (error_info, sync_id) stay as on the wire, as AIGES tools print them.
@@ -28,14 +29,10 @@ function codec<T>(name: string): Codec<T> {
   };
 }
 
-export const reqData = codec<ReqData>('utils.ReqData');
-export const resData = codec<ResData>('utils.ResData');
+// The messages on the request path have hand-written codecs (envelope.ts); the tool box's go through protobufjs.
+export { loaderInput, loaderOutput, reqBatch, reqData, resBatch, resData };
 export const toolRequest = codec<ToolRequest>('utils.Request');
 export const toolResponse = codec<ToolResponse>('utils.Response');
-export const loaderInput = codec<LoaderInput>('protocol.LoaderInput');
-export const loaderOutput = codec<LoaderOutput>('protocol.LoaderOutput');
-export const reqBatch = codec<ReqBatch>('asf.ReqBatch');
-export const resBatch = codec<ResBatch>('asf.ResBatch');
 
 function method<Req, Res>(path: string, req: Codec<Req>, res: Codec<Res>, streaming = false) {
   return {
