@@ -92,9 +92,9 @@ function readReqData(r: ProtoReader): ReqData {
   while (r.more()) {
     const tag = r.tag();
     if (tag === field(1, 2)) m.op = r.string();
-    else if (tag === field(2, 2)) m.s = readSession(r.embedded());
+    else if (tag === field(2, 2)) m.s = r.message(readSession);
     else if (tag === field(3, 2)) r.mapEntry(m.param);
-    else if (tag === field(4, 2)) m.data.push(readDataMeta(r.embedded()));
+    else if (tag === field(4, 2)) m.data.push(r.message(readDataMeta));
     else r.skip(tag);
   }
   return m;
@@ -114,9 +114,9 @@ function readResData(r: ProtoReader): ResData {
     const tag = r.tag();
     if (tag === field(1, 0)) m.code = r.int32();
     else if (tag === field(2, 2)) m.error_info = r.string();
-    else if (tag === field(3, 2)) m.s = readSession(r.embedded());
+    else if (tag === field(3, 2)) m.s = r.message(readSession);
     else if (tag === field(4, 2)) r.mapEntry(m.param);
-    else if (tag === field(5, 2)) m.data.push(readDataMeta(r.embedded()));
+    else if (tag === field(5, 2)) m.data.push(r.message(readDataMeta));
     else r.skip(tag);
   }
   return m;
@@ -151,7 +151,7 @@ function readPayload(r: ProtoReader): Payload {
   const p: Payload = { meta: undefined, data: noBytes };
   while (r.more()) {
     const tag = r.tag();
-    if (tag === field(1, 2)) p.meta = readMetaDesc(r.embedded());
+    if (tag === field(1, 2)) p.meta = r.message(readMetaDesc);
     else if (tag === field(2, 2)) p.data = r.bytes();
     else r.skip(tag);
   }
@@ -178,8 +178,8 @@ function readLoaderInput(r: ProtoReader): LoaderInput {
     else if (tag === field(3, 0)) m.state = r.int32() as LoaderInput['state'] & number;
     else if (tag === field(4, 2)) r.mapEntry(m.headers);
     else if (tag === field(5, 2)) r.mapEntry(m.params);
-    else if (tag === field(6, 2)) m.expect.push(readMetaDesc(r.embedded()));
-    else if (tag === field(7, 2)) m.pl.push(readPayload(r.embedded()));
+    else if (tag === field(6, 2)) m.expect.push(r.message(readMetaDesc));
+    else if (tag === field(7, 2)) m.pl.push(r.message(readPayload));
     else if (tag === field(8, 0)) m.sync_id = r.int32();
     else r.skip(tag);
   }
@@ -202,7 +202,7 @@ function readLoaderOutput(r: ProtoReader): LoaderOutput {
     else if (tag === field(2, 0)) m.code = r.int32();
     else if (tag === field(3, 2)) m.err = r.string();
     else if (tag === field(4, 0)) m.status = r.int32() as LoaderOutput['status'] & number;
-    else if (tag === field(5, 2)) m.pl.push(readPayload(r.embedded()));
+    else if (tag === field(5, 2)) m.pl.push(r.message(readPayload));
     else r.skip(tag);
   }
   return m;
@@ -214,7 +214,7 @@ function readRepeated<T>(r: ProtoReader, read: (r: ProtoReader) => T): T[] {
   const items: T[] = [];
   while (r.more()) {
     const tag = r.tag();
-    if (tag === field(1, 2)) items.push(read(r.embedded()));
+    if (tag === field(1, 2)) items.push(r.message(read));
     else r.skip(tag);
   }
   return items;
