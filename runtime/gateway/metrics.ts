@@ -58,6 +58,7 @@ export function createMetrics(services: ServiceRegistry) {
   // Labelled children looked up once per label set, not hashed again on every request.
   const requestsBy = new Map<string, Counter.Internal>();
   const durationBy = new Map<string, Histogram.Internal<string>>();
+  const callsBy = new Map<string, Counter.Internal>();
   return {
     register,
     observe(service: string, code: number, seconds: number) {
@@ -70,7 +71,10 @@ export function createMetrics(services: ServiceRegistry) {
       histogram.observe(seconds);
     },
     call(service: string, replica: string, outcome: string) {
-      calls.inc({ service, replica, outcome });
+      const key = `${service}\0${replica}\0${outcome}`;
+      let counter = callsBy.get(key);
+      if (!counter) callsBy.set(key, (counter = calls.labels(service, replica, outcome)));
+      counter.inc();
     },
     sessionOpened(service: string) {
       openSessions.inc({ service });

@@ -4,11 +4,13 @@
  */
 export function resolveServiceId(url: string): string | undefined {
   const q = url.indexOf('?');
-  const path = q < 0 ? url : url.slice(0, q);
   if (q >= 0) {
     const fromQuery = new URLSearchParams(url.slice(q + 1)).get('serviceId');
     if (fromQuery) return fromQuery;
   }
-  const segments = path.split('/').filter(Boolean);
-  return segments.length ? decodeURIComponent(segments[segments.length - 1]!) : undefined;
+  let end = q < 0 ? url.length : q;
+  while (end > 0 && url.charCodeAt(end - 1) === 0x2f) end--; // trailing slashes
+  if (end === 0) return undefined;
+  const segment = url.slice(url.lastIndexOf('/', end - 1) + 1, end);
+  return segment.includes('%') ? decodeURIComponent(segment) : segment;
 }

@@ -1,6 +1,6 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { ServiceRegistry } from '../discovery/registry.js';
-import { newSid } from '../loader/loader.js';
+import { requestContext } from './context.js';
 import { AsfError, ErrorCode } from '../protocol/errors.js';
 import { dispatchOnce } from './dispatch.js';
 import { createMetrics } from './metrics.js';
@@ -26,12 +26,6 @@ export interface GatewayOptions {
   readTimeoutMs?: number;
 }
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    asf: { sid: string; service: string; start: bigint };
-  }
-}
-
 /** The HTTP front: ASF routes, validation, auth, errors, health, metrics and OpenAPI. */
 export function buildGateway(options: GatewayOptions): FastifyInstance {
   const { registry } = options;
@@ -48,7 +42,7 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
     // Per-request lines are ours (observe below): one line per failure, successes at debug.
     logController: new LogController({ disableRequestLogging: true }),
   });
-  app.decorateRequest('asf', null as unknown as FastifyRequest['asf']);
+  app.decorateRequest('asf', null);
 
   // Plain JSON.parse: bodies are never merged into other objects, so prototype keys are harmless.
   app.removeAllContentTypeParsers();
@@ -64,15 +58,9 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
     done(new AsfError(ErrorCode.InvalidJson, 'content-type must be application/json'), undefined),
   );
 
-  // Callback style: no promise per request on the hot path.
-  app.addHook('onRequest', (req, _reply, done) => {
-    req.asf = { sid: newSid(), service: '', start: process.hrtime.bigint() };
-    done();
-  });
-
   app.setErrorHandler((err: Error & { code?: unknown; statusCode?: number }, req, reply) => {
     const asf = toAsfError(err, bodyLimit);
-    if (asf.httpStatus >= 500 && !(err instanceof AsfError)) req.log.error({ err, sid: req.asf?.sid }, 'unexpected error');
+    if (asf.httpStatus >= 500 && !(err instanceof AsfError)) req.log.error({ err, sid: requestContext(req).sid }, 'unexpected error');
     return sendError(reply, req, asf);
   });
 
@@ -105,33 +93,36 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
   });
 
   app.post('/*', async (req, reply) => {
-    const { sid } = req.asf;
+    const context = requestContext(req);
+    const { sid } = context;
     const serviceId = resolveServiceId(req.url);
     const service = serviceId ? registry.get(serviceId) : undefined;
     if (!service) {
       return sendError(reply, req, new AsfError(ErrorCode.NotFound, 'not found'), { message: 'not found' });
     }
-    req.asf.service = service.schema.serviceId;
+    context.service = service.schema.serviceId;
     if (appIds) checkAppId(req.body, appIds);
     const input = toLoaderInput(req.body, service.schema, sid);
     const output = await dispatchOnce(registry, service, sid, input, timeoutMs, (replica, outcome) =>
       metrics.call(service.schema.serviceId, replica.address, outcome),
     );
     if (output.code) throw new AsfError(output.code, output.err ?? 'loader error', 502);
-    observe(req, 0);
+    observe(req, reply, 0);
     return reply.type('application/json').send(renderSuccess(sid, output));
   });
 
-  function observe(req: FastifyRequest, code: number) {
-    const seconds = Number(process.hrtime.bigint() - req.asf.start) / 1e9;
-    metrics.observe(req.asf.service || 'unknown', code, seconds);
-    if (code) req.log.warn({ sid: req.asf.sid, service: req.asf.service, code, ms: seconds * 1000 }, 'request failed');
-    else req.log.debug({ sid: req.asf.sid, service: req.asf.service, ms: seconds * 1000 }, 'request done');
+  // Fastify times every request from routing on (reply.elapsedTime).
+  function observe(req: FastifyRequest, reply: FastifyReply, code: number) {
+    const { sid, service } = requestContext(req);
+    const ms = reply.elapsedTime;
+    metrics.observe(service || 'unknown', code, ms / 1000);
+    if (code) req.log.warn({ sid, service, code, ms }, 'request failed');
+    else req.log.debug({ sid, service, ms }, 'request done');
   }
 
   function sendError(reply: FastifyReply, req: FastifyRequest, err: AsfError, extra?: Record<string, unknown>) {
-    const sid = req.asf?.sid ?? newSid();
-    if (req.asf) observe(req, err.code);
+    const { sid } = requestContext(req);
+    observe(req, reply, err.code);
     req.log.debug({ sid, code: err.code, message: err.message }, 'error answer');
     return reply.code(err.httpStatus).type('application/json').send(renderError(sid, err.code, err.message, extra));
   }

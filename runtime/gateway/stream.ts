@@ -6,6 +6,7 @@ import type { Replica, Service, ServiceRegistry } from '../discovery/registry.js
 import { loaderInput, loaderOutput } from '../protocol/codec.js';
 import { AsfError, ErrorCode } from '../protocol/errors.js';
 import { RespStatus, type LoaderInput, type ReqData, type ResData } from '../protocol/messages.js';
+import { requestContext } from './context.js';
 import type { GatewayMetrics } from './metrics.js';
 import { toLoaderInput } from './request.js';
 import { renderError, renderSuccess } from './response.js';
@@ -35,15 +36,15 @@ export function registerStreams(app: FastifyInstance, registry: ServiceRegistry,
       handler: (req, reply) => {
         const serviceId = resolveServiceId(req.url);
         if (!serviceId || !registry.get(serviceId)) {
-          return reply.code(404).type('application/json').send(renderError(req.asf.sid, ErrorCode.NotFound, 'not found', { message: 'not found' }));
+          return reply.code(404).type('application/json').send(renderError(requestContext(req).sid, ErrorCode.NotFound, 'not found', { message: 'not found' }));
         }
         const message = 'GET on a service route is for WebSocket sessions only: send one-shot requests with POST';
-        return reply.code(405).type('application/json').send(renderError(req.asf.sid, ErrorCode.InvalidOperation, message));
+        return reply.code(405).type('application/json').send(renderError(requestContext(req).sid, ErrorCode.InvalidOperation, message));
       },
       wsHandler: (socket, req) => {
         const serviceId = resolveServiceId(req.url);
         const service = serviceId ? registry.get(serviceId) : undefined;
-        const session = new StreamSession(socket, req.asf.sid, options, req.log, metrics, service);
+        const session = new StreamSession(socket, requestContext(req).sid, options, req.log, metrics, service);
         if (!service) return session.fail(new AsfError(ErrorCode.NotFound, 'not found'));
         socket.on('message', (data: Buffer) => session.received(data.toString('utf8')));
         socket.on('close', () => session.clientGone());

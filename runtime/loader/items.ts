@@ -10,21 +10,29 @@ export function failure(code: number, err: string): LoaderOutput {
   return { code, err, status: RespStatus.END };
 }
 
-/** Expected outputs: those the request names, else every declared output. */
-export function expectedOutputs(expect: MetaDesc[] | undefined, schema: CapabilitySchema): Map<string, MetaDesc> {
-  const out = new Map<string, MetaDesc>();
+/** Every declared output with its declared attributes, made once per schema. */
+const declaredOutputs = new WeakMap<CapabilitySchema, ReadonlyMap<string, MetaDesc>>();
+
+/** Expected outputs: those the request names, else every declared output. Not to be modified. */
+export function expectedOutputs(expect: MetaDesc[] | undefined, schema: CapabilitySchema): ReadonlyMap<string, MetaDesc> {
   if (expect?.length) {
+    const out = new Map<string, MetaDesc>();
     for (const desc of expect) out.set(desc.name, desc);
     return out;
   }
-  for (const [name, decl] of Object.entries(schema.outputs)) {
-    const attribute: Record<string, string> = {};
-    if (decl.encoding) attribute['encoding'] = decl.encoding;
-    if (decl.compress) attribute['compress'] = decl.compress;
-    if (decl.format) attribute['format'] = decl.format;
-    out.set(name, { name, attribute });
+  let declared = declaredOutputs.get(schema);
+  if (!declared) {
+    const out = new Map<string, MetaDesc>();
+    for (const [name, decl] of Object.entries(schema.outputs)) {
+      const attribute: Record<string, string> = {};
+      if (decl.encoding) attribute['encoding'] = decl.encoding;
+      if (decl.compress) attribute['compress'] = decl.compress;
+      if (decl.format) attribute['format'] = decl.format;
+      out.set(name, { name, attribute });
+    }
+    declaredOutputs.set(schema, (declared = out));
   }
-  return out;
+  return declared;
 }
 
 export function toItem(pl: Payload): DataItem {
@@ -43,7 +51,7 @@ export function toItem(pl: Payload): DataItem {
  * Checks wrapper outputs against the expected ones (10106) and attaches their attributes.
  * `seqs` holds a session's per-key counters (attribute `seq`); one-shot outputs are all seq 0.
  */
-export function toPayloads(items: DataItem[], expect: Map<string, MetaDesc>, schema: CapabilitySchema, seqs?: Map<string, number>): Payload[] {
+export function toPayloads(items: DataItem[], expect: ReadonlyMap<string, MetaDesc>, schema: CapabilitySchema, seqs?: Map<string, number>): Payload[] {
   const seen = new Set<string>();
   return items.map((item) => {
     const desc = expect.get(item.key);

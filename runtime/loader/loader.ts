@@ -176,7 +176,10 @@ export class Loader {
     return {
       s: { h: sid },
       param: { total: String(this.pool.total), idle: String(this.pool.idle) },
-      data: outs.map((out) => ({ data: loaderOutput.encode({ ...out, serviceId: this.schema.serviceId }) })),
+      data: outs.map((out) => {
+        out.serviceId = this.schema.serviceId;
+        return { data: loaderOutput.encode(out) };
+      }),
     };
   }
 }

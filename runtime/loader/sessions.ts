@@ -37,7 +37,7 @@ class Session {
 
   constructor(
     readonly sid: string,
-    private readonly expect: Map<string, MetaDesc>,
+    private readonly expect: ReadonlyMap<string, MetaDesc>,
     private readonly schema: CapabilitySchema,
     private readonly window: number,
     private readonly onEnd: (session: Session) => Promise<void>,

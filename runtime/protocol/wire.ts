@@ -144,8 +144,7 @@ export class ProtoWriter {
       this.buf[at] = length;
       return;
     }
-    let size = 1;
-    while (length >= 2 ** (7 * size)) size++;
+    const size = length < 0x4000 ? 2 : length < 0x200000 ? 3 : length < 0x10000000 ? 4 : 5;
     this.ensure(size - 1);
     this.buf.copyWithin(at + size, at + 1, this.pos);
     const end = this.pos + size - 1;

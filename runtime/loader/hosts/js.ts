@@ -98,7 +98,7 @@ export class JsHost implements WrapperHost {
 }
 
 function dataList(inputs: DataItem[]): JsDataList {
-  const list: JsDataNode[] = inputs.map((item) => ({ ...item, len: item.data.length }));
+  const list: JsDataNode[] = inputs.map(({ key, data, status, type, attrs }) => ({ key, data, len: data.length, status, type, attrs }));
   return { list, get: (key) => list.find((node) => node.key === key) };
 }
 
