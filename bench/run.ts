@@ -58,7 +58,7 @@ const frameworkSections: string[] = [];
 if (runs('js')) {
   // Interleaved repetitions like the peer tables: load on this shared machine drifts by ~30% from
   // minute to minute, so one run of each, one after the other, can show either ratio.
-  const options: FrameworkOptions = { concurrencies: [32], reps, seconds: () => seconds, warmupSeconds, timeout: 10, baseline: 'bare fastify' };
+  const options: FrameworkOptions = { concurrencies: [32], reps, seconds: () => seconds, warmupSeconds, timeout: 10, baseline: 'bare fastify', freshPerRun: true };
   const targets = [bareFastify, asfStack('asf up: gateway → gRPC → loader → JS echo', path.join(repoRoot, 'bench', 'fixtures', 'echo-js'), '/v1/private/echo')];
   const section = await compareFrameworks('Framework overhead: bench/fixtures/echo-js, our full path against bare fastify', targets, echoBody('echo'), options);
   const target = 'Target (issue 2): the full gateway → gRPC → loader path at ≥ 0.40 of bare fastify.';
