@@ -43,6 +43,7 @@ export async function compareFrameworks(title: string, targets: Target[], body: 
   for (const target of targets) {
     try {
       process.stderr.write(`bench: starting ${target.name}\n`);
+      // Started here either way: a target that cannot start is listed as not measured, not retried per run.
       const running = await target.start();
       if (options.freshPerRun) await running.stop();
       measured.push({ target, running: options.freshPerRun ? undefined : running, runs: new Map() });

@@ -10,7 +10,8 @@ const protoDir = path.join(packageRoot, 'runtime', 'protocol', 'proto');
 const root = new protobuf.Root();
 // Imports ("xsf.proto") resolve inside our proto folder.
 root.resolvePath = (_origin, target) => path.join(protoDir, path.basename(target));
-root.loadSync(['xsf.proto', 'loader.proto', 'pipe.proto'], { keepCase: true });
+// Only the tool box's Request/Response (xsf.proto) go through protobufjs now.
+root.loadSync('xsf.proto', { keepCase: true });
 
 interface Codec<T> {
   encode(message: T): Buffer;
