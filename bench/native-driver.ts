@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import { loadCapability } from '../runtime/capability/load.js';
 import type { DataItem, OnceRequest } from '../runtime/loader/host.js';
 import { NativeHost } from '../runtime/loader/hosts/native.js';
+import { RequestSignal } from '../runtime/loader/request-signal.js';
 import { benchText } from './native.js';
 
 const [dir, callsArg, inFlightArg, roundsArg] = process.argv.slice(2);
@@ -21,7 +22,7 @@ const host = new NativeHost(spec);
 await host.start(spec.config);
 
 const data = Buffer.from(benchText);
-const signal = new AbortController().signal;
+const signal = new RequestSignal();
 let sequence = 0;
 // What the loader hands the host for a gateway request (loader.ts once()).
 function request(): OnceRequest {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { loadCapability } from '../runtime/capability/load.js';
 import { WrapperError, type DataItem } from '../runtime/loader/host.js';
 import { NativeHost } from '../runtime/loader/hosts/native.js';
+import { RequestSignal } from '../runtime/loader/request-signal.js';
 import { buildCapability, fixtureSource, fixtureYaml } from './helpers/c-capability.js';
 import { b64, post, repoRoot, startStack, waitHealthy, type Stack } from './helpers/stack.js';
 
@@ -277,7 +278,7 @@ describe('C wrappers (libwrapper.so) through the native bridge', function () {
       const host = await startHost('host-meters');
       try {
         const before = host.meters()['fixture_calls'] ?? 0;
-        const signal = new AbortController().signal;
+        const signal = new RequestSignal();
         for (const sid of ['m1', 'm2', 'm3']) {
           await host.once({ sid, params: {}, inputs: [text('count me', 3)], expect: ['result'], signal });
         }
@@ -290,7 +291,7 @@ describe('C wrappers (libwrapper.so) through the native bridge', function () {
     it('answers each call of a burst with its own result', async () => {
       const host = await startHost('host-burst');
       try {
-        const signal = new AbortController().signal;
+        const signal = new RequestSignal();
         const texts = Array.from({ length: 200 }, (_, i) => `call ${i}`);
         const answers = await Promise.all(texts.map((value, i) => host.once({ sid: `burst-${i}`, params: {}, inputs: [text(value, 3)], expect: ['result'], signal })));
         assert.deepEqual(
@@ -308,7 +309,7 @@ describe('C wrappers (libwrapper.so) through the native bridge', function () {
         try {
           const odd = 'ünï 中文 😀 a\u0000b';
           const big: DataItem = { ...text('x'.repeat(100_000), 3), attrs: { encoding: 'utf8', note: odd } };
-          const [answer] = await host.once({ sid: `text-${asyncMode}`, params: { mode: odd }, inputs: [big], expect: ['result'], signal: new AbortController().signal });
+          const [answer] = await host.once({ sid: `text-${asyncMode}`, params: { mode: odd }, inputs: [big], expect: ['result'], signal: new RequestSignal() });
           const got = JSON.parse(answer!.data.toString());
           assert.equal(got.text, big.data.toString(), `asyncMode ${asyncMode}`);
           if (asyncMode === 'true') continue; // the fixture's asynchronous answer leaves out params and desc
@@ -324,13 +325,13 @@ describe('C wrappers (libwrapper.so) through the native bridge', function () {
     it('a one-shot call abandoned by the loader (timeout) ends at once; late callbacks are dropped', async () => {
       const host = await startHost('host-abandon', { asyncMode: 'true' });
       try {
-        const abort = new AbortController();
-        const pending = host.once({ sid: 'slow-1', params: {}, inputs: [text('sleep', 3)], expect: ['result'], signal: abort.signal });
-        abort.abort();
+        const signal = new RequestSignal();
+        const pending = host.once({ sid: 'slow-1', params: {}, inputs: [text('sleep', 3)], expect: ['result'], signal });
+        signal.abort();
         await assert.rejects(pending, /stopped waiting/);
         // The plugin's thread still answers after 500 ms; nothing may break when it does.
         await new Promise((resolve) => setTimeout(resolve, 700));
-        const items = await host.once({ sid: 'slow-1', params: {}, inputs: [text('again', 3)], expect: ['result'], signal: new AbortController().signal });
+        const items = await host.once({ sid: 'slow-1', params: {}, inputs: [text('again', 3)], expect: ['result'], signal: new RequestSignal() });
         assert.equal(JSON.parse(items[0]!.data.toString()).text, 'again');
       } finally {
         await host.stop();

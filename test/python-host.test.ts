@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { loadCapability } from '../runtime/capability/load.js';
+import { ErrorCode } from '../runtime/protocol/errors.js';
+import type { DataItem, WrapperError } from '../runtime/loader/host.js';
+import { PythonHost } from '../runtime/loader/hosts/python.js';
 import { encodeFrame, FrameReader, type Frame } from '../runtime/loader/hosts/python-frames.js';
+import { RequestSignal } from '../runtime/loader/request-signal.js';
 import { b64, post, repoRoot, startStack, type Stack } from './helpers/stack.js';
 
 const fixture = (name: string) => path.join(repoRoot, 'test', 'fixtures', 'python', name);
@@ -265,5 +270,37 @@ describe('python host: a wrapperInit that fails', function () {
     assert.equal(error('init_fails'), 'wrapperInit returned 7: model file weights.bin is missing');
     assert.equal(error('init_raises'), 'wrapperInit raised RuntimeError: no GPU in this machine');
     assert.match(error('no_python'), /^cannot run python interpreter '.*\/no_python\/missing-venv\/bin\/python' \(spawn .* ENOENT\)/);
+  });
+});
+
+describe('python host: a request the loader gives up on while it waits for a worker', () => {
+  it('fails at once with 10102 and never reaches the wrapper; the calls ahead of it are answered', async () => {
+    const spec = loadCapability(fixture('faulty'));
+    const host = new PythonHost({ ...spec, python: { ...spec.python, workers: 1 } });
+    await host.start({});
+    const once = (cmd: string, signal = new RequestSignal()) =>
+      host.once({ sid: cmd, params: {}, inputs: [{ key: 'cmd', data: Buffer.from(cmd), type: 0, status: 3, attrs: {} }], expect: ['out'], signal });
+    const answer = async (call: Promise<DataItem[]>) => (await call)[0]!.data.toString();
+    try {
+      // The one worker holds four calls (one running, three in its pipe); the fifth waits in the loader.
+      const ahead = ['slow', 'fine', 'fine', 'fine'].map((cmd) => answer(once(cmd)));
+      const signal = new RequestSignal();
+      const queued = once('exit', signal);
+      // Given up while 'slow' still runs (300 ms): the calls ahead are all in the worker's hands.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      signal.abort();
+      await assert.rejects(queued, (err: WrapperError) => {
+        assert.equal(err.code, ErrorCode.OnceTimeout);
+        assert.equal(err.message, 'request timed out after 1500 ms waiting for a free python worker');
+        return true;
+      });
+      const answers = await Promise.all(ahead);
+      const pid = answers[0]!.split(' ').pop();
+      assert.deepEqual(answers, [`ok slow from ${pid}`, `ok fine from ${pid}`, `ok fine from ${pid}`, `ok fine from ${pid}`]);
+      // 'exit' never ran: the same worker answers the next call.
+      assert.equal(await answer(once('fine')), `ok fine from ${pid}`);
+    } finally {
+      await host.stop();
+    }
   });
 });

@@ -1,5 +1,6 @@
 import type { CapabilitySchema } from '../capability/types.js';
 import type { DataType } from '../protocol/messages.js';
+import type { RequestSignal } from './request-signal.js';
 
 /** AIGES data status: 0 first, 1 continue, 2 last, 3 one-shot. */
 export type DataStatus = 0 | 1 | 2 | 3;
@@ -22,7 +23,7 @@ export interface OnceRequest {
   /** Output keys the client asked for. */
   expect: string[];
   /** Fires when the loader gives up on the request (timeout); hosts that can, stop the work. */
-  signal: AbortSignal;
+  signal: RequestSignal;
 }
 
 export interface SessionRequest {

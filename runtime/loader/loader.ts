@@ -7,6 +7,7 @@ import { LicencePool } from './licences.js';
 import { WrapperError, type DataItem, type WrapperHost } from './host.js';
 import { expectedOutputs, failure, toItem, toPayloads } from './items.js';
 import { SessionTable } from './sessions.js';
+import { RequestSignal } from './request-signal.js';
 
 export type LoaderState = 'starting' | 'ready' | 'failed' | 'stopping';
 
@@ -130,13 +131,12 @@ export class Loader {
   private async once(sid: string, input: LoaderInput): Promise<LoaderOutput> {
     const expect = expectedOutputs(input.expect, this.schema);
     const inputs: DataItem[] = (input.pl ?? []).map((pl) => toItem(pl));
-    // The abort signal is made only for hosts that ask for it: most requests never time out.
-    let abort: AbortController | undefined;
+    const signal = new RequestSignal();
     const timeoutMs = this.spec.timeoutMs;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        abort?.abort();
+        signal.abort();
         reject(new WrapperError(ErrorCode.OnceTimeout, `request timed out after ${timeoutMs} ms in the loader`));
       }, timeoutMs);
     });
@@ -146,9 +146,7 @@ export class Loader {
         params: input.params ?? {},
         inputs,
         expect: [...expect.keys()],
-        get signal() {
-          return (abort ??= new AbortController()).signal;
-        },
+        signal,
       };
       const items = await Promise.race([this.host.once(request), timedOut]);
       return { serviceId: this.schema.serviceId, status: RespStatus.ONCE, pl: toPayloads(items, expect, this.schema) };

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { loadCapability } from '../../runtime/capability/load.js';
 import type { DataItem } from '../../runtime/loader/host.js';
 import { NativeHost } from '../../runtime/loader/hosts/native.js';
+import { RequestSignal } from '../../runtime/loader/request-signal.js';
 import { buildCapability, fixtureSource, fixtureYaml } from '../helpers/c-capability.js';
 
 const rounds = Number(process.argv[2] ?? 50);
@@ -17,7 +18,7 @@ const text = (value: string, status: 0 | 1 | 2 | 3 = 3): DataItem => ({
   status,
   attrs: { encoding: 'utf8', status: String(status) },
 });
-const live = () => new AbortController().signal;
+const live = () => new RequestSignal();
 let calls = 0;
 
 async function expectFailure(promise: Promise<unknown>) {
@@ -64,9 +65,9 @@ async function main() {
       for (let round = 0; round < rounds; round++) await exercise(host, asyncMode, round);
       if (asyncMode) {
         // Abandoned while the plugin's thread sleeps; its late callbacks must be dropped cleanly.
-        const abort = new AbortController();
-        const pending = host.once({ sid: 'abandoned', params: {}, inputs: [text('sleep')], expect: ['result'], signal: abort.signal });
-        abort.abort();
+        const signal = new RequestSignal();
+        const pending = host.once({ sid: 'abandoned', params: {}, inputs: [text('sleep')], expect: ['result'], signal });
+        signal.abort();
         await expectFailure(pending);
         await new Promise((resolve) => setTimeout(resolve, 800));
       }

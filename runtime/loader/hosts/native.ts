@@ -242,11 +242,11 @@ export class NativeHost implements WrapperHost {
   private async onceAsync(wrapper: NativeWrapper, request: OnceRequest): Promise<DataItem[]> {
     // On the loader's timeout, later callbacks for this sid are dropped.
     const abandon = () => wrapper.abandon(request.sid, 'the loader stopped waiting for this request');
-    request.signal.addEventListener('abort', abandon, { once: true });
+    const off = request.signal.onAbort(abandon);
     try {
       return toItems(await guard(() => wrapper.execAsync(packOnce(request), dataOf(request.inputs), this.spec.timeoutMs)));
     } finally {
-      request.signal.removeEventListener('abort', abandon);
+      off();
     }
   }
 

@@ -2,6 +2,7 @@ import type { CapabilitySchema, CapabilitySpec } from '../../capability/types.js
 import { ErrorCode } from '../../protocol/errors.js';
 import type { DataType } from '../../protocol/messages.js';
 import { WrapperError, type DataItem, type DataStatus, type OnceRequest, type SessionRequest, type SessionSink, type WrapperHost, type WrapperSession } from '../host.js';
+import type { RequestSignal } from '../request-signal.js';
 import type { Frame } from './python-frames.js';
 import { pythonOptions, type PythonOptions } from './python-options.js';
 import { PythonWorker, WorkerExit } from './python-worker.js';
@@ -38,8 +39,8 @@ interface Slot {
 interface Waiter {
   resolve(slot: Slot): void;
   reject(err: Error): void;
-  signal: AbortSignal;
-  onAbort(): void;
+  /** Stops listening for the request's timeout once the waiter has a slot. */
+  off(): void;
 }
 
 /**
@@ -107,13 +108,12 @@ export class PythonHost implements WrapperHost {
       const kill = () => worker.kill(`request timed out after ${this.spec.timeoutMs} ms`);
       let running = false;
       let lateKill: NodeJS.Timeout | undefined;
-      const onAbort = () => running && kill();
       const onStart = () => {
         running = true;
         // It timed out while queued behind another call: the wrapper still gets a full timeout before it counts as hung.
         if (request.signal.aborted) lateKill = setTimeout(kill, this.spec.timeoutMs);
       };
-      request.signal.addEventListener('abort', onAbort, { once: true });
+      const off = request.signal.onAbort(() => running && kill());
       try {
         const frame = await worker.call(header, blobs, onStart);
         return outputsOf(checked(frame, ErrorCode.WrapperExec), frame);
@@ -130,7 +130,7 @@ export class PythonHost implements WrapperHost {
         throw new WrapperError(ErrorCode.WrapperExec, `python worker exited (${err.how}) while running the request`);
       } finally {
         clearTimeout(lateKill);
-        request.signal.removeEventListener('abort', onAbort);
+        off();
         this.release(slot, worker);
       }
     }
@@ -254,25 +254,21 @@ export class PythonHost implements WrapperHost {
   }
 
   /** A worker slot with room for one more call; `first` puts a resent call ahead of the queue. */
-  private acquire(signal: AbortSignal, first = false): Promise<Slot> {
+  private acquire(signal: RequestSignal, first = false): Promise<Slot> {
     if (this.stopping) return Promise.reject(new WrapperError(ErrorCode.WrapperExec, 'the loader is stopping'));
     const free = this.freeSlot();
     if (free && (first || this.queue.length === 0)) {
       free.inFlight++;
       return Promise.resolve(free);
     }
+    if (signal.aborted) return Promise.reject(this.timedOut('waiting for a free python worker'));
     return new Promise((resolve, reject) => {
-      const waiter: Waiter = {
-        resolve,
-        reject,
-        signal,
-        onAbort: () => {
-          this.queue.splice(this.queue.indexOf(waiter), 1);
-          reject(this.timedOut('waiting for a free python worker'));
-        },
+      const giveUp = () => {
+        const at = this.queue.indexOf(waiter);
+        if (at >= 0) this.queue.splice(at, 1);
+        reject(this.timedOut('waiting for a free python worker'));
       };
-      if (signal.aborted) return waiter.onAbort();
-      signal.addEventListener('abort', waiter.onAbort, { once: true });
+      const waiter: Waiter = { resolve, reject, off: signal.onAbort(giveUp) };
       if (first) this.queue.unshift(waiter);
       else this.queue.push(waiter);
     });
@@ -288,7 +284,7 @@ export class PythonHost implements WrapperHost {
   private dispatch() {
     for (let slot = this.freeSlot(); slot && this.queue.length; slot = this.freeSlot()) {
       const waiter = this.queue.shift()!;
-      waiter.signal.removeEventListener('abort', waiter.onAbort);
+      waiter.off();
       slot.inFlight++;
       waiter.resolve(slot);
     }
