@@ -1,8 +1,10 @@
 // Our stack against the serving frameworks a user would pick instead, all serving the same
-// wrapper.py, started together and measured in turns (round-robin per repetition) so that
-// the other work on this machine falls on every server alike.
+// wrapper.py. Each server runs alone: started for its turn in every repetition and stopped after
+// it, the servers taking turns, so drift in the machine's speed falls on each alike and no other
+// server's processes share the 2 cores while one is measured (idle, Ray Serve's daemons keep
+// ~0.12 of a core busy; of two asf up stacks started together, the first ran ~10% faster).
 import { drive, type LoadResult } from './load.js';
-import type { Running, Target } from './peers.js';
+import type { Target } from './peers.js';
 import { sampleRss, waitIdle, type TreeRss } from './rss.js';
 
 export interface FrameworkOptions {
@@ -15,17 +17,10 @@ export interface FrameworkOptions {
   timeout: number;
   /** What the first target is, for the ratio column: every ratio is against it. */
   baseline?: string;
-  /**
-   * Start each target just before its run and stop it after, instead of all at once for the
-   * whole table: for servers that start in a second. Of two asf up stacks started together,
-   * the one started first ran ~10% faster in interleaved runs here, whatever its code.
-   */
-  freshPerRun?: boolean;
 }
 
 interface Measured {
   target: Target;
-  running?: Running;
   runs: Map<number, LoadResult[]>;
   rss?: { total: number; byProgram: TreeRss };
 }
@@ -36,59 +31,55 @@ const median = (values: number[]) => {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
 
+const firstLines = (err: unknown) => (err as Error).message.split('\n').slice(0, 6).join(' ').slice(0, 600);
+
 /** Measures every target that starts; returns the section as markdown (also printed as it goes). */
 export async function compareFrameworks(title: string, targets: Target[], body: string, options: FrameworkOptions): Promise<string> {
-  const measured: Measured[] = [];
-  const skipped: string[] = [];
-  for (const target of targets) {
-    try {
-      process.stderr.write(`bench: starting ${target.name}\n`);
-      // Started here either way: a target that cannot start is listed as not measured, not retried per run.
-      const running = await target.start();
-      if (options.freshPerRun) await running.stop();
-      measured.push({ target, running: options.freshPerRun ? undefined : running, runs: new Map() });
-    } catch (err) {
-      skipped.push(`${target.name}: not measured: ${(err as Error).message.split('\n').slice(0, 6).join(' ').slice(0, 600)}`);
-      process.stderr.write(`bench: ${skipped.at(-1)}\n`);
-    }
-  }
+  const measured: Measured[] = targets.map((target) => ({ target, runs: new Map() }));
+  const notes: string[] = [];
   const busiest = Math.max(...options.concurrencies);
-  try {
-    for (let rep = 1; rep <= options.reps; rep++) {
-      for (const connections of options.concurrencies) {
-        for (const m of measured) {
-          const running = m.running ?? (await m.target.start());
-          try {
-            const load = { url: running.url, body, connections, timeout: options.timeout };
-            await drive({ ...load, seconds: options.warmupSeconds });
-            // The requests the warm-up left behind must not be in the measured run's way.
-            await waitIdle(running.pid, 180);
-            const sampler = connections === busiest ? sampleRss(running.pid) : undefined;
-            const result = await drive({ ...load, seconds: options.seconds(connections) });
-            const rss = sampler?.stop();
-            if (rss && rss.total > (m.rss?.total ?? 0)) m.rss = rss;
-            m.runs.set(connections, [...(m.runs.get(connections) ?? []), result]);
-            const drained = await waitIdle(running.pid, 180);
-            if (drained >= 180) process.stderr.write(`bench: ${m.target.name} was still busy 180 s after its run\n`);
-            process.stderr.write(`bench: ${title}: rep ${rep}, c=${connections}, ${m.target.name}: ${result.requestsPerSec.toFixed(1)} req/s\n`);
-          } finally {
-            if (!m.running) await running.stop();
-          }
+  for (let rep = 1; rep <= options.reps; rep++) {
+    for (const m of [...measured]) {
+      process.stderr.write(`bench: ${title}: rep ${rep}: starting ${m.target.name}\n`);
+      let running;
+      try {
+        running = await m.target.start();
+      } catch (err) {
+        // A server that cannot start in the first repetition is listed as not measured, not retried.
+        if (rep === 1) measured.splice(measured.indexOf(m), 1);
+        notes.push(`${m.target.name}: ${rep === 1 ? 'not measured' : `repetition ${rep} not measured`}: ${firstLines(err)}`);
+        process.stderr.write(`bench: ${notes.at(-1)}\n`);
+        continue;
+      }
+      try {
+        for (const connections of options.concurrencies) {
+          const load = { url: running.url, body, connections, timeout: options.timeout };
+          await drive({ ...load, seconds: options.warmupSeconds });
+          // The requests the warm-up left behind must not be in the measured run's way.
+          await waitIdle(running.pid, 180);
+          const sampler = connections === busiest ? sampleRss(running.pid) : undefined;
+          const result = await drive({ ...load, seconds: options.seconds(connections) });
+          const rss = sampler?.stop();
+          if (rss && rss.total > (m.rss?.total ?? 0)) m.rss = rss;
+          m.runs.set(connections, [...(m.runs.get(connections) ?? []), result]);
+          const drained = await waitIdle(running.pid, 180);
+          if (drained >= 180) process.stderr.write(`bench: ${m.target.name} was still busy 180 s after its run\n`);
+          process.stderr.write(`bench: ${title}: rep ${rep}, c=${connections}, ${m.target.name}: ${result.requestsPerSec.toFixed(1)} req/s\n`);
         }
+      } finally {
+        await running.stop();
       }
     }
-  } finally {
-    for (const m of measured) await m.running?.stop();
   }
-  return table(title, measured, skipped, options);
+  return table(title, measured, notes, options);
 }
 
-function table(title: string, measured: Measured[], skipped: string[], options: FrameworkOptions): string {
+function table(title: string, measured: Measured[], notes: string[], options: FrameworkOptions): string {
   const baseline = options.baseline ?? 'ours';
   const lines = [`## ${title}`, ''];
   lines.push(
     `Median of ${options.reps} runs of ${options.concurrencies.map((c) => `${options.seconds(c)} s at ${c}`).join(', ')} ` +
-      `(each after ${options.warmupSeconds} s warm-up at the same concurrency${options.freshPerRun ? ', on a server started for that run' : ''}); ` +
+      `(each after ${options.warmupSeconds} s warm-up at the same concurrency; the server alone on the machine, started for its turn in each repetition); ` +
       `p50/p99 are the medians of each run's own percentile; ratio = that server's req/s ÷ ${baseline} (first row) at the same concurrency.`,
     '',
     `| concurrency | server | req/s | p50 ms | p99 ms | errors | ratio to ${baseline} |`,
@@ -111,7 +102,7 @@ function table(title: string, measured: Measured[], skipped: string[], options: 
     const parts = [...(m.rss?.byProgram ?? new Map())].filter(([, mib]) => mib >= 1).map(([program, mib]) => `${program} ${mib.toFixed(0)}`);
     lines.push(`| ${m.target.name} | ${(m.rss?.total ?? 0).toFixed(0)} | ${parts.join(', ')} |`);
   }
-  if (skipped.length > 0) lines.push('', ...skipped.map((line) => `- ${line}`));
+  if (notes.length > 0) lines.push('', ...notes.map((line) => `- ${line}`));
   const text = lines.join('\n');
   console.log(`\n${text}`);
   return text;

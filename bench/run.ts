@@ -58,7 +58,7 @@ const frameworkSections: string[] = [];
 if (runs('js')) {
   // Interleaved repetitions like the peer tables: load on this shared machine drifts by ~30% from
   // minute to minute, so one run of each, one after the other, can show either ratio.
-  const options: FrameworkOptions = { concurrencies: [32], reps, seconds: () => seconds, warmupSeconds, timeout: 10, baseline: 'bare fastify', freshPerRun: true };
+  const options: FrameworkOptions = { concurrencies: [32], reps, seconds: () => seconds, warmupSeconds, timeout: 10, baseline: 'bare fastify' };
   const targets = [bareFastify, asfStack('asf up: gateway → gRPC → loader → JS echo', path.join(repoRoot, 'bench', 'fixtures', 'echo-js'), '/v1/private/echo')];
   const section = await compareFrameworks('Framework overhead: bench/fixtures/echo-js, our full path against bare fastify', targets, echoBody('echo'), options);
   const target = 'Target (issue 2): the full gateway → gRPC → loader path at ≥ 0.40 of bare fastify.';
@@ -116,7 +116,7 @@ if (runs('mmocr')) {
 if (frameworkSections.length > 0) {
   const notes = [
     'Every server runs the same wrapper.py; the peers call it through bench/peers/asf_model.py (ASF request JSON in, response JSON out) on their default single worker.',
-    'All servers of a table are started together and measured in turns, so other load on the machine falls on each alike: compare ratios, not absolute figures.',
+    'Each server runs alone: started for its turn in each repetition and stopped after it, the servers of a table taking turns, so drift in the machine\'s speed falls on each alike: compare ratios, not absolute figures.',
     'After each run the bench waits until the server\'s processes are idle (under 0.1 CPU s in 1 s), so requests it is still working through do not slow the next server down.',
     'Memory: for ASF kit, `node` is asf up\'s supervisor + gateway + loader, `python` the wrapper worker(s) with the model; for the peers every process of the tree counts.',
   ];
