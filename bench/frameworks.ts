@@ -2,10 +2,11 @@
 // wrapper.py. Each server runs alone: started for its turn in every repetition and stopped after
 // it, the servers taking turns, so drift in the machine's speed falls on each alike and no other
 // server's processes share the 2 cores while one is measured (idle, Ray Serve's daemons keep
-// ~0.12 of a core busy; of two asf up stacks started together, the first ran ~10% faster).
+// ~0.12 of a core busy, and outlive its stop by ~4 s; of two asf up stacks started together, the
+// first ran ~10% faster).
 import { drive, type LoadResult } from './load.js';
 import type { Target } from './peers.js';
-import { sampleRss, waitIdle, type TreeRss } from './rss.js';
+import { sampleRss, treePids, waitGone, waitIdle, type TreeRss } from './process-tree.js';
 
 export interface FrameworkOptions {
   concurrencies: number[];
@@ -39,7 +40,9 @@ export async function compareFrameworks(title: string, targets: Target[], body: 
   const notes: string[] = [];
   const busiest = Math.max(...options.concurrencies);
   for (let rep = 1; rep <= options.reps; rep++) {
-    for (const m of [...measured]) {
+    // Each repetition starts with a different server, so none is always the one after Ray Serve.
+    const turn = (rep - 1) % measured.length;
+    for (const m of [...measured.slice(turn), ...measured.slice(0, turn)]) {
       process.stderr.write(`bench: ${title}: rep ${rep}: starting ${m.target.name}\n`);
       let running;
       try {
@@ -67,7 +70,9 @@ export async function compareFrameworks(title: string, targets: Target[], body: 
           process.stderr.write(`bench: ${title}: rep ${rep}, c=${connections}, ${m.target.name}: ${result.requestsPerSec.toFixed(1)} req/s\n`);
         }
       } finally {
+        const tree = treePids(running.pid);
         await running.stop();
+        await waitGone(tree);
       }
     }
   }

@@ -31,21 +31,30 @@ function rssMiB(pid: number): number {
   }
 }
 
-/** RSS of `root` and all its descendants, summed per program name (python3.11 counts as python). */
-export function treeRss(root: number): TreeRss {
+/** `root` and all its descendants that are running now. */
+export function treePids(root: number): number[] {
   const table = processTable();
   const children = new Map<number, number[]>();
   for (const [pid, { ppid }] of table) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
-  const totals: TreeRss = new Map();
-  const queue = [root];
+  const pids: number[] = [];
+  const queue = table.has(root) ? [root] : [];
   while (queue.length > 0) {
     const pid = queue.pop()!;
-    const info = table.get(pid);
-    if (info) {
-      const program = /^python/.test(info.comm) ? 'python' : /^(node|MainThread)$/.test(info.comm) ? 'node' : info.comm;
-      totals.set(program, (totals.get(program) ?? 0) + rssMiB(pid));
-    }
+    pids.push(pid);
     queue.push(...(children.get(pid) ?? []));
+  }
+  return pids;
+}
+
+/** RSS of `root` and all its descendants, summed per program name (python3.11 counts as python). */
+export function treeRss(root: number): TreeRss {
+  const table = processTable();
+  const totals: TreeRss = new Map();
+  for (const pid of treePids(root)) {
+    const info = table.get(pid);
+    if (!info) continue;
+    const program = /^python/.test(info.comm) ? 'python' : /^(node|MainThread)$/.test(info.comm) ? 'node' : info.comm;
+    totals.set(program, (totals.get(program) ?? 0) + rssMiB(pid));
   }
   return totals;
 }
@@ -76,13 +85,8 @@ export function sampleRss(root: number): { stop(): { total: number; byProgram: T
 
 /** CPU seconds (user + system) used so far by `root` and its descendants. */
 function treeCpuSeconds(root: number): number {
-  const table = processTable();
   let ticks = 0;
-  const queue = [root];
-  const children = new Map<number, number[]>();
-  for (const [pid, { ppid }] of table) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
-  while (queue.length > 0) {
-    const pid = queue.pop()!;
+  for (const pid of treePids(root)) {
     try {
       const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -90,7 +94,6 @@ function treeCpuSeconds(root: number): number {
     } catch {
       // ended meanwhile
     }
-    queue.push(...(children.get(pid) ?? []));
   }
   return ticks / 100; // USER_HZ is 100 on Linux
 }
@@ -110,4 +113,35 @@ export async function waitIdle(root: number, maxSeconds: number): Promise<number
     before = now;
   }
   return (Date.now() - started) / 1000;
+}
+
+/** Still there and not a zombie (an exited process its parent has not reaped yet). */
+function running(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Resolves once every one of these processes has exited; SIGKILLs those still there after
+ * `graceMs`. A server's daemons may outlive the process that started them by seconds (Ray's
+ * gcs_server, raylet and actors: ~4 s here), and must not share the machine with the next server.
+ */
+export async function waitGone(pids: number[], graceMs = 15_000): Promise<void> {
+  const deadline = Date.now() + graceMs;
+  let left = pids.filter(running);
+  while (left.length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    left = left.filter(running);
+  }
+  for (const pid of left) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
 }
