@@ -9,7 +9,7 @@ export class RequestSignal {
   aborted = false;
   private listeners: (() => void)[] = [];
 
-  /** Calls `listener` once, when the request is given up; returns what removes it again. */
+  /** Calls `listener` once, when the request is given up (never, if it already was: check `aborted`); returns what removes it again. */
   onAbort(listener: () => void): () => void {
     this.listeners.push(listener);
     return () => {
