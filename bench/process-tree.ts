@@ -3,21 +3,25 @@ import fs from 'node:fs';
 /** Resident memory of one process tree, split by program (node, python, raylet, ...), in MiB. */
 export type TreeRss = Map<string, number>;
 
+/** /proc/<pid>/stat: the program name and the fields after it (0 state, 1 ppid, 11 utime, 12 stime); undefined once it has gone. */
+function readStat(pid: number | string): { comm: string; fields: string[] } | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // comm is in parentheses and may hold spaces; the fields after it are space-separated.
+    const close = stat.lastIndexOf(')');
+    return { comm: stat.slice(stat.indexOf('(') + 1, close), fields: stat.slice(close + 2).split(' ') };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Every live process's parent and program name, from /proc. */
 function processTable(): Map<number, { ppid: number; comm: string }> {
   const table = new Map<number, { ppid: number; comm: string }>();
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // comm is in parentheses and may hold spaces; the fields after it are space-separated.
-      const close = stat.lastIndexOf(')');
-      const comm = stat.slice(stat.indexOf('(') + 1, close);
-      const ppid = Number(stat.slice(close + 2).split(' ')[1]);
-      table.set(Number(entry), { ppid, comm });
-    } catch {
-      // The process ended while we read the table.
-    }
+    const stat = readStat(entry);
+    if (stat) table.set(Number(entry), { ppid: Number(stat.fields[1]), comm: stat.comm });
   }
   return table;
 }
@@ -32,8 +36,7 @@ function rssMiB(pid: number): number {
 }
 
 /** `root` and all its descendants that are running now. */
-export function treePids(root: number): number[] {
-  const table = processTable();
+export function treePids(root: number, table = processTable()): number[] {
   const children = new Map<number, number[]>();
   for (const [pid, { ppid }] of table) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
   const pids: number[] = [];
@@ -50,10 +53,9 @@ export function treePids(root: number): number[] {
 export function treeRss(root: number): TreeRss {
   const table = processTable();
   const totals: TreeRss = new Map();
-  for (const pid of treePids(root)) {
-    const info = table.get(pid);
-    if (!info) continue;
-    const program = /^python/.test(info.comm) ? 'python' : /^(node|MainThread)$/.test(info.comm) ? 'node' : info.comm;
+  for (const pid of treePids(root, table)) {
+    const { comm } = table.get(pid)!;
+    const program = /^python/.test(comm) ? 'python' : /^(node|MainThread)$/.test(comm) ? 'node' : comm;
     totals.set(program, (totals.get(program) ?? 0) + rssMiB(pid));
   }
   return totals;
@@ -87,13 +89,8 @@ export function sampleRss(root: number): { stop(): { total: number; byProgram: T
 function treeCpuSeconds(root: number): number {
   let ticks = 0;
   for (const pid of treePids(root)) {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // ended meanwhile
-    }
+    const fields = readStat(pid)?.fields; // undefined: ended meanwhile
+    if (fields) ticks += Number(fields[11]) + Number(fields[12]);
   }
   return ticks / 100; // USER_HZ is 100 on Linux
 }
@@ -117,12 +114,8 @@ export async function waitIdle(root: number, maxSeconds: number): Promise<number
 
 /** Still there and not a zombie (an exited process its parent has not reaped yet). */
 function running(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
-  } catch {
-    return false;
-  }
+  const state = readStat(pid)?.fields[0];
+  return state !== undefined && state !== 'Z';
 }
 
 /**
