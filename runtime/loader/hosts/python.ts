@@ -54,6 +54,8 @@ const pipelineDepth = 4;
 /** Wait before restarting a worker whose restarts keep failing; the first restart is immediate. */
 const restartDelayMs = (restarts: number) => (restarts === 0 ? 0 : Math.min(5000, 250 * 2 ** (restarts - 1)));
 const finiGraceMs = 10_000;
+/** How a timeout reads when the request never reached a worker. */
+const stillQueued = 'waiting for a free python worker';
 
 /**
  * Runs an AIGES wrapper.py, unchanged, in Python worker processes (never in the loader's own
@@ -102,7 +104,7 @@ export class PythonHost implements WrapperHost {
       if (request.signal.aborted) {
         // Timed out just as a worker came free: give it back unused.
         this.release(slot, worker);
-        throw this.timedOut('waiting for a free python worker');
+        throw this.timedOut(stillQueued);
       }
       // The loader has already answered 10102; a hung wrapper is only stopped by killing its process.
       const kill = () => worker.kill(`request timed out after ${this.spec.timeoutMs} ms`);
@@ -120,7 +122,7 @@ export class PythonHost implements WrapperHost {
       } catch (err) {
         if (!(err instanceof WorkerExit)) throw err;
         if (!err.started) {
-          if (request.signal.aborted) throw this.timedOut('waiting for a free python worker');
+          if (request.signal.aborted) throw this.timedOut(stillQueued);
           say(`a request queued behind the one that ended worker ${slot.id} never reached the wrapper; sending it again`);
           continue; // ahead of the queue, to whichever worker is free first
         }
@@ -261,12 +263,12 @@ export class PythonHost implements WrapperHost {
       free.inFlight++;
       return Promise.resolve(free);
     }
-    if (signal.aborted) return Promise.reject(this.timedOut('waiting for a free python worker'));
+    if (signal.aborted) return Promise.reject(this.timedOut(stillQueued));
     return new Promise((resolve, reject) => {
       const giveUp = () => {
         const at = this.queue.indexOf(waiter);
         if (at >= 0) this.queue.splice(at, 1);
-        reject(this.timedOut('waiting for a free python worker'));
+        reject(this.timedOut(stillQueued));
       };
       const waiter: Waiter = { resolve, reject, off: signal.onAbort(giveUp) };
       if (first) this.queue.unshift(waiter);
