@@ -27,9 +27,22 @@ if [ ! -f "$chart/Chart.yaml" ]; then
   exit 1
 fi
 
-# charts/<chart>.values.yaml: the same overrides sealos used to find the chart's images.
-values=()
-if [ -f charts/asf.values.yaml ]; then values+=(--values charts/asf.values.yaml); fi
+# sealos keeps no `-e` between runs: a release first installed as `-e RELEASE_NAME=ocr` and re-run
+# without it would get a second, default-named release beside it. With the defaults, the existing
+# release of this chart is upgraded instead (named ones are used as given).
+if [ "$RELEASE_NAME" = asf ] && [ "$NAMESPACE" = asf ] && ! helm status asf --namespace asf >/dev/null 2>&1; then
+  existing=$(helm list --all-namespaces --filter '.*' 2>/dev/null | awk 'NR > 1 && $(NF - 1) ~ /^asf-[0-9]/ { print $1 " " $2 }' || true)
+  if [ "$(printf '%s\n' "$existing" | grep -c .)" = 1 ]; then
+    RELEASE_NAME=${existing%% *}
+    NAMESPACE=${existing#* }
+    echo "entrypoint: upgrading the existing release $RELEASE_NAME in $NAMESPACE (give -e RELEASE_NAME and -e NAMESPACE for another)"
+  fi
+fi
+
+# charts/asf.values.yaml: the bundle's values (its profile's, and the digest of every image).
+# No arrays here: bash before 4.4 (CentOS/RHEL 7 masters) calls an empty one unbound under set -u.
+values_opt=""
+if [ -f charts/asf.values.yaml ]; then values_opt="--values charts/asf.values.yaml"; fi
 
 echo "entrypoint: helm upgrade --install $RELEASE_NAME $chart (namespace $NAMESPACE)"
 # HELM_OPTS is split on whitespace on purpose: it carries several flags.
@@ -37,7 +50,7 @@ echo "entrypoint: helm upgrade --install $RELEASE_NAME $chart (namespace $NAMESP
 helm upgrade --install "$RELEASE_NAME" "$chart" \
   --namespace "$NAMESPACE" --create-namespace \
   --set "gateway.service.nodePort=$NODE_PORT" \
-  "${values[@]}" $HELM_OPTS
+  $values_opt $HELM_OPTS
 
 # gpu bundles carry our chart for the NVIDIA device plugin: without it no node advertises
 # nvidia.com/gpu. It runs on the nodes the asf-gpu-driver patch image labelled (asf.io/gpu-driver).

@@ -151,6 +151,9 @@ build_mmocr() {
   chroot "$rootfs" "$cap/.venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-cache-dir --no-deps \
     --no-index --find-links /tmp/wheels -r "$cap/requirements.txt" >&2
   chroot "$rootfs" sh -c "cd $cap && .venv/bin/python -c 'from ocr_engine import Settings, model_files; print(sorted(model_files(Settings())))'" >&2
+  # The models travel inside this image (and only here): the ones the pinned wheel must hold.
+  (cd "$rootfs$cap" && sha256sum --quiet --strict -c "$root/images/mmocr/models.sha256") >&2 ||
+    die "mmocr: the OCR model files differ from images/mmocr/models.sha256 (above)"
   find "$rootfs$cap" -name '__pycache__' -type d -prune -exec rm -rf {} +
   stage="$out/work/mmocr"
   rm -rf "$stage" && mkdir -p "$stage/opt/asf/capabilities"

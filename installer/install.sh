@@ -149,9 +149,11 @@ systemd_units="${ASF_SYSTEMD_UNIT_DIR:-/etc/systemd/system}"
 curl_opts=(--silent --show-error --connect-timeout 10 --retry 3 --retry-connrefused)
 [ "$insecure" = 1 ] && curl_opts+=(--insecure)
 # Credentials reach curl through a private config file, never its command line (visible in ps).
+# Files with secrets in them, removed however the script ends.
+curl_auth="" pull_values=""
+trap 'rm -f ${curl_auth:+"$curl_auth"} ${pull_values:+"$pull_values"}' EXIT
 if [ -n "$registry_user" ]; then
   curl_auth="$(mktemp)"
-  trap 'rm -f "$curl_auth"' EXIT
   quoted="${registry_user}:${registry_password}"; quoted="${quoted//\\/\\\\}"; quoted="${quoted//\"/\\\"}"
   printf 'user = "%s"\n' "$quoted" >"$curl_auth"
   curl_opts+=(--config "$curl_auth")
@@ -482,17 +484,26 @@ node_ip() {
 }
 
 # containerd reads /etc/containerd/certs.d/<host>/hosts.toml on each pull: mirror every registry
-# the bundle's images come from to this node's registry, and allow plain http to it.
+# the bundle's images come from to this node's registry, over plain http. The mirror is also each
+# file's `server`, so a missing image fails there, naming it, instead of falling back to the upstream
+# host (which an air-gapped node cannot resolve: a misleading DNS error).
+mirror_marker="# written by ASF kit install.sh: the bundle's registry"
 mirror_config() { # ADVERTISED_ADDR -> for each file, a "### PATH" line then its content
   local addr="$1" host
   for host in $( (bundle_values ref | sed -n 's|^\([^/]*[.:][^/]*\)/.*|\1|p'; echo "$addr") | sort -u); do
     printf '### %s/%s/hosts.toml\n' "$certs_dir" "$host"
-    case "$host" in
-      "$addr") printf 'server = "http://%s"\n' "$addr" ;;
-      docker.io) printf 'server = "https://registry-1.docker.io"\n' ;; # containerd's name for Docker Hub's API host
-      *) printf 'server = "https://%s"\n' "$host" ;;
-    esac
+    printf '%s at %s\nserver = "http://%s"\n' "$mirror_marker" "$addr" "$addr"
     printf '\n[host."http://%s"]\n  capabilities = ["pull", "resolve"]\n  skip_verify = true\n\n' "$addr"
+  done
+}
+
+# Removes the mirror files an install wrote (they name its registry), on uninstall --purge-registry.
+remove_mirror_config() {
+  local file
+  for file in "$certs_dir"/*/hosts.toml; do
+    [ -f "$file" ] && grep -qF "$mirror_marker" "$file" || continue
+    log "removing $file (it points at the removed registry)"
+    rm -f "$file"; rmdir "$(dirname "$file")" 2>/dev/null || true
   done
 }
 
@@ -519,9 +530,9 @@ helm_apply() { # RELEASE CHART [helm args...]
   helm="$(helm_bin)"
   fingerprint="$(
     (cd "$chart" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
-    for arg in "$@"; do [ "$prev" = --values ] && sha256sum <"$arg"; prev="$arg"; done
+    # A values file counts by its content, not its path (the pull credentials' is a new temp file each run).
+    for arg in "$@"; do if [ "$prev" = --values ]; then sha256sum <"$arg"; else printf '%s\n' "$arg"; fi; prev="$arg"; done
     [ -f "$bundle/bundle.json" ] && sha256sum <"$bundle/bundle.json"
-    printf '%s\n' "$@"
   )"
   fingerprint="$(printf '%s\n' "$fingerprint" | sha256sum | cut -c1-16)"
   current="$("$helm" status "$release" --namespace "$namespace" -o json 2>/dev/null | tr -d '\n' | grep -o '"description" *: *"[^"]*"' | sed -n 1p || true)"
@@ -533,20 +544,65 @@ helm_apply() { # RELEASE CHART [helm args...]
   "$helm" upgrade --install "$release" "$chart" "$@" --description "asf-install $fingerprint"
 }
 
-helm_install() {
-  local chart name args
-  # The bundle's own chart is the first bundle.json lists (third-party charts such as the NVIDIA
-  # device plugin come after it); charts/asf when there is no bundle.json.
+# The bundle's own chart is the first bundle.json lists (third-party charts such as the NVIDIA
+# device plugin come after it); charts/asf when there is no bundle.json.
+release_chart() {
+  local name
   name="$(bundle_values path | awk '/^charts\/[^\/]+$/ && $0 != "charts/nvidia-device-plugin" && !found { print; found = 1 }')"
-  chart="$bundle/${name:-charts/asf}"
+  echo "$bundle/${name:-charts/asf}"
+}
+
+# helm arguments of our release (after the chart), in release_args[]; the same for the image check
+# and for the install, so that what is checked is what is installed.
+release_args=()
+set_release_args() {
+  local chart; chart="$(release_chart)"
+  release_args=(--namespace "$namespace" --create-namespace --set "gateway.service.nodePort=$node_port")
+  [ -n "$registry" ] && release_args+=(--set "global.imageRegistry=$registry")
+  # The profile's values (GPU scheduling for the gpu profile) come with the bundle.
+  [ -f "$chart.values.yaml" ] && release_args+=(--values "$chart.values.yaml")
+  # Pods pull from a registry with credentials through a pull secret the chart creates from them.
+  # They reach helm in a private values file, never on a command line (visible in ps).
+  if [ -n "$registry" ] && [ -n "$registry_user" ]; then
+    pull_values="$(mktemp)"
+    chmod 600 "$pull_values"
+    printf 'global:\n  imageRegistryAuth: "%s"\n' "$(printf '%s:%s' "$registry_user" "$registry_password" | base64 -w0)" >"$pull_values"
+    release_args+=(--values "$pull_values")
+  fi
+  if [ ${#extra_sets[@]} -gt 0 ]; then release_args+=("${extra_sets[@]}"); fi
+}
+
+# Every image the release would run must be in the bundle: an air-gapped node cannot pull anything
+# else, and finding out from a Pod stuck in ImagePullBackOff is too late. Renders the chart with the
+# install's own values (so bad values fail here too, before anything changes).
+check_release_images() {
+  local chart helm rendered ref rest repo tag missing=""
+  chart="$(release_chart)"; helm="$(helm_bin)"
+  rendered="$("$helm" template "$release" "$chart" "${release_args[@]}" 2>&1)" ||
+    die "the chart does not render with these values; nothing was changed:
+$rendered"
+  for ref in $(printf '%s\n' "$rendered" | sed -n 's/^[[:space:]-]*image:[[:space:]]*["'"'"']\{0,1\}\([^"'"'"'[:space:]]*\).*/\1/p' | sort -u); do
+    rest="$ref"
+    case "${rest%%/*}" in *.*|*:*|localhost) rest="${rest#*/}" ;; esac # the registry host, if any
+    if [[ "$rest" == *@* ]]; then repo="${rest%@*}"; tag="${rest#*@}"
+      [[ "${repo##*/}" == *:* ]] && repo="${repo%:*}" # name:tag@digest: the digest decides
+      [ -f "$v2/repositories/$repo/_manifests/revisions/sha256/${tag#sha256:}/link" ] || missing+=" $ref"
+    else repo="${rest%:*}"; tag="${rest##*:}"
+      [ -f "$v2/repositories/$repo/_manifests/tags/$tag/current/link" ] || missing+=" $ref"
+    fi
+  done
+  [ -z "$missing" ] || die "the release would run images that are not in this bundle:$missing
+  an air-gapped cluster cannot pull them; this bundle has: $(bundle_values ref | tr '\n' ' ')
+  fix the --set values, or add the images to bundle.yaml and build the bundle again. Nothing was changed."
+  log "preflight: every image the release runs is in the bundle"
+}
+
+helm_install() {
+  local chart args
+  chart="$(release_chart)"
   [ -f "$chart/Chart.yaml" ] || die "$chart/Chart.yaml not found; is --bundle the bundle root?"
   [ -n "$(helm_bin)" ] || die "helm not found (neither $bundle/bin/helm nor on PATH)"
-  args=(--namespace "$namespace" --create-namespace --set "gateway.service.nodePort=$node_port")
-  [ -n "$registry" ] && args+=(--set "global.imageRegistry=$registry")
-  # The profile's values (GPU scheduling for the gpu profile) come with the bundle.
-  [ -f "$chart.values.yaml" ] && args+=(--values "$chart.values.yaml")
-  args+=("${extra_sets[@]}")
-  helm_apply "$release" "$chart" "${args[@]}" || die "helm upgrade failed (above); fix the cause and re-run the same command"
+  helm_apply "$release" "$chart" "${release_args[@]}" || die "helm upgrade failed (above); fix the cause and re-run the same command"
 
   [ "$profile" = gpu ] || return 0
   # The NVIDIA device plugin (gpu bundles carry our chart for it): without it no node advertises
@@ -570,7 +626,8 @@ do_install() {
   [ -n "$registry" ] || [ "$serve" = 1 ] || die "say where the images go: --registry HOST:PORT (push to your registry) or --serve-registry (serve them from this node)"
   log "bundle $(bundle_field name) $(bundle_field version) ($profile) from $bundle"
   if [ "$skip_verify" = 1 ]; then log "integrity check skipped (--skip-verify)"; else verify_bundle; fi
-  if [ "$skip_preflight" = 1 ]; then log "preflight skipped (--skip-preflight)"; else preflight; fi
+  set_release_args
+  if [ "$skip_preflight" = 1 ]; then log "preflight skipped (--skip-preflight)"; else preflight; check_release_images; fi
   if [ -n "$registry" ]; then
     push_images
   else
@@ -585,30 +642,64 @@ do_install() {
     printf '%s\n' "$config"
     if [ "$apply_mirror" = 1 ]; then apply_mirror_config "$config"; else log "pass --apply-mirror to write it on this node"; fi
   fi
+  ensure_namespace
   helm_install
   local ip; ip="$(node_ip)"; [ -n "$ip" ] || ip="<node>"
   log "done. Loaders may take minutes to load their models; watch: kubectl -n $namespace get pods -w"
   echo "asf demo mmocr --url http://$ip:$node_port"
 }
 
+# The namespace is created here, not by helm, so that it carries a label saying an install made
+# it: uninstall removes such a namespace once nothing else is left in it, and no other.
+namespace_label=asf.io/created-by=install
+ensure_namespace() {
+  kubectl get namespace "$namespace" >/dev/null 2>&1 && return 0
+  log "creating namespace $namespace"
+  kubectl create namespace "$namespace" >/dev/null || die "cannot create namespace $namespace (above)"
+  kubectl label namespace "$namespace" "$namespace_label" >/dev/null
+}
+
+remove_namespace_if_ours() {
+  local label left
+  label="$(kubectl get namespace "$namespace" -o jsonpath='{.metadata.labels.asf\.io/created-by}' 2>/dev/null)" || return 0
+  [ "$label" = install ] || return 0
+  left="$(kubectl -n "$namespace" get pods,services,deployments,statefulsets,daemonsets,jobs,configmaps,secrets,persistentvolumeclaims -o name 2>/dev/null | grep -vx 'configmap/kube-root-ca.crt' || true)"
+  if [ -n "$left" ]; then
+    log "namespace $namespace kept: it still holds $(printf '%s\n' "$left" | wc -l) objects that are not ours ($(printf '%s\n' "$left" | head -3 | tr '\n' ' '))"
+    return 0
+  fi
+  log "deleting namespace $namespace (an install created it; nothing else is in it)"
+  kubectl delete namespace "$namespace" --wait=true --timeout=120s >/dev/null || log "namespace $namespace is still terminating; kubectl get namespace $namespace shows when it is gone"
+}
+
 do_uninstall() {
   local helm; helm="$(helm_bin)"
-  [ -n "$helm" ] || die "helm not found (neither $bundle/bin/helm nor on PATH)"
-  if "$helm" status "$release" --namespace "$namespace" >/dev/null 2>&1; then
-    log "helm uninstall $release --namespace $namespace"
-    "$helm" uninstall "$release" --namespace "$namespace"
-  else
-    log "release $release is not installed in $namespace; nothing to remove"
+  [ -n "$helm" ] || die "helm not found (neither $bundle/bin/helm nor on PATH); nothing was removed"
+  local name
+  # Ours, and the device plugin a gpu install put beside it.
+  for name in "$release" "$plugin_release"; do
+    if "$helm" status "$name" --namespace "$namespace" >/dev/null 2>&1; then
+      log "helm uninstall $name --namespace $namespace"
+      "$helm" uninstall "$name" --namespace "$namespace" --wait --timeout 5m
+    elif [ "$name" = "$release" ]; then
+      log "release $release is not installed in $namespace; nothing to remove"
+    fi
+  done
+  # helm leaves hook resources (the `helm test` Pod) behind: they are ours too. And its --wait
+  # covers the Deployments, not their Pods, which take their grace period to go.
+  kubectl -n "$namespace" delete pods -l "app.kubernetes.io/instance=$release,app.kubernetes.io/component=test" --ignore-not-found --wait=true >/dev/null 2>&1 || true
+  if [ -n "$(kubectl -n "$namespace" get pods -l "app.kubernetes.io/instance=$release" -o name 2>/dev/null)" ]; then
+    log "waiting for the release's Pods to stop"
+    kubectl -n "$namespace" wait --for=delete pods -l "app.kubernetes.io/instance=$release" --timeout=180s >/dev/null 2>&1 ||
+      log "some Pods of $release are still terminating: kubectl -n $namespace get pods"
   fi
-  # The device plugin a gpu install put beside it.
-  if "$helm" status "$plugin_release" --namespace "$namespace" >/dev/null 2>&1; then
-    log "helm uninstall $plugin_release --namespace $namespace"
-    "$helm" uninstall "$plugin_release" --namespace "$namespace"
-  fi
+  remove_namespace_if_ours
   if [ "$purge" = 1 ]; then
     stop_registry
     log "removing registry data $registry_data"
-    rm -rf "$registry_data" "$registry_config" "$registry_pidfile" "$registry_server"
+    rm -rf "$registry_data" "$registry_config" "$registry_pidfile" "$registry_server" "$registry_log"
+    rmdir "$state_dir" 2>/dev/null || true
+    remove_mirror_config
     [ -z "$registry" ] || log "images pushed to $registry stay there; delete them with that registry's own tools"
   fi
 }
@@ -720,14 +811,22 @@ gateway_readiness() { # BASE_URL
 }
 
 do_status() {
-  local helm deployed=0 problems=0; helm="$(helm_bin)"
-  if [ -n "$helm" ] && "$helm" status "$release" --namespace "$namespace" >/dev/null 2>&1; then
-    log "release $release in $namespace: $("$helm" status "$release" --namespace "$namespace" | sed -n 's/^STATUS: //p')"
+  # Never healthy unless checked: what could not be checked counts as a problem.
+  local helm deployed=0 problems=0 answer; helm="$(helm_bin)"
+  if [ -z "$helm" ]; then
+    log "release $release in $namespace: NOT CHECKED: helm not found (neither $bundle/bin/helm nor on PATH; pass --bundle DIR or set ASF_HELM)"
+    problems=$((problems + 1))
+  elif answer="$("$helm" status "$release" --namespace "$namespace" 2>&1)"; then
+    log "release $release in $namespace: $(printf '%s\n' "$answer" | sed -n 's/^STATUS: //p')"
     deployed=1
-  else
+  elif [[ "$answer" == *"release: not found"* ]]; then
     log "release $release in $namespace: not installed"
+    problems=$((problems + 1))
+  else
+    log "release $release in $namespace: NOT CHECKED: helm status failed: $(printf '%s' "$answer" | tail -1)"
+    problems=$((problems + 1))
   fi
-  if [ -n "$helm" ] && "$helm" status "$plugin_release" --namespace "$namespace" >/dev/null 2>&1; then
+  if [ "$deployed" = 1 ] && "$helm" status "$plugin_release" --namespace "$namespace" >/dev/null 2>&1; then
     log "release $plugin_release in $namespace: $("$helm" status "$plugin_release" --namespace "$namespace" | sed -n 's/^STATUS: //p') (NVIDIA device plugin)"
   fi
   if [ -z "$registry" ] && registry_running; then
@@ -752,7 +851,8 @@ do_status() {
     [ -n "$ip" ] && url="http://$ip:$node_port"
   fi
   if [ -z "$url" ]; then
-    log "gateway: not checked (no node address from kubectl; pass --gateway URL)"
+    log "gateway: NOT CHECKED (no node address from kubectl; pass --gateway URL)"
+    problems=$((problems + 1))
   elif [ "$deployed" = 1 ] || [ -n "$gateway_url" ]; then
     gateway_readiness "$url" || problems=$((problems + 1))
   else

@@ -163,6 +163,8 @@ describe('asf bundle: build, verify, inspect, extract (tiny images, docker-regis
     assert.deepEqual(c.Cmd, ['bash entrypoint.sh']);
     assert.ok(c.Env.includes('RELEASE_NAME=asf') && c.Env.includes('NODE_PORT=30889'), c.Env.join(' '));
     assert.equal(c.Labels['sealos.io.type'], 'application');
+    assert.equal(c.Labels['org.opencontainers.image.version'], '1.0.0');
+    assert.equal((JSON.parse(config.stdout) as { architecture: string }).architecture, 'amd64');
     const named = await exec('skopeo', ['inspect', '--format', '{{.Digest}}', `oci-archive:${archive}:tiny:1.0.0`]);
     assert.equal(named.code, 0, named.stderr);
 
@@ -177,6 +179,14 @@ describe('asf bundle: build, verify, inspect, extract (tiny images, docker-regis
       assert.ok(fs.existsSync(path.join(rootfs, entry)), `${entry} missing at the image root`);
     }
     assert.equal(fs.readFileSync(path.join(rootfs, 'resources/models/model.bin'), 'utf8'), model);
+    // The Kubefile copies exactly what the layer holds (sealos build in this root makes this image),
+    // and the GPU node packages are in the driver patch image only.
+    const kubefile = fs.readFileSync(path.join(rootfs, 'Kubefile'), 'utf8');
+    const copied = [...kubefile.matchAll(/^COPY (\S+) \1$/gm)].map((m) => m[1]);
+    assert.deepEqual(copied, fs.readdirSync(rootfs).sort());
+    assert.ok(!copied.includes('packages') && !copied.includes('install-driver.sh'), copied.join(' '));
+    assert.match(kubefile, /^LABEL org\.opencontainers\.image\.version="1\.0\.0" io\.asf-kit\.bundle\.profile="cpu"$/m);
+    assert.doesNotMatch(fs.readFileSync(path.join(rootfs, 'checksums'), 'utf8'), /packages\/|install-driver\.sh/);
     assert.deepEqual(
       fs.readFileSync(path.join(rootfs, 'images/shim/tiny-images'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#')),
       manifest.images.map((i) => i.ref),
@@ -265,6 +275,15 @@ describe('asf bundle: build, verify, inspect, extract (tiny images, docker-regis
     const plugin = m.images[2]!;
     assert.equal(plugin.mediaType, 'application/vnd.oci.image.index.v1+json');
     assert.equal(plugin.platform, 'linux/amd64,linux/arm64');
+    // The cluster image itself: one config per platform over the same layer, each naming its architecture.
+    const archive = path.join(out2, 'tiny-1.0.0.oci.tar');
+    for (const arch of ['amd64', 'arm64']) {
+      const i = await exec('skopeo', ['inspect', '--override-arch', arch, '--config', `oci-archive:${archive}`]);
+      assert.equal(i.code, 0, i.stderr);
+      assert.equal((JSON.parse(i.stdout) as { architecture: string }).architecture, arch);
+    }
+    const verified = await asf(['bundle', 'verify', archive]);
+    assert.equal(verified.code, 0, verified.stdout + verified.stderr);
     // The first two (our single-platform images) cannot offer arm64, but they are ours: kept as they are.
     const noArm = await asf(['bundle', 'build', '-f', specFile, '-o', path.join(tmp, 'out-riscv'), '--authfile', authfile, '--platform', 'linux/riscv64', '--only', 'oci']);
     assert.equal(noArm.code, 1);

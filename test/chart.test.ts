@@ -90,7 +90,8 @@ describe('charts/asf (real helm, strict Kubernetes schema validation)', function
       'gateway', '--discovery', 'kubernetes', '--namespace', 'asf', '--selector',
       'app.kubernetes.io/name=asf,app.kubernetes.io/instance=dryrun,app.kubernetes.io/component=loader',
     ]);
-    assert.deepEqual(gw.readinessProbe.httpGet, { path: '/healthz', port: 'http' });
+    // Ready is the gateway's own state (/readyz), not its capabilities' (/healthz): it answers 503 for them.
+    assert.deepEqual(gw.readinessProbe.httpGet, { path: '/readyz', port: 'http' });
     assert.deepEqual(gw.livenessProbe.httpGet, { path: '/livez', port: 'http' });
     assert.ok(gw.resources.requests.cpu && gw.resources.requests.memory);
     assert.equal(gateway.securityContext.runAsNonRoot, true);
@@ -108,8 +109,12 @@ describe('charts/asf (real helm, strict Kubernetes schema validation)', function
 
     const loader = find(all, 'Deployment', 'dryrun-asf-mmocr').spec.template.spec;
     const lc = loader.containers[0];
-    assert.deepEqual(lc.args, ['loader', '--capability', '/opt/asf/capabilities/mmocr', '--port', '5090', '--log-level', 'info']);
-    for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) assert.deepEqual(lc[probe].tcpSocket, { port: 'grpc' });
+    assert.deepEqual(lc.args, ['loader', '--capability', '/opt/asf/capabilities/mmocr', '--port', '5090', '--log-level', 'info', '--drain-ms', '5000']);
+    // Started once it listens, Ready once its wrapper loaded (gRPC health SERVING), alive while it listens.
+    for (const probe of ['startupProbe', 'livenessProbe']) assert.deepEqual(lc[probe].tcpSocket, { port: 'grpc' });
+    assert.deepEqual(lc.readinessProbe.grpc, { port: 5090 });
+    assert.equal(loader.terminationGracePeriodSeconds, 35);
+    assert.deepEqual(find(all, 'Deployment', 'dryrun-asf-mmocr').spec.strategy, { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
     assert.equal(lc.resources.limits['nvidia.com/gpu'], undefined, 'no GPU by default');
     assert.equal(loader.runtimeClassName, undefined);
     // The capability config travels in a ConfigMap mounted over capability.yaml.

@@ -25,7 +25,11 @@ function stubBin(dir: string, tools: string[]): string {
     fs.writeFileSync(
       path.join(bin, tool),
       `#!/usr/bin/env bash\n# STUB ${tool}: records its arguments, does nothing else.\n` +
-        `(IFS=$'\\t'; echo "${tool}"$'\\t'"$*") >>"$STUB_LOG"\nexit "\${${exitVar}:-0}"\n`,
+        `(IFS=$'\\t'; echo "${tool}"$'\\t'"$*") >>"$STUB_LOG"\n` +
+        // helm status / helm list answer as told (STUB_HELM_STATUS_EXIT, STUB_HELM_LIST), for the release lookup.
+        `if [ "$1" = status ] && [ -n "\${STUB_${tool.toUpperCase()}_STATUS_EXIT:-}" ]; then exit "$STUB_${tool.toUpperCase()}_STATUS_EXIT"; fi\n` +
+        `if [ "$1" = list ]; then printf '%b\\n' "\${STUB_${tool.toUpperCase()}_LIST:-}"; fi\n` +
+        `exit "\${${exitVar}:-0}"\n`,
       { mode: 0o755 },
     );
   }
@@ -33,10 +37,10 @@ function stubBin(dir: string, tools: string[]): string {
 }
 
 /** Runs `bash entrypoint.sh` as sealos does (from the workdir), with the Kubefile's ENV unless overridden. */
-async function runEntrypoint(dir: string, bin: string, env: Record<string, string> = {}, kubefileEnv = true) {
+async function runEntrypoint(dir: string, bin: string, env: Record<string, string> = {}, kubefileEnv = true, bash = 'bash') {
   const log = path.join(dir, 'calls.log');
   const base: Record<string, string> = kubefileEnv ? kubefileEnvDefaults() : {};
-  const r = await exec('bash', ['-c', 'bash entrypoint.sh'], {
+  const r = await exec(bash, ['-c', `${bash} entrypoint.sh`], {
     cwd: dir,
     env: { PATH: `${bin}:/usr/bin:/bin`, HOME: dir, STUB_LOG: log, ...base, ...env },
   });
@@ -70,15 +74,14 @@ describe('Kubefile + entrypoint.sh (entrypoint against STUB helm/kubectl)', func
   };
   after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
-  it('Kubefile: FROM scratch, application type, the chart/registry/shim/entrypoint at the image root, CMD bash entrypoint.sh', () => {
+  it("Kubefile: FROM scratch, application type, a cpu bundle root's entries copied (the builder writes each bundle's), CMD bash entrypoint.sh", () => {
     const text = kubefile();
     const lines = text.split('\n').filter((l) => l.trim() && !l.startsWith('#'));
     assert.equal(lines[0], 'FROM scratch');
     assert.match(text, /^LABEL sealos\.io\.type="application"$/m);
     const copies = lines.filter((l) => l.startsWith('COPY ')).map((l) => l.split(/\s+/).slice(1));
-    assert.deepEqual(copies, [['charts', 'charts'], ['registry', 'registry'], ['images/shim', 'images/shim'], ['entrypoint.sh', 'entrypoint.sh']]);
-    // registry/ is produced by the bundle builder; the rest comes from this repository.
-    for (const [src] of copies) if (src !== 'registry') assert.ok(fs.existsSync(path.join(repoRoot, src!)), src);
+    const cpuRoot = ['Kubefile', 'MANIFEST.md', 'bundle.json', 'charts', 'checksums', 'entrypoint.sh', 'images', 'registry', 'sbom.spdx.json'];
+    assert.deepEqual(copies, cpuRoot.map((e) => [e, e]));
     assert.equal(lines.at(-1), 'CMD ["bash entrypoint.sh"]');
     assert.deepEqual(Object.keys(kubefileEnvDefaults()).sort(), ['HELM_OPTS', 'NAMESPACE', 'NODE_PORT', 'RELEASE_NAME']);
     // Every ENV the Kubefile sets is one entrypoint.sh reads.
@@ -89,22 +92,45 @@ describe('Kubefile + entrypoint.sh (entrypoint against STUB helm/kubectl)', func
     assert.doesNotMatch(code, /--wait|--atomic/, 'no blocking helm --wait (sealos: 300 s limit)');
   });
 
-  it('installs with the Kubefile defaults, and a re-run makes the identical idempotent upgrade --install call', async () => {
+  // Installing with the Kubefile defaults, and a re-run that upgrades the same release, run for
+  // real against a cluster in test/e2e/cluster.test.ts.
+  it('with the defaults it upgrades an existing release of the chart of another name (sealos keeps no -e between runs)', async () => {
     const { dir, bin } = fresh();
-    const first = await runEntrypoint(dir, bin);
-    assert.equal(first.code, 0, first.stderr);
-    assert.deepEqual(first.calls, [
-      installArgs('asf', 'asf', '30889'),
-      ['kubectl', '--namespace', 'asf', 'get', 'deployments', '--selector', 'app.kubernetes.io/instance=asf'],
-    ]);
-    assert.match(first.stdout, /kubectl -n asf get pods -l app\.kubernetes\.io\/instance=asf -w/);
-    assert.match(first.stdout, /asf demo mmocr --url http:\/\/<node>:30889/);
-    const second = await runEntrypoint(dir, bin);
-    assert.equal(second.code, 0, second.stderr);
-    assert.deepEqual(second.calls, first.calls);
-    // Without the Kubefile's ENV (run by hand), the same defaults apply.
-    const byHand = await runEntrypoint(dir, bin, {}, false);
-    assert.deepEqual(byHand.calls, first.calls);
+    // No release "asf" in "asf" (status fails), and helm list shows one installed as -e RELEASE_NAME=ocr -e NAMESPACE=ai.
+    const r = await runEntrypoint(dir, bin, {
+      STUB_HELM_STATUS_EXIT: '1',
+      STUB_HELM_LIST: 'NAME\tNAMESPACE\tREVISION\tUPDATED\tSTATUS\tCHART\tAPP VERSION\nocr\tai\t1\t2026-12-07 03:28:58 +0000 UTC\tdeployed\tasf-0.1.0\t0.1.0',
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /upgrading the existing release ocr in ai/);
+    assert.deepEqual(r.calls.find((c) => c[1] === 'upgrade'), installArgs('ocr', 'ai', '30889'));
+  });
+
+  it('with the defaults and no release anywhere it installs release asf in namespace asf', async () => {
+    const { dir, bin } = fresh();
+    const r = await runEntrypoint(dir, bin, { STUB_HELM_STATUS_EXIT: '1', STUB_HELM_LIST: 'NAME\tNAMESPACE\tREVISION\tUPDATED\tSTATUS\tCHART\tAPP VERSION' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.calls.find((c) => c[1] === 'upgrade'), installArgs('asf', 'asf', '30889'));
+  });
+
+  it('runs under bash 4.2 (CentOS/RHEL 7 masters), with and without a values file and HELM_OPTS; no array expansion left that bash < 4.4 calls unbound', async function () {
+    const code = fs.readFileSync(path.join(repoRoot, 'entrypoint.sh'), 'utf8').split('\n').filter((l) => !l.trim().startsWith('#')).join('\n');
+    assert.doesNotMatch(code, /\$\{\w+\[[@*]\]/, 'an array expansion: under set -u bash < 4.4 aborts on an empty one');
+    const oldBash = process.env['ASF_OLD_BASH'] ?? '/opt/peers/bash-4.2/bin/bash';
+    if (!fs.existsSync(oldBash)) {
+      console.warn(`    skipped the bash 4.2 run: no ${oldBash} (build GNU bash 4.2 there, or set ASF_OLD_BASH)`);
+      return;
+    }
+    const version = await exec(oldBash, ['--version']);
+    assert.match(version.stdout, /version 4\.2\./);
+    const { dir, bin } = fresh();
+    const plain = await runEntrypoint(dir, bin, { HELM_OPTS: '' }, true, oldBash);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.deepEqual(plain.calls.find((c) => c[1] === 'upgrade'), installArgs('asf', 'asf', '30889'));
+    fs.writeFileSync(path.join(dir, 'charts', 'asf.values.yaml'), 'gateway:\n  replicas: 2\n');
+    const withValues = await runEntrypoint(dir, bin, { HELM_OPTS: '--set a=b' }, true, oldBash);
+    assert.equal(withValues.code, 0, withValues.stderr);
+    assert.deepEqual(withValues.calls.find((c) => c[1] === 'upgrade'), installArgs('asf', 'asf', '30889', ['--values', 'charts/asf.values.yaml', '--set', 'a=b']));
   });
 
   it('honours sealos run -e overrides: release, namespace, NodePort, extra helm flags, charts/asf.values.yaml', async () => {
@@ -139,7 +165,7 @@ describe('Kubefile + entrypoint.sh (entrypoint against STUB helm/kubectl)', func
     const { dir, bin } = fresh();
     const failed = await runEntrypoint(dir, bin, { STUB_HELM_EXIT: '3' });
     assert.equal(failed.code, 3);
-    assert.equal(failed.calls.length, 1, 'nothing runs after the failed helm call');
+    assert.deepEqual(failed.calls.at(-1)?.slice(0, 3), ['helm', 'upgrade', '--install'], 'nothing runs after the failed helm call');
     assert.doesNotMatch(failed.stdout, /release .* applied/);
 
     fs.rmSync(path.join(bin, 'helm'));

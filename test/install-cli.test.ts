@@ -26,7 +26,10 @@ describe('asf install / status / uninstall (CLI over install.sh)', function () {
     const top = path.join(work, 'staging', 'asf-offline-0.1.0');
     fixture = await buildBundleFixture({
       version: '0.1.0',
-      images: [{ repository: 'asf-kit/asf-runtime', tag: '0.1.0', layers: ['base', 'runtime'] }],
+      images: [
+        { repository: 'asf-kit/asf-runtime', tag: '0.1.0', layers: ['base', 'runtime'] },
+        { repository: 'asf-kit/asf-mmocr', tag: '0.1.0', layers: ['base', 'mmocr'] },
+      ],
       root: top,
     });
     // What the tarball adds to the bundle root: its own install.sh (marked, to see which one runs).
@@ -69,65 +72,8 @@ describe('asf install / status / uninstall (CLI over install.sh)', function () {
     assert.ok(!tools.calls().some((c) => c.startsWith('helm upgrade')));
   });
 
-  it('status reports the release and each image by digest; uninstall removes the release (stand-in helm)', async () => {
-    const root = path.join(work, 'asf-offline-0.1.0');
-    // No gateway runs here (the next test asks a real one): that alone makes status exit 1.
-    const status = await asf(['status', '--bundle', root, '--registry', registry.addr, '--plain-http', '--gateway', `http://127.0.0.1:${await freePort()}`]);
-    assert.equal(status.code, 1, status.stdout + status.stderr);
-    assert.doesNotMatch(status.stdout, /MISSING/);
-    assert.match(status.stdout, /status: gateway http:\/\/127\.0\.0\.1:\d+: not reachable, capability readiness unknown/);
-    assert.match(status.stdout, /release asf in asf: deployed/);
-    assert.ok(status.stdout.includes(`image asf-kit/asf-runtime:0.1.0@${fixture.images[0]!.digest} present in ${registry.addr}`), status.stdout);
-
-    const un = await asf(['uninstall']);
-    assert.equal(un.code, 0, un.stderr);
-    assert.ok(tools.calls().includes('helm uninstall asf --namespace asf'), tools.calls().join('\n'));
-    const after = await asf(['status']);
-    assert.match(after.stdout, /release asf in asf: not installed/);
-    assert.match(after.stdout, /images: not checked \(pass --bundle DIR to check the bundle's images in the registry\)/);
-  });
-
-  it("status asks the gateway: each capability ready or not, with the loader's reason; exit 1 while one is not ready, 0 once all are (real asf up gateway, stand-in helm/kubectl)", async () => {
-    const root = path.join(work, 'asf-offline-0.1.0');
-    const installed = await asf(['install', '--bundle', root, '--registry', registry.addr, '--plain-http']);
-    assert.equal(installed.code, 0, installed.stderr);
-    // The first node's address, where the gateway's NodePort answers: here, asf up on loopback.
-    tools.scenario({ nodeIp: '127.0.0.1' });
-    const status = (how: string[]) => asf(['status', '--bundle', root, '--registry', registry.addr, '--plain-http', ...how]);
-
-    // echo loads; init_fails's wrapperInit returns an error.
-    const mixed = await startStack(['-c', path.join(repoRoot, 'examples', 'echo'), '-c', path.join(repoRoot, 'test', 'fixtures', 'python', 'init_fails')], { waitReady: false });
-    try {
-      await mixed.waitFor(/^failed +init_fails: /m);
-      await mixed.waitFor(/^ready +POST .*\/echo$/m);
-      const r = await status(['--node-port', String(mixed.port)]);
-      assert.equal(r.code, 1, r.stdout + r.stderr);
-      const lines = r.stdout.split('\n');
-      assert.ok(lines.includes(`status: gateway http://127.0.0.1:${mixed.port}/healthz: not ready (HTTP 503)`), r.stdout);
-      assert.ok(lines.includes('status: capability echo: ready (1 of 1 loaders ready)'), r.stdout);
-      assert.ok(
-        lines.some((line) => /^status: capability init_fails: not ready \(0 of 1 loaders ready; 127\.0\.0\.1:\d+ failed: wrapperInit returned 7: model file weights\.bin is missing\)$/.test(line)),
-        r.stdout,
-      );
-      assert.ok(lines.includes('status: release asf in asf: deployed'), r.stdout);
-      assert.ok(r.stdout.includes(`image asf-kit/asf-runtime:0.1.0@${fixture.images[0]!.digest} present in ${registry.addr}`), r.stdout);
-    } finally {
-      await mixed.stop('SIGKILL');
-    }
-
-    const ready = await startStack(['-c', path.join(repoRoot, 'examples', 'echo')]);
-    try {
-      // --gateway names it directly (e.g. through kubectl port-forward).
-      const r = await status(['--gateway', ready.url]);
-      assert.equal(r.code, 0, r.stdout + r.stderr);
-      const lines = r.stdout.split('\n');
-      assert.ok(lines.includes(`status: gateway ${ready.url}/healthz: ready (HTTP 200)`), r.stdout);
-      assert.ok(lines.includes('status: capability echo: ready (1 of 1 loaders ready)'), r.stdout);
-      assert.ok(!lines.some((line) => /not ready/.test(line)), r.stdout);
-    } finally {
-      await ready.stop('SIGKILL');
-    }
-  });
+  // status and uninstall against a real cluster and a real gateway (exit codes, readiness with the
+  // loaders' reasons, asf status without --bundle): test/e2e/cluster.test.ts.
 
   it('install --registry-password reaches a basic-auth registry (through the environment, not argv)', async () => {
     const htpasswd = path.join(work, 'htpasswd');

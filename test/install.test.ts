@@ -15,12 +15,12 @@ const installSh = path.join(repoRoot, 'installer', 'install.sh');
 
 const v1Images = [
   { repository: 'asf-kit/asf-runtime', tag: '0.1.0', layers: ['base', 'runtime-0.1.0'] },
-  { repository: 'asf-kit/mmocr', tag: '0.1.0', layers: ['base', 'mmocr-0.1.0'] },
+  { repository: 'asf-kit/asf-mmocr', tag: '0.1.0', layers: ['base', 'mmocr-0.1.0'] },
 ];
 // N+1: a new runtime image; mmocr unchanged.
 const v2Images = [
   { repository: 'asf-kit/asf-runtime', tag: '0.2.0', layers: ['base', 'runtime-0.2.0'] },
-  { repository: 'asf-kit/mmocr', tag: '0.1.0', layers: ['base', 'mmocr-0.1.0'] },
+  { repository: 'asf-kit/asf-mmocr', tag: '0.1.0', layers: ['base', 'mmocr-0.1.0'] },
 ];
 
 /** Blob uploads the registry completed (PUT of an upload session), from its access log. */
@@ -100,7 +100,7 @@ describe('install.sh (offline install from a bundle)', function () {
     assert.equal(blobPuts(registry.requests()).length, uniqueBlobs(v1));
     assert.equal(sharedBlobs(v1), 1);
     assert.equal(mounts(registry.requests()).length, sharedBlobs(v1));
-    assert.match(r.stdout, /mounted blob asf-kit\/mmocr@sha256:[0-9a-f]{64} from asf-kit\/asf-runtime/);
+    assert.match(r.stdout, /mounted blob asf-kit\/asf-runtime@sha256:[0-9a-f]{64} from asf-kit\/asf-mmocr/);
     assert.match(r.stdout, /asf demo mmocr --url http:\/\/10\.0\.0\.5:30889\n$/);
 
     const calls = tools.calls();
@@ -108,6 +108,10 @@ describe('install.sh (offline install from a bundle)', function () {
     assert.deepEqual(order, [
       'kubectl version -o',
       'kubectl get nodes',
+      'helm template asf', // the images the release would run, checked against the bundle
+      'kubectl get namespace',
+      'kubectl create namespace',
+      'kubectl label namespace', // so that uninstall knows it may remove it
       'helm status asf',
       'helm upgrade --install',
       'kubectl get nodes',
@@ -138,7 +142,7 @@ describe('install.sh (offline install from a bundle)', function () {
     assert.equal(first.code, 0, first.stderr);
     const before = registry.requests().length;
     tools.reset();
-    const r = await run(['--bundle', v2.root, '--registry', registry.addr, '--plain-http']);
+    const r = await run(['--bundle', v2.root, '--registry', registry.addr, '--plain-http', '--set', 'gateway.image.tag=0.2.0']);
     assert.equal(r.code, 0, r.stderr);
     const had = new Set(v1.images.flatMap((i) => i.blobs.map((b) => `${i.repository}@${b}`)));
     const fresh = new Set(v2.images.flatMap((i) => i.blobs.map((b) => `${i.repository}@${b}`)).filter((b) => !had.has(b)));
@@ -156,7 +160,8 @@ describe('install.sh (offline install from a bundle)', function () {
     });
     const registry = await target();
     tools.scenario({ nodes: ['node-1 amd64  ', 'node-2 arm64  '] });
-    const r = await run(['--bundle', multi.root, '--registry', registry.addr, '--plain-http']);
+    // A bundle of just this image: the check that the chart's images are in it would refuse it.
+    const r = await run(['--bundle', multi.root, '--registry', registry.addr, '--plain-http', '--skip-preflight']);
     assert.equal(r.code, 0, r.stderr);
     const image = multi.images[0]!;
     const index = JSON.parse((await exec('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${registry.addr}/${image.repository}@${image.digest}`])).stdout) as {
@@ -241,12 +246,16 @@ describe('install.sh (offline install from a bundle)', function () {
         for (const blob of image.blobs) assert.ok(fs.existsSync(path.join(dest, blob.replace('sha256:', ''))), `${blob} pulled`);
       }
       // Read-only: a push is refused.
-      const push = await exec('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `dir:${path.join(pulled, 'asf-kit_mmocr')}`, `docker://127.0.0.1:${port}/other/image:1`]);
+      const push = await exec('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `dir:${path.join(pulled, 'asf-kit_asf-mmocr')}`, `docker://127.0.0.1:${port}/other/image:1`]);
       assert.notEqual(push.code, 0);
 
       const hosts = fs.readFileSync(path.join(certs, 'ghcr.io', 'hosts.toml'), 'utf8');
-      assert.equal(hosts, `server = "https://ghcr.io"\n\n[host."http://10.0.0.5:${port}"]\n  capabilities = ["pull", "resolve"]\n  skip_verify = true\n`);
-      assert.match(fs.readFileSync(path.join(certs, `10.0.0.5:${port}`, 'hosts.toml'), 'utf8'), new RegExp(`^server = "http://10\\.0\\.0\\.5:${port}"`));
+      // The mirror is also the server: a missing image fails there, never falls back to ghcr.io.
+      assert.equal(
+        hosts,
+        `# written by ASF kit install.sh: the bundle's registry at 10.0.0.5:${port}\nserver = "http://10.0.0.5:${port}"\n\n[host."http://10.0.0.5:${port}"]\n  capabilities = ["pull", "resolve"]\n  skip_verify = true\n`,
+      );
+      assert.match(fs.readFileSync(path.join(certs, `10.0.0.5:${port}`, 'hosts.toml'), 'utf8'), new RegExp(`\nserver = "http://10\\.0\\.0\\.5:${port}"`));
       assert.match(r.stdout, new RegExp(`### ${certs}/ghcr\\.io/hosts\\.toml`));
       const upgrade = tools.calls().find((c) => c.startsWith('helm upgrade'))!;
       assert.doesNotMatch(upgrade, /imageRegistry/); // pods keep their names; containerd mirrors them
@@ -385,7 +394,7 @@ describe('install.sh (offline install from a bundle)', function () {
     const port = await freePort();
     const state = path.join(work, 'state-upgrade');
     const serve = (bundle: Fixture) =>
-      run(['--bundle', bundle.root, '--serve-registry', `127.0.0.1:${port}`, '--advertise', `10.0.0.5:${port}`, '--state-dir', state], {
+      run(['--bundle', bundle.root, '--serve-registry', `127.0.0.1:${port}`, '--advertise', `10.0.0.5:${port}`, '--state-dir', state, '--set', `gateway.image.tag=${bundle.images[0]!.tag}`], {
         ASF_CONTAINERD_CERTS_DIR: path.join(work, 'certs-upgrade'),
       });
     try {
@@ -483,7 +492,7 @@ describe('install.sh (offline install from a bundle)', function () {
       assert.equal(un.code, 0, un.stderr);
       assert.match(un.stdout, /^uninstall: helm uninstall asf --namespace asf$/m);
       assert.match(un.stdout, /^uninstall: helm uninstall nvidia-device-plugin --namespace asf$/m);
-      assert.ok(tools.calls().includes('helm uninstall nvidia-device-plugin --namespace asf'), tools.calls().join('\n'));
+      assert.ok(tools.calls().includes('helm uninstall nvidia-device-plugin --namespace asf --wait --timeout 5m'), tools.calls().join('\n'));
     });
 
     it('GPU profile of a bundle without the device plugin chart: ours is installed, and it says GPU loaders need a device plugin already running (stand-in helm)', async () => {
@@ -515,6 +524,14 @@ describe('install.sh (offline install from a bundle)', function () {
         assert.match(r.stderr, message);
       });
     }
+    it('status with no helm to ask (none in the bundle, none on PATH): the release is NOT CHECKED and it exits 1, never "not installed" and 0', async () => {
+      const realToolsOnly = tools.path.split(':').at(-1)!; // no helm, no kubectl
+      const r = await exec('/bin/bash', [installSh, 'status'], { cwd: work, env: { PATH: realToolsOnly, ASF_STATE_DIR: path.join(work, 'state'), ...tools.env } });
+      assert.equal(r.code, 1, r.stdout);
+      assert.match(r.stdout, /release asf in asf: NOT CHECKED: helm not found/);
+      assert.doesNotMatch(r.stdout, /not installed/);
+    });
+
     it('--help: usage with every option, exit 0', async () => {
       const r = await run(['--help']);
       assert.equal(r.code, 0);
@@ -539,7 +556,7 @@ describe('install.sh (offline install from a bundle)', function () {
     const empty = await run(['status', '--bundle', v1.root, '--registry', registry.addr, '--plain-http']);
     assert.equal(empty.code, 1);
     assert.match(empty.stdout, /release asf in asf: not installed/);
-    assert.match(empty.stdout, /image asf-kit\/mmocr:0\.1\.0@sha256:[0-9a-f]{64} MISSING/);
+    assert.match(empty.stdout, /image asf-kit\/asf-mmocr:0\.1\.0@sha256:[0-9a-f]{64} MISSING/);
     assert.match(empty.stdout, /gateway: not checked \(release asf is not installed\)/);
     assert.doesNotMatch(empty.stdout, /nvidia-device-plugin/, 'no device plugin line when it is not installed');
     const first = await run(['--bundle', v1.root, '--registry', registry.addr, '--plain-http']);

@@ -306,6 +306,8 @@ export interface ClusterImageConfig {
   cmd: string[];
   labels: Record<string, string>;
   created: Date;
+  /** os/arch of the cluster the image is for (default linux/amd64); several make an index of them. */
+  platforms?: string[];
 }
 
 /** What was written: the image's manifest digest and size, and the sha256 of the archive file. */
@@ -332,31 +334,41 @@ export async function writeClusterImage(root: string, out: string, config: Clust
     return { body, digest: `sha256:${createHash('sha256').update(body).digest('hex')}`, size: body.length };
   };
   const created = config.created.toISOString();
-  const configBlob = blob({
-    created,
-    architecture: 'amd64',
-    os: 'linux',
-    config: { Env: config.env, Cmd: config.cmd, Labels: config.labels },
-    rootfs: { type: 'layers', diff_ids: [layerBlob.digest] },
-    history: [{ created, created_by: 'asf bundle build' }],
+  // The layer holds no binaries, but sealos picks an image by the cluster's architecture: one
+  // config and manifest per platform, all over the same layer.
+  const platforms = [...new Set(config.platforms?.length ? config.platforms : ['linux/amd64'])].map((p) => {
+    const [os = 'linux', architecture = 'amd64', variant] = p.split('/');
+    return { os, architecture, ...(variant ? { variant } : {}) };
   });
-  const manifestBlob = blob({
-    schemaVersion: 2,
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configBlob.digest, size: configBlob.size },
-    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layerBlob }],
+  const images = platforms.map((platform) => {
+    const configBlob = blob({
+      created,
+      ...platform,
+      config: { Env: config.env, Cmd: config.cmd, Labels: config.labels },
+      rootfs: { type: 'layers', diff_ids: [layerBlob.digest] },
+      history: [{ created, created_by: 'asf bundle build' }],
+    });
+    const manifestBlob = blob({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configBlob.digest, size: configBlob.size },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layerBlob }],
+    });
+    return { platform, configBlob, manifestBlob };
   });
-  const index = {
-    schemaVersion: 2,
-    manifests: [
-      {
-        mediaType: 'application/vnd.oci.image.manifest.v1+json',
-        digest: manifestBlob.digest,
-        size: manifestBlob.size,
-        annotations: { 'org.opencontainers.image.ref.name': config.reference },
-      },
-    ],
-  };
+  const refName = { 'org.opencontainers.image.ref.name': config.reference };
+  const single = images.length === 1 ? images[0]! : undefined;
+  const indexBlob = single
+    ? undefined
+    : blob({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.index.v1+json',
+        manifests: images.map(({ platform, manifestBlob }) => ({ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: manifestBlob.digest, size: manifestBlob.size, platform })),
+      });
+  const top = single
+    ? { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: single.manifestBlob.digest, size: single.manifestBlob.size, platform: single.platform, annotations: refName }
+    : { mediaType: 'application/vnd.oci.image.index.v1+json', digest: indexBlob!.digest, size: indexBlob!.size, annotations: refName };
+  const index = { schemaVersion: 2, manifests: [top] };
   const blobEntry = (digest: string) => `blobs/sha256/${digest.slice(7)}`;
   const directory = (rel: string): TarItem => ({ path: rel, type: 'Directory', size: 0, mode: 0o755 });
 
@@ -383,8 +395,8 @@ export async function writeClusterImage(root: string, out: string, config: Clust
         inMemory('index.json', Buffer.from(JSON.stringify(index))),
         directory('blobs'),
         directory('blobs/sha256'),
-        inMemory(blobEntry(manifestBlob.digest), manifestBlob.body),
-        inMemory(blobEntry(configBlob.digest), configBlob.body),
+        ...(indexBlob ? [inMemory(blobEntry(indexBlob.digest), indexBlob.body)] : []),
+        ...images.flatMap(({ manifestBlob, configBlob }) => [inMemory(blobEntry(manifestBlob.digest), manifestBlob.body), inMemory(blobEntry(configBlob.digest), configBlob.body)]),
         layer,
       ];
       for await (const { chunk } of tarParts(outer, config.created)) await file.write(chunk);
@@ -396,7 +408,7 @@ export async function writeClusterImage(root: string, out: string, config: Clust
     }
   });
   bar.done(`layer of ${path.basename(out)}`);
-  return { digest: manifestBlob.digest, size: manifestBlob.size, sha256 };
+  return { digest: top.digest, size: top.size, sha256 };
 }
 
 /**

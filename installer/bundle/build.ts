@@ -14,7 +14,7 @@ import { placeFiles, sha256File } from './files.js';
 import { copyImages } from './images.js';
 import { checksumsFile, renderChecksums, writeManifests, type BundleManifest } from './manifest.js';
 import { plan as makePlan, readSpec, type Plan } from './spec.js';
-import { readKubefile } from './kubefile.js';
+import { kubefileFor, readKubefile } from './kubefile.js';
 import { hashCache } from './hash-cache.js';
 
 export interface BuildOptions {
@@ -72,8 +72,9 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
   const images = await copyImages(path.join(root, 'registry'), plan.images, { platforms: plan.platforms, authfile: options.authfile });
 
   const charts = plan.charts.map((c) => copyChart(c.dir, root));
-  const valuesFile = plan.values && charts[0] ? path.join(root, 'charts', `${charts[0].name}.values.yaml`) : undefined;
-  if (valuesFile) fs.writeFileSync(valuesFile, `# Values of the ${plan.profile} profile (bundle.yaml); entrypoint.sh and install.sh apply them.\n${yaml.dump(plan.values)}`);
+  const values = bundleValues(plan.values, charts[0] && path.join(root, charts[0].path), images);
+  const valuesFile = values && charts[0] ? path.join(root, 'charts', `${charts[0].name}.values.yaml`) : undefined;
+  if (valuesFile) fs.writeFileSync(valuesFile, `# Values of this bundle: the ${plan.profile} profile's (bundle.yaml) and the digest of each image; entrypoint.sh and install.sh apply them.\n${yaml.dump(values)}`);
   await checkChartImages(root, charts, images.map((i) => i.ref), valuesFile);
 
   fs.mkdirSync(path.join(root, 'images', 'shim'), { recursive: true });
@@ -81,7 +82,6 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
     path.join(root, 'images', 'shim', `${plan.name}-images`),
     `# Every image in this bundle (sealos reads one reference per line).\n${images.map((i) => i.ref).join('\n')}\n`,
   );
-  fs.copyFileSync(path.join(packageRoot, 'Kubefile'), path.join(root, 'Kubefile'));
   fs.copyFileSync(path.join(packageRoot, 'entrypoint.sh'), path.join(root, 'entrypoint.sh'));
   fs.chmodSync(path.join(root, 'entrypoint.sh'), 0o755);
 
@@ -104,6 +104,10 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
     packages: plan.files.filter((f) => f.target.startsWith('packages/')).map(fileEntry),
   };
   writeManifests(root, manifest);
+  // The Kubefile names exactly what the cluster image's layer holds (sealos build reproduces it).
+  const appEntries = [...new Set([...fs.readdirSync(root), 'Kubefile', checksumsFile])].filter((name) => !driverOnly.has(name));
+  const bundleLabels = { 'org.opencontainers.image.version': plan.version, 'io.asf-kit.bundle.profile': plan.profile };
+  fs.writeFileSync(path.join(root, 'Kubefile'), kubefileFor(fs.readFileSync(path.join(packageRoot, 'Kubefile'), 'utf8'), appEntries, bundleLabels));
   normaliseModes(root);
 
   // Files whose sha256 is known without reading them: placeFiles checked the resources and
@@ -121,12 +125,13 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
   if (artefacts.includes('oci')) {
     result.clusterImage = path.join(out, `${plan.name}-${plan.version}.oci.tar`);
     const kubefile = readKubefile(path.join(root, 'Kubefile'));
-    const written = await writeClusterImage(root, result.clusterImage, {
+    const written = await writeClusterImage(appImageStage(root, work, hashes), result.clusterImage, {
       reference: `${plan.name}:${plan.version}`,
       env: kubefile.env,
       cmd: kubefile.cmd,
-      labels: { ...kubefile.labels, 'org.opencontainers.image.version': plan.version, 'io.asf-kit.bundle.profile': plan.profile },
+      labels: kubefile.labels,
       created,
+      platforms: plan.platforms,
     });
     sums.set(path.basename(result.clusterImage), written.sha256);
     say(`cluster image: ${result.clusterImage}`);
@@ -151,6 +156,19 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
   return result;
 }
 
+/**
+ * Helm values the bundle applies to its own chart: the profile's, plus, when the chart takes them
+ * (its values.yaml has global.imageDigests), the digest of every image it carries, so that what
+ * runs is exactly what the bundle holds.
+ */
+function bundleValues(profileValues: Record<string, unknown> | undefined, chartDir: string | undefined, images: { repository: string; tag: string; digest: string }[]): Record<string, unknown> | undefined {
+  const defaults = chartDir ? (yaml.load(fs.readFileSync(path.join(chartDir, 'values.yaml'), 'utf8')) as { global?: { imageDigests?: unknown } } | null) : null;
+  if (!defaults?.global || !('imageDigests' in defaults.global)) return profileValues;
+  const global = (profileValues?.['global'] ?? {}) as Record<string, unknown>;
+  const imageDigests = Object.fromEntries(images.map((i) => [`${i.repository}:${i.tag}`, i.digest]));
+  return { ...profileValues, global: { ...global, imageDigests } };
+}
+
 async function checkChartImages(root: string, charts: { name: string; path: string }[], bundled: string[], valuesFile?: string): Promise<void> {
   try {
     await helmBinary();
@@ -162,6 +180,20 @@ async function checkChartImages(root: string, charts: { name: string; path: stri
     const missing = (await renderedImages(path.join(root, chart.path), i === 0 ? valuesFile : undefined)).filter((ref) => !bundled.includes(ref));
     if (missing.length) throw new ChartError(`chart ${chart.name} uses images the bundle does not carry: ${missing.join(', ')} (add them to bundle.yaml)`);
   }
+}
+
+/** Root entries for GPU nodes only: they travel in the driver patch image, not the application image. */
+const driverOnly = new Set(['packages', 'install-driver.sh']);
+
+/** The application image's tree: the root's entries linked in but the GPU node ones, with its own checksums. */
+function appImageStage(root: string, work: string, rootHashes: Map<string, string>): string {
+  const stage = path.join(work, 'app');
+  fs.rmSync(stage, { recursive: true, force: true });
+  fs.mkdirSync(stage, { recursive: true });
+  for (const name of fs.readdirSync(root)) if (name !== checksumsFile && !driverOnly.has(name)) fs.symlinkSync(path.join(root, name), path.join(stage, name));
+  const hashes = new Map([...rootHashes].filter(([file]) => !driverOnly.has(file.split('/')[0]!)));
+  fs.writeFileSync(path.join(stage, checksumsFile), renderChecksums(hashes));
+  return stage;
 }
 
 /** The offline tarball's tree: the root's entries linked in (no copy), plus the tools and install.sh. */
@@ -186,10 +218,12 @@ async function offlineStage(root: string, work: string, rootHashes: Map<string, 
   if (!fs.existsSync(installer)) throw new Error(`${installer} missing`);
   fs.copyFileSync(installer, path.join(stage, 'install.sh'));
   fs.chmodSync(path.join(stage, 'install.sh'), 0o755);
+  // What a site reads first: how to install from this folder.
+  fs.copyFileSync(path.join(packageRoot, 'installer', 'README.offline.md'), path.join(stage, 'README.md'));
 
   // The tools are the same from build to build (linked, so their inode and mtime are too).
   const hashes = new Map(rootHashes);
-  for (const [file, sha256] of await hashCache(path.join(work, 'tool-hashes.json')).hashFiles(stage, ['install.sh', 'bin/registry', 'bin/helm'])) hashes.set(file, sha256);
+  for (const [file, sha256] of await hashCache(path.join(work, 'tool-hashes.json')).hashFiles(stage, ['install.sh', 'README.md', 'bin/registry', 'bin/helm'])) hashes.set(file, sha256);
   fs.writeFileSync(path.join(stage, checksumsFile), renderChecksums(hashes));
   return stage;
 }
@@ -216,6 +250,7 @@ async function writeDriverImage(root: string, work: string, out: string, manifes
     cmd: ['bash install-driver.sh'],
     labels: { 'sealos.io.type': 'patch', 'sealos.io.info': 'GPU driver and container toolkit packages for every node', 'org.opencontainers.image.version': manifest.version },
     created,
+    platforms: manifest.platforms,
   });
   return sha256;
 }

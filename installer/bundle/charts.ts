@@ -47,5 +47,6 @@ export async function renderedImages(chartDir: string, valuesFile?: string): Pro
   const values = valuesFile ? ['--values', valuesFile] : [];
   const r = await $({ nothrow: true, quiet: true })`${helm} template dryrun ${chartDir} ${values}`;
   if (r.exitCode !== 0) throw new ChartError(`helm template ${chartDir} failed: ${r.stderr.trim()}`);
-  return [...new Set(imageLines(r.stdout))];
+  // A reference pinned by the bundle's values (name:tag@digest) is the bundle's name:tag.
+  return [...new Set(imageLines(r.stdout).map((ref) => ref.replace(/(:[^/@]+)@sha256:[a-f0-9]{64}$/, '$1')))];
 }

@@ -192,8 +192,13 @@ async function readClusterImage(file: string, visitor: Visitor): Promise<ImageRe
   const learn = () => {
     const indexBody = json.get('index.json');
     if (indexBody && !record.index) record.index = JSON.parse(indexBody.toString()) as ImageRecord['index'];
-    const m = record.index?.manifests[0]?.digest;
-    if (m && !record.manifest && json.has(m)) record.manifest = JSON.parse(json.get(m)!.toString()) as ImageRecord['manifest'];
+    let m = record.index?.manifests[0]?.digest;
+    // A multi-platform bundle: index.json names an index of per-platform manifests, all over the same layer.
+    while (m && !record.manifest && json.has(m)) {
+      const body = JSON.parse(json.get(m)!.toString()) as { manifests?: { digest: string }[] };
+      if (body.manifests) m = body.manifests[0]?.digest;
+      else record.manifest = body as unknown as ImageRecord['manifest'];
+    }
     const c = record.manifest?.config.digest;
     if (c && !record.config && json.has(c)) record.config = JSON.parse(json.get(c)!.toString()) as ImageRecord['config'];
   };

@@ -38,6 +38,12 @@ export interface OcrImageResult {
   result: OcrBox[];
 }
 
+/** The closing line of a demo that read something: what `asf up --demo`, `asf demo` and `helm test` show. */
+export function demoSummary(results: OcrImageResult[]): string {
+  const texts = results.flatMap((r) => r.result.map((b) => b.text));
+  return `demo ok: mmocr read ${texts.length} text boxes: ${texts.map((t) => JSON.stringify(t)).join(', ')}`;
+}
+
 /** A failure the user can act on; the CLI prints its message and exits non-zero. */
 export class DemoError extends Error {
   override name = 'DemoError';

@@ -10,6 +10,8 @@ export interface LoaderCommandOptions {
   port: number;
   maxMessageBytes?: number;
   logLevel: string;
+  /** On SIGTERM, keep serving this long (reporting 'stopping') before closing: see stop(). */
+  drainMs?: number;
 }
 
 /** What a loader tells the `asf up` process that started it; readiness comes from the gateway's health polls. */
@@ -27,15 +29,23 @@ export async function runLoader(options: LoaderCommandOptions): Promise<void> {
   tell({ type: 'listening', port: server.port });
 
   let stopping = false;
-  const stop = async (why: string) => {
+  const stop = async (why: string, drainMs = 0) => {
     if (stopping) return;
     stopping = true;
+    // Kubernetes sends SIGTERM while the gateways are still learning, from the EndpointSlice and
+    // from our 'stopping' health, that this Pod is leaving: requests may arrive for a moment
+    // more, and they are served rather than refused.
+    if (drainMs > 0) {
+      loader.draining = true;
+      log.info({ why, drainMs }, 'loader draining: serving what still arrives, then stopping');
+      await new Promise((resolve) => setTimeout(resolve, drainMs));
+    }
     log.info({ why }, 'loader stopping');
     await server.close();
     await loader.stop().catch((err: Error) => log.warn({ err }, 'wrapperFini failed'));
     process.exit(0);
   };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGTERM', () => void stop('SIGTERM', options.drainMs));
   process.on('SIGINT', () => void stop('SIGINT'));
   // Started by `asf up`: go down with it.
   process.on('disconnect', () => void stop('parent went away'));

@@ -107,6 +107,7 @@ program
   .option('-p, --port <port>', 'gRPC port (0 picks a free one)', integer('port'), 5090)
   .option('--host <host>', 'listen address', '0.0.0.0')
   .option('--max-message-bytes <bytes>', 'gRPC message size limit each way', integer('max-message-bytes', 1))
+  .option('--drain-ms <ms>', "on SIGTERM, keep serving this long while reporting 'stopping' (in a Pod: until the gateways have let it go)", integer('drain-ms', 0), 0)
   .addOption(logLevel().default('info'))
   .addHelpText('after', '\nExample:\n  asf loader --capability ./examples/echo --port 5090')
   .action(async (opts) => {
@@ -125,14 +126,15 @@ program
   .option('--json', 'print the response body as received')
   .addHelpText('after', '\nExamples:\n  asf demo mmocr\n  asf demo mmocr --url http://10.0.0.5:30889 --image ./receipt.jpg')
   .action(async (name: 'mmocr', opts) => {
-    const { runDemo, demoDefaults } = await import('./demo.js');
-    await runDemo(name, {
+    const { runDemo, demoDefaults, demoSummary } = await import('./demo.js');
+    const results = await runDemo(name, {
       url: opts.url,
       image: opts.image ?? demoDefaults.image,
       timeoutMs: opts.timeout,
       appId: opts.appId,
       json: opts.json,
     });
+    if (!opts.json) process.stdout.write(`${demoSummary(results)}\n`);
   });
 
 // Command groups that live in their own files (one domain each).

@@ -78,12 +78,10 @@ async function reportReadiness(registry: Registry, url: string): Promise<'ready'
 
 /** `--demo`: one mmocr call against the stack just started; the stack keeps serving after it. */
 async function demo(url: string, settled: 'ready' | 'failed', stop: (why: string) => Promise<void>) {
-  const { runDemo, demoDefaults, DemoError } = await import('./demo.js');
+  const { runDemo, demoDefaults, demoSummary, DemoError } = await import('./demo.js');
   try {
     if (settled === 'failed') throw new DemoError('a capability failed to start (see above)');
-    const results = await runDemo('mmocr', { ...demoDefaults, url });
-    const texts = results.flatMap((r) => r.result.map((b) => b.text));
-    say(`demo ok: mmocr read ${texts.length} text boxes: ${texts.map((t) => JSON.stringify(t)).join(', ')}`);
+    say(demoSummary(await runDemo('mmocr', { ...demoDefaults, url })));
     say(`serving until Ctrl-C; call it again with: node bin/asf.js demo mmocr --url ${url}`);
   } catch (err) {
     say(`demo failed: ${(err as Error).message}`);

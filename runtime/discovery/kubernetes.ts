@@ -37,20 +37,39 @@ export function defaultNamespace(kc: KubeConfig): string {
   return kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
 }
 
-/** `host:port` for each ready endpoint of the slices (IPv6 hosts in brackets). */
-export function endpointAddresses(slices: readonly V1EndpointSlice[], portName = kubernetesDefaults.portName): string[] {
-  const addresses = new Set<string>();
+/** The label our chart puts on each capability's loader Service (and so on its EndpointSlices). */
+export const capabilityLabel = 'asf.io/capability';
+
+/**
+ * `host:port` of each endpoint that is not terminating (IPv6 hosts in brackets), with the
+ * capability its Service names. Endpoints Kubernetes does not count as ready are kept too: a
+ * loader still loading its model, or one whose wrapper failed, is asked why, so that /healthz and
+ * `asf status` can say it; requests go only where the loader itself reports ready.
+ */
+export function loaderEndpoints(slices: readonly V1EndpointSlice[], portName = kubernetesDefaults.portName): Map<string, string | undefined> {
+  const found = new Map<string, string | undefined>();
   for (const slice of slices) {
     const ports = slice.ports ?? [];
     const port = (ports.find((p) => p.name === portName) ?? ports[0])?.port;
     if (!port) continue;
+    const capability = slice.metadata?.labels?.[capabilityLabel];
     for (const endpoint of slice.endpoints ?? []) {
-      // Not ready = starting or terminating: the Kubernetes convention is to send it nothing new.
-      if (endpoint.conditions?.ready === false) continue;
-      for (const ip of endpoint.addresses ?? []) addresses.add(ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
+      // Terminating: the Pod is going away; the Kubernetes convention is to send it nothing new.
+      if (endpoint.conditions?.terminating === true) continue;
+      for (const ip of endpoint.addresses ?? []) found.set(ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`, capability);
     }
   }
-  return [...addresses].sort();
+  return found;
+}
+
+/** Capabilities whose loader Services exist, whatever their Pods do. */
+export function expectedCapabilities(slices: readonly V1EndpointSlice[]): Set<string> {
+  const names = new Set<string>();
+  for (const slice of slices) {
+    const name = slice.metadata?.labels?.[capabilityLabel];
+    if (name) names.add(name);
+  }
+  return names;
 }
 
 /**
@@ -68,7 +87,7 @@ export class KubernetesDiscovery {
   private retry?: NodeJS.Timeout;
 
   constructor(
-    registry: ServiceRegistry,
+    private readonly registry: ServiceRegistry,
     private readonly options: KubernetesDiscoveryOptions = {},
   ) {
     const kc = options.kubeConfig ?? KubernetesDiscovery.loadConfig();
@@ -119,7 +138,10 @@ export class KubernetesDiscovery {
   /** Brings the poller's replica set in line with the ready endpoints now known. */
   private async reconcile(): Promise<void> {
     if (this.stopped) return;
-    const wanted = new Set(endpointAddresses(this.informer.list(this.namespace), this.options.portName));
+    const slices = this.informer.list(this.namespace);
+    this.registry.expect(expectedCapabilities(slices));
+    const endpoints = loaderEndpoints(slices, this.options.portName);
+    const wanted = new Set(endpoints.keys());
     const known = new Set(this.poller.addresses());
     for (const address of known) {
       if (!wanted.has(address)) {
@@ -129,6 +151,6 @@ export class KubernetesDiscovery {
     }
     const joining = [...wanted].filter((address) => !known.has(address));
     for (const address of joining) this.options.log?.info({ address }, 'loader replica joined');
-    await Promise.all(joining.map((address) => this.poller.add(address)));
+    await Promise.all(joining.map((address) => this.poller.add(address, endpoints.get(address))));
   }
 }

@@ -25,10 +25,10 @@ export class ReplicaPoller {
     return [...this.replicas.keys()];
   }
 
-  /** Starts tracking a loader and polls it once; resolves when that first answer is filed. */
-  async add(address: string): Promise<void> {
+  /** Starts tracking a loader (of `capability`, when discovery knows) and polls it once; resolves when that first answer is filed. */
+  async add(address: string, capability?: string): Promise<void> {
     if (this.replicas.has(address)) return;
-    const replica = this.registry.addReplica(address);
+    const replica = this.registry.addReplica(address, capability);
     this.replicas.set(address, replica);
     await this.poll(replica);
   }

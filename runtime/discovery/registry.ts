@@ -6,6 +6,8 @@ import type { LoaderHealth, LoaderState } from '../loader/loader.js';
 export interface Replica {
   readonly address: string;
   readonly client: LoaderClient;
+  /** The capability discovery knows it as (a Kubernetes Service's asf.io/capability label), if any. */
+  capability?: string;
   serviceId?: string;
   /** 'down' = unreachable; the others are the loader's own report. */
   state: LoaderState | 'down' | 'unknown';
@@ -20,6 +22,22 @@ export interface Service {
   replicas: Replica[];
 }
 
+/** One loader in a health report. */
+export interface ReplicaReport {
+  address: string;
+  state: Replica['state'];
+  error?: string;
+  idle?: number;
+  total?: number;
+}
+
+/** What /healthz shows: every capability with its loaders, and loaders not filed under one yet. */
+export interface HealthReport {
+  ready: boolean;
+  services: Record<string, ReplicaReport[]>;
+  pending: ReplicaReport[];
+}
+
 /**
  * Where each capability's loaders are and what its schema is. Discovery modules (static lists,
  * Kubernetes) write here; the gateway and balancer only read.
@@ -29,6 +47,8 @@ export class ServiceRegistry {
   private readonly services = new Map<string, Service>();
   /** Removed replicas whose connection closes after a grace period. */
   private readonly leaving = new Set<Replica>();
+  /** Capabilities discovery says exist (Kubernetes: a loader Service), with or without a loader. */
+  private expected = new Set<string>();
 
   constructor(private readonly clientOptions: { maxMessageBytes?: number } = {}) {}
 
@@ -44,14 +64,19 @@ export class ServiceRegistry {
     return [...this.replicas.values()];
   }
 
-  addReplica(address: string): Replica {
+  addReplica(address: string, capability?: string): Replica {
     let replica = this.replicas.get(address);
     if (!replica) {
       const client = new LoaderClient(address, this.clientOptions);
-      replica = { address, client, state: 'unknown', total: 0, idle: 0 };
+      replica = { address, client, capability, state: 'unknown', total: 0, idle: 0 };
       this.replicas.set(address, replica);
     }
     return replica;
+  }
+
+  /** The capabilities that should exist, so that one with no loader at all still shows as not ready. */
+  expect(capabilities: Iterable<string>) {
+    this.expected = new Set(capabilities);
   }
 
   /**
@@ -106,15 +131,42 @@ export class ServiceRegistry {
     replica.idle = 0;
   }
 
-  /** Ready when every known loader has reported and every service has a ready replica. */
-  ready(): boolean {
-    if (this.replicas.size === 0) return false;
-    for (const replica of this.replicas.values()) if (replica.state === 'unknown') return false;
-    if (this.services.size === 0) return false;
-    for (const service of this.services.values()) {
-      if (!service.replicas.some((r) => r.state === 'ready')) return false;
+  /**
+   * Every capability with its loaders: those that reported a service, then, under the capability
+   * name discovery gave them, loaders that have not (unreachable, say), then expected capabilities
+   * with no loader at all. Ready when each has a ready loader and every loader has been heard from.
+   */
+  health(): HealthReport {
+    const report = ({ address, state, error, idle, total }: Replica): ReplicaReport => ({ address, state, error, idle, total });
+    const services: Record<string, ReplicaReport[]> = {};
+    for (const [id, service] of this.services) services[id] = service.replicas.map(report);
+    const pending: ReplicaReport[] = [];
+    const named = new Set<string>();
+    for (const replica of this.replicas.values()) {
+      if (replica.capability !== undefined) named.add(replica.capability);
+      if (replica.serviceId !== undefined && this.services.get(replica.serviceId)?.replicas.includes(replica)) continue;
+      if (replica.capability !== undefined) (services[replica.capability] ??= []).push(report(replica));
+      else pending.push(report(replica));
     }
-    return true;
+    for (const name of this.expected) if (!named.has(name) && !services[name]) services[name] = [];
+    const entries = Object.values(services);
+    const ready =
+      entries.length > 0 &&
+      entries.every((replicas) => replicas.some((r) => r.state === 'ready')) &&
+      [...this.replicas.values()].every((r) => r.state !== 'unknown');
+    return { ready, services, pending };
+  }
+
+  ready(): boolean {
+    return this.health().ready;
+  }
+
+  /** Why a capability known by name has no ready loader, or undefined when it is not known at all. */
+  whyNotReady(name: string): string | undefined {
+    const entry = this.health().services[name];
+    if (!entry) return undefined;
+    if (entry.length === 0) return 'no loader is running (check its Pods: kubectl get pods -l asf.io/capability=' + name + ')';
+    return entry.map((r) => `${r.address} ${r.state}${r.error ? `: ${r.error}` : ''}`).join('; ');
   }
 
   close() {

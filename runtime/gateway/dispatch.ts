@@ -86,7 +86,9 @@ export async function dispatchOnce(
   if (busy > 0) {
     throw new AsfError(ErrorCode.NoLicence, `no free licence: all loaders of ${service.schema.serviceId} are busy (${busy} tried)`);
   }
-  throw new AsfError(ErrorCode.ConnectionRead, lastError || `no ready loader for ${service.schema.serviceId}${notReadyReasons(service)}`);
+  if (lastError) throw new AsfError(ErrorCode.ConnectionRead, lastError);
+  // Nothing could be tried: the capability exists but none of its loaders is ready.
+  throw new AsfError(ErrorCode.ConnectionRead, `capability ${service.schema.serviceId} has no ready loader${notReadyReasons(service)}`, 503);
 }
 
 /** The first of these replicas whose connection comes back within the wait, if any. */
@@ -99,5 +101,5 @@ async function firstReconnected(replicas: Replica[], waitMs: number): Promise<Re
 /** Why the replicas are out, as their loaders reported it (an init error, say). */
 function notReadyReasons(service: Service): string {
   const reasons = service.replicas.filter((r) => r.error).map((r) => `${r.address}: ${r.state}: ${r.error}`);
-  return reasons.length ? ` (${reasons.join('; ')})` : '';
+  return reasons.length ? `: ${reasons.join('; ')}` : '';
 }

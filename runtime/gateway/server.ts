@@ -64,17 +64,15 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
     return sendError(reply, req, asf);
   });
 
+  // Capabilities: 200 only when every one has a ready loader (503 naming what is not, and why).
   app.get('/healthz', async (_req, reply) => {
-    const services = Object.fromEntries(
-      registry.all().map(({ schema, replicas }) => [
-        schema.serviceId,
-        replicas.map(({ address, state, error, idle, total }) => ({ address, state, error, idle, total })),
-      ]),
-    );
-    const pending = registry.allReplicas().filter((r) => !r.serviceId).map(({ address, state, error }) => ({ address, state, error }));
-    const ready = registry.ready();
+    const { ready, services, pending } = registry.health();
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', services, pending });
   });
+
+  // The gateway itself (Kubernetes readinessProbe): it serves, and answers for capabilities that are
+  // not ready with a 503 of its own; keeping it out of its Service would turn that into a refused connection.
+  app.get('/readyz', async () => ({ status: 'ready' }));
 
   // Liveness (Kubernetes livenessProbe): 200 while the process serves HTTP, whatever the loaders do.
   app.get('/livez', async () => ({ status: 'alive' }));
@@ -98,6 +96,8 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
     const serviceId = resolveServiceId(req.url);
     const service = serviceId ? registry.get(serviceId) : undefined;
     if (!service) {
+      const why = serviceId ? registry.whyNotReady(serviceId) : undefined;
+      if (why !== undefined) throw new AsfError(ErrorCode.ConnectionRead, `capability ${serviceId} has no ready loader: ${why}`, 503);
       return sendError(reply, req, new AsfError(ErrorCode.NotFound, 'not found'), { message: 'not found' });
     }
     context.service = service.schema.serviceId;

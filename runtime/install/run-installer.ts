@@ -32,6 +32,19 @@ export function installerFor(root: string | undefined): string {
   return own && fs.existsSync(own) ? own : packagedInstaller;
 }
 
+/**
+ * The helm install.sh should use when the bundle carries none (status and uninstall without
+ * --bundle): ASF_HELM or helm on PATH as they are, else the one this package ships. Undefined when
+ * there is none: install.sh then says it could not check, never that nothing is installed.
+ */
+export async function fallbackHelm(root: string | undefined): Promise<string | undefined> {
+  if (process.env['ASF_HELM'] || (root && fs.existsSync(path.join(root, 'bin', 'helm')))) return undefined;
+  const onPath = (process.env['PATH'] ?? '').split(path.delimiter).some((dir) => dir && fs.existsSync(path.join(dir, 'helm')));
+  if (onPath) return undefined;
+  const { helmBinary } = await import('../../installer/bundle/charts.js');
+  return helmBinary().catch(() => undefined);
+}
+
 /** Runs install.sh with its output on ours; resolves to its exit code. */
 export function runInstaller(script: string, args: string[], env: Record<string, string> = {}): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -70,9 +70,21 @@ export class Loader {
     await this.host.stop();
   }
 
+  /**
+   * Going away soon (SIGTERM in a Pod): the loader still serves whatever reaches it, but reports
+   * 'stopping' so that balancers send it nothing new while they learn it is leaving.
+   */
+  draining = false;
+
+  /** Ready for new work: loaded and not draining. */
+  get serving(): boolean {
+    return this.state === 'ready' && !this.draining;
+  }
+
   health(): LoaderHealth {
     const { serviceId } = this.schema;
-    return { serviceId, state: this.state, error: this.error, total: this.pool.total, idle: this.pool.idle };
+    const state = this.draining && this.state === 'ready' ? 'stopping' : this.state;
+    return { serviceId, state, error: this.error, total: this.pool.total, idle: this.pool.idle };
   }
 
   async handle(req: ReqData): Promise<ResData> {

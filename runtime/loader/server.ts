@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { defaultMaxMessageBytes, loaderPipeService, pipeCallIdKey, toolBoxService, xsfCallService } from '../protocol/codec.js';
 import { ErrorCode } from '../protocol/errors.js';
+import { healthCheckMethod, ServingStatus, type HealthCheckRequest, type HealthCheckResponse } from '../protocol/health.js';
 import type { ReqBatch, ReqData, ResBatch, ResData, ToolRequest, ToolResponse } from '../protocol/messages.js';
 import { TurnBatcher } from '../protocol/turn-batcher.js';
 import type { Loader } from './loader.js';
@@ -16,7 +17,11 @@ export interface LoaderServer {
   close(): Promise<void>;
 }
 
-/** Serves a Loader over gRPC: /utils.XsfCall/call, /asf.LoaderPipe/pipe and /utils.ToolBox/cmdserver. */
+/**
+ * Serves a Loader over gRPC: /utils.XsfCall/call, /asf.LoaderPipe/pipe, /utils.ToolBox/cmdserver,
+ * and the standard /grpc.health.v1.Health/Check (SERVING once the wrapper has loaded), which
+ * Kubernetes' gRPC readiness probe calls.
+ */
 export async function serveLoader(loader: Loader, options: LoaderServerOptions = {}): Promise<LoaderServer> {
   const max = options.maxMessageBytes ?? defaultMaxMessageBytes;
   const server = new grpc.Server({
@@ -61,6 +66,15 @@ export async function serveLoader(loader: Loader, options: LoaderServerOptions =
       if (query === 'health') return callback(null, { body: JSON.stringify(loader.health()) });
       if (query === 'schema') return callback(null, { body: JSON.stringify(loader.schema) });
       callback(null, { headers: { error: 'unknown query' }, body: `unknown query '${query}': try health or schema` });
+    },
+  });
+
+  server.addService({ check: healthCheckMethod }, {
+    check: (call: grpc.ServerUnaryCall<HealthCheckRequest, HealthCheckResponse>, callback: grpc.sendUnaryData<HealthCheckResponse>) => {
+      // "" asks about the server as a whole, the usual probe; the capability's own services answer the same.
+      const known = ['', 'utils.XsfCall', 'asf.LoaderPipe'];
+      if (!known.includes(call.request.service)) return callback(null, { status: ServingStatus.ServiceUnknown });
+      callback(null, { status: loader.serving ? ServingStatus.Serving : ServingStatus.NotServing });
     },
   });
 

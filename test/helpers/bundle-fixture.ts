@@ -53,8 +53,8 @@ export interface Registry {
   stop(): Promise<void>;
 }
 
-/** Starts Debian's docker-registry on loopback over `rootdirectory`. */
-export async function startRegistry(rootdirectory: string, options: { htpasswd?: string; readonly?: boolean } = {}): Promise<Registry> {
+/** Starts Debian's docker-registry over `rootdirectory`, on loopback unless `host` says where. */
+export async function startRegistry(rootdirectory: string, options: { htpasswd?: string; readonly?: boolean; host?: string } = {}): Promise<Registry> {
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'asf-registry-'));
   const config = path.join(dir, 'config.yml');
@@ -63,14 +63,14 @@ export async function startRegistry(rootdirectory: string, options: { htpasswd?:
     'version: 0.1',
     'log: {level: warn, accesslog: {disabled: false}}',
     `storage: {filesystem: {rootdirectory: ${rootdirectory}}${options.readonly ? ', maintenance: {readonly: {enabled: true}, uploadpurging: {enabled: false}}' : ''}}`,
-    `http: {addr: 127.0.0.1:${port}}`,
+    `http: {addr: ${options.host ?? '127.0.0.1'}:${port}}`,
   ];
   if (options.htpasswd) lines.push(`auth: {htpasswd: {realm: asf-test, path: ${options.htpasswd}}}`);
   fs.writeFileSync(config, lines.join('\n') + '\n');
   const log = fs.openSync(logFile, 'a');
   const child: ChildProcess = spawn('docker-registry', ['serve', config], { stdio: ['ignore', log, log] });
   fs.closeSync(log);
-  const addr = `127.0.0.1:${port}`;
+  const addr = `${options.host ?? '127.0.0.1'}:${port}`;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`docker-registry exited at start:\n${fs.readFileSync(logFile, 'utf8')}`);
     const ok = await fetch(`http://${addr}/v2/`).then((r) => r.status === 200 || r.status === 401, () => false);

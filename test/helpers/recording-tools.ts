@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { repoRoot } from './stack.js';
 
 /** What the stand-ins answer; every field has a healthy default. */
 export interface Scenario {
@@ -38,7 +39,7 @@ export interface RecordingTools {
 const realTools = [
   'bash', 'sh', 'curl', 'sed', 'grep', 'awk', 'find', 'xargs', 'sort', 'cut', 'tr', 'head', 'tail', 'wc', 'cat', 'cp', 'mv', 'rm',
   'mkdir', 'dirname', 'basename', 'stat', 'sha256sum', 'du', 'cmp', 'mktemp', 'sleep', 'nohup', 'kill', 'printf', 'echo', 'env', 'ls',
-  'chmod', 'docker-registry', 'tar', 'gzip', 'ln', 'true', 'false', 'test',
+  'chmod', 'docker-registry', 'tar', 'gzip', 'ln', 'true', 'false', 'test', 'base64', 'rmdir',
 ];
 
 const kubectl = String.raw`#!/bin/bash
@@ -53,6 +54,15 @@ case "$1 $2" in
       *InternalIP*) cat "$s/node-ip" ;;
       *) cat "$s/nodes" ;;
     esac ;;
+  # Namespaces: one file each, holding its asf.io/created-by label.
+  "get namespace")
+    [ -f "$s/namespaces/$3" ] || { echo "Error from server (NotFound): namespaces \"$3\" not found" >&2; exit 1; }
+    [[ "$*" == *jsonpath* ]] && cat "$s/namespaces/$3" ;;
+  "create namespace") mkdir -p "$s/namespaces"; : >"$s/namespaces/$3" ;;
+  "label namespace") printf '%s' "\${4#*=}" >"$s/namespaces/$3" ;;
+  "delete namespace") rm -f "$s/namespaces/$3" ;;
+  # Pods of a namespace: none (nothing runs behind a stand-in).
+  -n\ *) ;;
   *) echo "kubectl stand-in: no answer for: $*" >&2; exit 1 ;;
 esac
 `;
@@ -73,6 +83,8 @@ case "$1" in
     prev=""; for a in "$@"; do [ "$prev" = --description ] && printf '%s' "$a" >"$releases/$3"; prev="$a"; done
     echo "Release \"$3\" has been upgraded. Happy Helming!" ;;
   uninstall) rm -f "$releases/$2"; echo "release \"$2\" uninstalled" ;;
+  # Rendering needs no cluster: the real helm does it.
+  template) exec "$STANDIN_REAL_HELM" "$@" ;;
   *) echo "helm stand-in: no answer for: $*" >&2; exit 1 ;;
 esac
 `;
@@ -126,9 +138,11 @@ export function recordingTools(): RecordingTools {
     if (found.startsWith('/')) fs.symlinkSync(found, path.join(tools, tool));
   }
   const realDf = execFileSync('bash', ['-c', 'command -v df']).toString().trim();
+  const realHelm = execFileSync(path.join(repoRoot, 'scripts', 'tools', 'helm.sh'), ['--path']).toString().trim();
   const env = {
     STANDIN_DIR: dir,
     STANDIN_REAL_DF: realDf,
+    STANDIN_REAL_HELM: realHelm,
     // install.sh asks these where systemd would run and keep units (never the machine's own).
     ASF_SYSTEMD_RUN_DIR: path.join(dir, 'scenario', 'systemd-run'),
     ASF_SYSTEMD_UNIT_DIR: path.join(dir, 'systemd-unit-files'),
@@ -160,6 +174,7 @@ export function recordingTools(): RecordingTools {
     reset: () => {
       fs.rmSync(path.join(dir, 'calls'), { force: true });
       fs.rmSync(path.join(dir, 'scenario', 'releases'), { recursive: true, force: true });
+      fs.rmSync(path.join(dir, 'scenario', 'namespaces'), { recursive: true, force: true });
     },
     env,
   };

@@ -11,14 +11,18 @@ export interface Result {
   stderr: string;
 }
 
-/** Runs a command to completion; never throws on a non-zero exit (the caller asserts on it). */
+/** Runs a command to completion (`input` on its stdin); never throws on a non-zero exit (the caller asserts on it). */
 export async function exec(file: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<Result> {
   try {
-    const { stdout, stderr } = await run(file, args, {
+    const running = run(file, args, {
       cwd: options.cwd ?? repoRoot,
       env: { ...process.env, ...options.env },
       maxBuffer: 64 * 1024 * 1024,
     });
+    // A command that never reads its input may exit before it is written: that is no failure.
+    running.child.stdin?.on('error', () => {});
+    running.child.stdin?.end(options.input ?? '');
+    const { stdout, stderr } = await running;
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code?: number | string; stdout?: string; stderr?: string; message: string };
