@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { buildBundleFixture, startRegistry, writeChecksums, type Fixture, type Registry } from './helpers/bundle-fixture.js';
 import { recordingTools, type RecordingTools } from './helpers/recording-tools.js';
-import { asfBin, freePort, repoRoot, startStack } from './helpers/stack.js';
+import { asfBin, repoRoot } from './helpers/stack.js';
 import { exec } from './helpers/tools.js';
 
 describe('asf install / status / uninstall (CLI over install.sh)', function () {
