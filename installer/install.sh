@@ -262,7 +262,8 @@ push_images() {
     for digest in $manifests; do
       if grep -q '"manifests"' "$(blob_path "$digest")"; then indexes+=("$digest"); else plain+=("$digest"); fi
     done
-    for digest in "${plain[@]}" "${indexes[@]}"; do push_manifest "$repo" "$digest" "$digest"; done
+    # ${a[@]+"${a[@]}"}: an empty array under set -u aborts bash before 4.4 (CentOS/RHEL 7).
+    for digest in ${plain[@]+"${plain[@]}"} ${indexes[@]+"${indexes[@]}"}; do push_manifest "$repo" "$digest" "$digest"; done
     while read -r tag digest; do [ -n "$tag" ] && push_manifest "$repo" "$digest" "$tag"; done < <(bundle_tags "$repo")
   done
   log "all $(echo "$repos" | wc -w) images are in $registry"

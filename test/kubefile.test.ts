@@ -1,50 +1,12 @@
 // Reading a Kubefile as sealos build (buildah) reads it, and writing each bundle's COPY lines.
-// The expected configs are what buildah made of the same text (sealos v5.1.1's `sealos build` and
-// `sealos inspect`, run here; test/e2e/sealos.test.ts repeats that where a sealos is at hand).
+// The expected configs are what buildah made of the same text (helpers/kubefile-sample.ts).
 import assert from 'node:assert/strict';
 import { expandWord, kubefileFor, parseKubefile } from '../installer/bundle/kubefile.js';
+import { buildahConfig, kubefileSample } from './helpers/kubefile-sample.js';
 
 describe('Kubefile: read as buildah reads it (dockerfile-ast + its variable expansion)', () => {
-  it('ENV and LABEL: quoted keys, double- and single-quoted values, escapes, line continuations', () => {
-    const config = parseKubefile(
-      [
-        'FROM scratch',
-        'LABEL "quoted key"="v 1" plain=a\\ b',
-        "LABEL single='no $EXPANSION here'",
-        'ENV A=1 B="two words"',
-        'ENV C="line one \\',
-        '  line two"',
-        'CMD ["bash entrypoint.sh"]',
-      ].join('\n'),
-    );
-    assert.deepEqual(config.labels, { 'quoted key': 'v 1', plain: 'a b', single: 'no $EXPANSION here' });
-    // A continuation joins the lines and keeps the next one's leading blanks, as buildah does.
-    assert.deepEqual(config.env, ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'A=1', 'B=two words', 'C=line one   line two']);
-    assert.deepEqual(config.cmd, ['bash entrypoint.sh']);
-  });
-
-  it('$VAR and ${VAR} expand from the ENV set before (also in LABEL), with :- and :+; not inside single quotes; \\$ is a dollar', () => {
-    const config = parseKubefile(
-      [
-        'ENV NAMESPACE=asf',
-        'ENV RELEASE=$NAMESPACE-rel DIR=/srv/${NAMESPACE} QUOTED="$NAMESPACE x" SINGLE=\'$NAMESPACE\' LITERAL=\\$NAMESPACE',
-        'ENV DEFAULTED=${MISSING:-fallback} SET=${NAMESPACE:+yes} UNSET=${MISSING:+no} EMPTY=$MISSING',
-        'LABEL ns=$NAMESPACE',
-      ].join('\n'),
-    );
-    assert.deepEqual(config.env, [
-      'NAMESPACE=asf',
-      'RELEASE=asf-rel',
-      'DIR=/srv/asf',
-      'QUOTED=asf x',
-      'SINGLE=$NAMESPACE',
-      'LITERAL=$NAMESPACE',
-      'DEFAULTED=fallback',
-      'SET=yes',
-      'UNSET=',
-      'EMPTY=',
-    ]);
-    assert.deepEqual(config.labels, { ns: 'asf' });
+  it('quoted keys, double- and single-quoted values, escapes, continuations (keeping the next line\'s blanks), $VAR and ${VAR:-x}/${VAR:+x} from earlier ENV, nothing inside single quotes, a later ENV in place: as buildah reads them', () => {
+    assert.deepEqual(parseKubefile(kubefileSample), buildahConfig);
   });
 
   it('the legacy `ENV KEY value words` form, a later ENV replacing an earlier one, and shell-form CMD', () => {

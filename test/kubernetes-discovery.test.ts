@@ -121,10 +121,11 @@ describe('gateway Kubernetes discovery: EndpointSlices from a STAND-IN API serve
       assert.equal(api.watching(), 1);
       assert.ok(api.requests.filter((r) => r.query.get('watch') === 'true').length > watchesBefore);
     });
+    api.deleteSlice('t-asf-echo-abc12');
     api.deleteSlice('t-asf-echo-def34');
     await eventually(async () => assert.equal((await health(url)).status, 503));
     const gone = await post(`${url}/v1/private/echo`, request('nobody home'));
-    assert.notEqual(gone.status, 200);
+    assert.equal(gone.status, 404, JSON.stringify(gone.json));
 
     api.setSlice('t-asf-echo-def34', 't-asf-echo', [{ ip: '127.0.0.1' }], Number(b.address.split(':')[1]));
     await waitHealthy(url, 20_000);

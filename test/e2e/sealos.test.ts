@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseKubefile } from '../../installer/bundle/kubefile.js';
+import { kubefileSample } from '../helpers/kubefile-sample.js';
 import { shippedBundle, type ShippedBundle } from '../helpers/shipped-bundle.js';
 import { asfBin } from '../helpers/stack.js';
 import { exec, type Result } from '../helpers/tools.js';
@@ -83,21 +84,7 @@ describe('the cluster image with the real sealos (outside CI: needs sealos v5.1.
   it('buildah reads quoting, escapes, continuations and $VAR expansion in a Kubefile as parseKubefile does', async () => {
     const dir = path.join(tmp, 'syntax');
     fs.mkdirSync(dir);
-    const text = [
-      'FROM scratch',
-      'LABEL "quoted key"="v 1" plain=a\\ b',
-      "LABEL single='no $EXPANSION here'",
-      'ENV A=1 B="two words"',
-      'ENV C="line one \\',
-      '  line two"',
-      'ENV NAMESPACE=asf',
-      'ENV RELEASE=$NAMESPACE-rel DIR=/srv/${NAMESPACE} QUOTED="$NAMESPACE x" SINGLE=\'$NAMESPACE\' LITERAL=\\$NAMESPACE',
-      'ENV DEFAULTED=${MISSING:-fallback} SET=${NAMESPACE:+yes} UNSET=${MISSING:+no} EMPTY=$MISSING',
-      'LABEL ns=$NAMESPACE',
-      'ENV GREETING hello there',
-      'ENV A=2',
-      'CMD ["bash entrypoint.sh"]',
-    ].join('\n');
+    const text = kubefileSample;
     fs.writeFileSync(path.join(dir, 'Kubefile'), text);
     ok(await sealos(['build', '--save-image=false', '-t', 'asf-kubefile-syntax:1', '.'], dir), 'sealos build');
     tags.push('asf-kubefile-syntax:1');

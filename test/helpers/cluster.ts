@@ -10,6 +10,8 @@ const harness = path.join(repoRoot, 'test', 'e2e', 'cluster');
 export const nodeIp = '10.250.0.1';
 
 export interface Cluster {
+  /** Whether this run started it (then it stops it again: see clusterDown). */
+  startedHere: boolean;
   /** KUBECONFIG and a PATH with the cluster's kubectl first, for commands run against it. */
   env: NodeJS.ProcessEnv;
   kubectl(args: string[], input?: string): Promise<Result>;
@@ -22,6 +24,8 @@ export interface Cluster {
  * `log` and, one line per step, to the test's output so a long first build shows progress.
  */
 export async function clusterUp(log: string): Promise<Cluster> {
+  const state = process.env['ASF_CLUSTER_STATE'] ?? '/var/lib/asf-kit-cluster';
+  const startedHere = !running(path.join(state, 'pids', 'kube-apiserver.pid'));
   const out = fs.openSync(log, 'a');
   const code = await new Promise<number>((resolve, reject) => {
     const child = spawn('bash', [path.join(harness, 'up.sh')], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -35,13 +39,13 @@ export async function clusterUp(log: string): Promise<Cluster> {
   });
   fs.closeSync(out);
   if (code !== 0) throw new Error(`test/e2e/cluster/up.sh failed (exit ${code}):\n${fs.readFileSync(log, 'utf8').slice(-4000)}`);
-  const state = process.env['ASF_CLUSTER_STATE'] ?? '/var/lib/asf-kit-cluster';
   const envFile = fs.readFileSync(path.join(state, 'env'), 'utf8');
   const kubeconfig = /KUBECONFIG=(\S+)/.exec(envFile)![1]!;
   const bin = /PATH=([^:\s]+):/.exec(envFile)![1]!;
   const env = { KUBECONFIG: kubeconfig, PATH: `${bin}:${process.env['PATH']}` };
   const kubectl = (args: string[], input?: string) => exec(path.join(bin, 'kubectl'), args, { env, input });
   return {
+    startedHere,
     env,
     kubectl,
     async must(args, input) {
@@ -50,6 +54,22 @@ export async function clusterUp(log: string): Promise<Cluster> {
       return r.stdout;
     },
   };
+}
+
+function running(pidFile: string): boolean {
+  try {
+    process.kill(Number(fs.readFileSync(pidFile, 'utf8')), 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Stops the cluster (down.sh) when this run started it; one a developer had running stays up. */
+export async function clusterDown(cluster: Cluster): Promise<void> {
+  if (!cluster.startedHere) return;
+  const r = await exec('bash', [path.join(harness, 'down.sh')]);
+  if (r.code !== 0) console.warn(`      test/e2e/cluster/down.sh failed (exit ${r.code}): ${r.stderr.slice(-1000)}`);
 }
 
 /** Polls `check` until it returns a value other than undefined; fails with `what` and the last state. */
