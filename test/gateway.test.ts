@@ -160,7 +160,7 @@ describe('gateway + loader over real processes (asf up)', function () {
       assert.match(json.header.message, /wrapper returned output 'secret'/);
     });
 
-    it('licences exhausted on a single replica: 502, 10110', async () => {
+    it('licences exhausted on a single replica: the next request waits for the licence and is answered', async () => {
       const slow = post(`${stack.url}/v1/private/misbehave`, { header: { app_id: '1' }, payload: { text: { text: b64('sleep:1500') } } });
       // The slow call holds the only licence; wait until the loader reports it taken.
       await waitFor(async () => {
@@ -168,10 +168,9 @@ describe('gateway + loader over real processes (asf up)', function () {
         return health.services.misbehave[0].idle === 0;
       });
       const { status, json } = await post(`${stack.url}/v1/private/misbehave`, { header: { app_id: '1' }, payload: { text: { text: b64('x') } } });
-      assert.equal(status, 502);
-      assert.equal(json.header.code, 10110);
-      assert.match(json.header.message, /no free licence/);
+      assert.equal(status, 200, JSON.stringify(json));
       assert.equal((await slow).status, 200);
+      // Past the queue (depth 0 here: see test/admission.test.ts for more): 429 + Retry-After, 10110.
     });
   });
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { replicasBySid } from '../runtime/balancer/sid-hash.js';
+import { byHash } from '../runtime/balancer/strategies.js';
 import type { Replica } from '../runtime/discovery/registry.js';
 import { LoaderClient } from '../runtime/protocol/client.js';
 import { loaderInput, loaderOutput } from '../runtime/protocol/codec.js';
@@ -46,16 +46,17 @@ async function threeFrames(stack: Stack, serviceId: string, texts: [string, stri
 }
 
 describe('session affinity: consistent hashing by sid', () => {
-  const replica = (address: string, state: Replica['state'] = 'ready') => ({ address, state }) as Replica;
+  // The order only: the admission queue skips replicas that are not ready or have no licence free.
+  const replica = (address: string) => ({ address }) as Replica;
   const sids = Array.from({ length: 1000 }, (_, i) => `sid-${i}`);
 
-  it('spreads sids over the ready replicas and always gives a sid the same first choice', () => {
-    const replicas = [replica('a:1'), replica('b:1'), replica('c:1'), replica('down:1', 'down')];
+  it('spreads sids over the replicas and always gives a sid the same first choice', () => {
+    const replicas = [replica('a:1'), replica('b:1'), replica('c:1')];
     const counts = new Map<string, number>();
     for (const sid of sids) {
-      const order = replicasBySid(replicas, sid);
+      const order = byHash(replicas, sid);
       assert.deepEqual(order.map((r) => r.address).sort(), ['a:1', 'b:1', 'c:1']);
-      assert.equal(replicasBySid(replicas, sid)[0], order[0]);
+      assert.equal(byHash(replicas, sid)[0], order[0]);
       counts.set(order[0]!.address, (counts.get(order[0]!.address) ?? 0) + 1);
     }
     for (const n of counts.values()) assert.ok(n > 250 && n < 420, `uneven spread: ${[...counts]}`);
@@ -65,8 +66,8 @@ describe('session affinity: consistent hashing by sid', () => {
     const all = [replica('a:1'), replica('b:1'), replica('c:1')];
     const withoutC = all.slice(0, 2);
     for (const sid of sids) {
-      const before = replicasBySid(all, sid)[0]!.address;
-      if (before !== 'c:1') assert.equal(replicasBySid(withoutC, sid)[0]!.address, before);
+      const before = byHash(all, sid)[0]!.address;
+      if (before !== 'c:1') assert.equal(byHash(withoutC, sid)[0]!.address, before);
     }
   });
 });
@@ -182,40 +183,62 @@ describe('streaming sessions over WebSocket (asf up)', function () {
       session.ws.terminate();
       await eventually('wrapperDestroy after the client vanished', () => fs.existsSync(path.join(markers, `${first.header.sid}.destroyed`)));
       await eventually('all 10 licences free again', async () => (await idleLicences(stack, 'probe')) === 10);
-      // Fill the licences: all 10 sessions open, the 11th is refused.
+      // Fill the licences: all 10 sessions open; the 11th waits for a licence and gets the one
+      // freed when a client vanishes.
       const held = await Promise.all(Array.from({ length: 10 }, () => openProbe(stack)));
       assert.deepEqual(
         held.map(({ first }) => first.header.code),
         Array.from({ length: 10 }, () => 0),
       );
-      const extra = await openProbe(stack);
-      assert.equal(extra.first.header.code, 10110);
-      for (const { session } of held) session.ws.close();
+      const extra = openProbe(stack);
+      let admitted = false;
+      void extra.then(() => (admitted = true));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(admitted, false, 'the 11th session started while all 10 licences were held');
+      held[0]!.session.ws.terminate();
+      assert.equal((await extra).first.header.code, 0);
+      for (const { session } of [...held.slice(1), await extra]) session.ws.close();
       await eventually('licences back after the clients closed', async () => (await idleLicences(stack, 'probe')) === 10);
     });
 
-    it('100 concurrent sessions on 10 licences: 10 complete, 90 are refused with 10110, none lost', async () => {
-      const sessions = await Promise.all(Array.from({ length: 100 }, () => openProbe(stack)));
-      // Every session has had its first answer (a result, or the refusal) before any sends more.
-      const open = sessions.filter(({ first }) => first.header.code === 0);
-      const refused = sessions.filter(({ first }) => first.header.code === 10110);
-      assert.equal(open.length, 10);
-      assert.equal(refused.length, 90);
-      for (const { session } of open) {
-        session.send(textFrame('probe', 'middle', 1));
-        session.send(textFrame('probe', 'end', 2));
+    it('100 concurrent sessions on 10 licences: each waits its turn, all 100 complete, none lost', async () => {
+      const runs = await Promise.all(
+        Array.from({ length: 100 }, async (_, i) => {
+          const { session, first } = await openProbe(stack);
+          session.send(textFrame('probe', `middle ${i}`, 1));
+          session.send(textFrame('probe', `end ${i}`, 2));
+          return [first.header.code, ...(await session.rest()).map((f) => textOf(f, 'result'))];
+        }),
+      );
+      runs.forEach((run, i) => assert.deepEqual(run, [0, `middle ${i}`, `end ${i}`]));
+    });
+
+    it('with --queue-depth 0, 100 concurrent sessions on 10 licences: 10 complete, 90 are refused with 10110 at once, none lost', async () => {
+      const refusing = await startStack(['--capability', probeDir, '--queue-depth', '0'], { env: { ASF_PROBE_MARKERS: markers } });
+      try {
+        const sessions = await Promise.all(Array.from({ length: 100 }, () => openProbe(refusing)));
+        const open = sessions.filter(({ first }) => first.header.code === 0);
+        const refused = sessions.filter(({ first }) => first.header.code === 10110);
+        assert.equal(open.length, 10);
+        assert.equal(refused.length, 90);
+        for (const { session } of open) {
+          session.send(textFrame('probe', 'middle', 1));
+          session.send(textFrame('probe', 'end', 2));
+        }
+        for (const { session } of open) {
+          const rest = await session.rest();
+          assert.deepEqual(
+            rest.map((f) => [f.header.status, textOf(f, 'result')]),
+            [
+              [1, 'middle'],
+              [2, 'end'],
+            ],
+          );
+        }
+        for (const { session } of refused) assert.equal(await session.closed, 1000);
+      } finally {
+        await refusing.stop();
       }
-      for (const { session } of open) {
-        const rest = await session.rest();
-        assert.deepEqual(
-          rest.map((f) => [f.header.status, textOf(f, 'result')]),
-          [
-            [1, 'middle'],
-            [2, 'end'],
-          ],
-        );
-      }
-      for (const { session } of refused) assert.equal(await session.closed, 1000);
     });
   });
 
@@ -341,8 +364,11 @@ describe('streaming sessions over WebSocket (asf up)', function () {
       await eventually('all licences free again', async () => (await idleLicences(python, 'pyread')) === total);
       const held = await Promise.all(Array.from({ length: total }, () => openProbe(python, 'pyread')));
       assert.ok(held.every(({ first }) => first.header.code === 0));
-      assert.equal((await openProbe(python, 'pyread')).first.header.code, 10110);
-      for (const { session } of held) session.ws.close();
+      // One more waits for a licence, and gets the one the next vanishing client frees.
+      const extra = openProbe(python, 'pyread');
+      held[0]!.session.ws.terminate();
+      assert.equal((await extra).first.header.code, 0);
+      for (const { session } of [...held.slice(1), await extra]) session.ws.close();
     });
   });
 

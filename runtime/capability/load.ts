@@ -45,6 +45,22 @@ const capabilityFileSchema = {
       properties: { interpreter: { type: 'string', minLength: 1 }, workers: { type: 'integer', minimum: 1 } },
       additionalProperties: false,
     },
+    balance: {
+      type: 'object',
+      properties: {
+        strategy: { enum: ['least-loaded', 'round-robin', 'hash'] },
+        key: { type: 'string', pattern: '^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$' },
+      },
+      required: ['strategy'],
+      additionalProperties: false,
+      if: { properties: { strategy: { const: 'hash' } } },
+      then: { required: ['key'] },
+    },
+    queue: {
+      type: 'object',
+      properties: { depth: { type: 'integer', minimum: 0 } },
+      additionalProperties: false,
+    },
   },
   additionalProperties: false,
 };
@@ -91,6 +107,8 @@ export function loadCapability(dirArg: string): CapabilitySpec {
     config,
     timeoutMs: yamlFile.timeoutMs ?? defaults.timeoutMs,
     python: yamlFile.python,
+    ...(yamlFile.balance ? { balance: yamlFile.balance } : {}),
+    ...(yamlFile.queue ? { queue: yamlFile.queue } : {}),
     declared: {
       serviceId: yamlFile.serviceId !== undefined,
       version: yamlFile.version !== undefined,

@@ -1,3 +1,4 @@
+import type { BalanceSpec } from '../balancer/strategies.js';
 import type { DataTypeName } from '../protocol/messages.js';
 
 /** One payload input or output of a capability. */
@@ -19,6 +20,10 @@ export interface CapabilitySchema {
   outputs: Record<string, FieldDecl>;
   /** JSON-schema fragments for parameter.<serviceId>.<name>. */
   params: Record<string, Record<string, unknown>>;
+  /** How the gateway balances one-shot requests over the loaders (default: most free licences). */
+  balance?: BalanceSpec;
+  /** Requests that may wait at the gateway when every licence is taken (default: the gateway's). */
+  queue?: { depth?: number };
 }
 
 export type HostKind = 'js' | 'python' | 'c';

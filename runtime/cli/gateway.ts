@@ -7,6 +7,7 @@ export interface GatewayCommandOptions extends DiscoveryChoice {
   port: number;
   bodyLimit?: number;
   timeoutMs?: number;
+  queueDepth?: number;
   sessionTimeoutMs?: number;
   readTimeoutMs?: number;
   appId?: string[];
@@ -22,7 +23,7 @@ export interface RunningGateway {
 
 /** Starts the gateway in front of the loaders its discovery finds (a fixed list, or Kubernetes). */
 export async function startGateway(options: GatewayCommandOptions): Promise<RunningGateway> {
-  const registry = new ServiceRegistry();
+  const registry = new ServiceRegistry({ queueDepth: options.queueDepth });
   const discovery = await startDiscovery(registry, options);
   const app = buildGateway({
     registry,

@@ -25,6 +25,10 @@ const logLevel = () => new Option('--log-level <level>', 'log level').choices(['
 
 const sessionTimeout = () =>
   new Option('--session-timeout <ms>', 'longest a WebSocket session may last').argParser(integer('session-timeout', 1)).default(streamDefaults.sessionTimeoutMs);
+const queueDepth = () =>
+  new Option('--queue-depth <n>', 'requests that may wait for a licence, per service, when every licence is taken (past it: 429)')
+    .argParser(integer('queue-depth', 0))
+    .default(gatewayDefaults.queueDepth);
 const readTimeout = () =>
   new Option('--read-timeout <ms>', "longest wait for a WebSocket client's next frame, or for a final result").argParser(integer('read-timeout', 1)).default(streamDefaults.readTimeoutMs);
 
@@ -48,6 +52,7 @@ program
   .option('--replicas <n>', 'loader processes per capability', integer('replicas', 1), 1)
   .option('--body-limit <bytes>', 'largest request body', integer('body-limit', 1), gatewayDefaults.bodyLimit)
   .option('--timeout <ms>', 'one-shot request timeout at the gateway', integer('timeout', 1), gatewayDefaults.timeoutMs)
+  .addOption(queueDepth())
   .addOption(sessionTimeout())
   .addOption(readTimeout())
   .option('--app-id <id>', 'only let in this app id (repeatable)', collect)
@@ -66,6 +71,7 @@ program
       replicas: opts.replicas,
       bodyLimit: opts.bodyLimit,
       timeoutMs: opts.timeout,
+      queueDepth: opts.queueDepth,
       sessionTimeoutMs: opts.sessionTimeout,
       readTimeoutMs: opts.readTimeout,
       appId: opts.appId,
@@ -86,6 +92,7 @@ program
   .option('--host <host>', 'listen address', '0.0.0.0')
   .option('--body-limit <bytes>', 'largest request body', integer('body-limit', 1), gatewayDefaults.bodyLimit)
   .option('--timeout <ms>', 'one-shot request timeout', integer('timeout', 1), gatewayDefaults.timeoutMs)
+  .addOption(queueDepth())
   .addOption(sessionTimeout())
   .addOption(readTimeout())
   .option('--app-id <id>', 'only let in this app id (repeatable)', collect)

@@ -12,6 +12,7 @@ export interface GatewayConfig {
   replicas?: number;
   bodyLimit?: number;
   timeoutMs?: number;
+  queueDepth?: number;
   sessionTimeoutMs?: number;
   readTimeoutMs?: number;
   /** Auth keys: only these app ids are let in. */
@@ -27,6 +28,7 @@ export const gatewayKeys: Record<keyof GatewayConfig, KeySpec> = {
   replicas: { describe: 'loader processes per capability (asf up)', parse: integer(1) },
   bodyLimit: { describe: 'largest request body, bytes', parse: integer(1) },
   timeoutMs: { describe: 'one-shot request timeout at the gateway, ms', parse: integer(1) },
+  queueDepth: { describe: 'requests that may wait for a licence, per service, when every licence is taken', parse: integer(0) },
   sessionTimeoutMs: { describe: 'longest WebSocket session, ms', parse: integer(1) },
   readTimeoutMs: { describe: "longest wait for a WebSocket client's next frame, ms", parse: integer(1) },
   appIds: { describe: 'auth keys: the app ids let in, comma-separated (empty: everyone)', parse: list },
@@ -71,6 +73,7 @@ const upOption: Record<keyof GatewayConfig, string> = {
   replicas: 'replicas',
   bodyLimit: 'bodyLimit',
   timeoutMs: 'timeout',
+  queueDepth: 'queueDepth',
   sessionTimeoutMs: 'sessionTimeout',
   readTimeoutMs: 'readTimeout',
   appIds: 'appId',

@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadCapability } from '../capability/load.js';
 import type { CapabilitySchema } from '../capability/types.js';
-import type { Service } from '../discovery/registry.js';
 import { openApiDocument } from '../gateway/openapi.js';
 import { requestSchema } from '../gateway/schema.js';
 import { packageRoot } from '../paths.js';
@@ -24,7 +23,7 @@ export function folderSchema(dir: string, warn: (line: string) => void = () => {
 
 /** The OpenAPI document the gateway serves at /openapi.json when this capability is its only one. */
 export function openApiFor(schema: CapabilitySchema): Record<string, unknown> {
-  return openApiDocument([{ schema, replicas: [] } as Service], kitVersion);
+  return openApiDocument([schema], kitVersion);
 }
 
 /** The 200 answer's JSON Schema, as the OpenAPI document states it. */

@@ -1,31 +1,35 @@
-import { LoaderClient } from '../protocol/client.js';
+import { Admission, type AdmissionOutcome } from '../balancer/admission.js';
+import { Balancer, defaultBalance } from '../balancer/strategies.js';
 import type { CapabilitySchema } from '../capability/types.js';
-import type { LoaderHealth, LoaderState } from '../loader/loader.js';
+import type { LoaderHealth } from '../loader/loader.js';
+import { gatewayDefaults } from '../gateway/defaults.js';
+import { AsfError, ErrorCode } from '../protocol/errors.js';
+import { Replica, type ReplicaState } from './replica.js';
 
-/** One loader process as the gateway sees it. */
-export interface Replica {
-  readonly address: string;
-  readonly client: LoaderClient;
-  /** The capability discovery knows it as (a Kubernetes Service's asf.io/capability label), if any. */
-  capability?: string;
-  serviceId?: string;
-  /** 'down' = unreachable; the others are the loader's own report. */
-  state: LoaderState | 'down' | 'unknown';
-  error?: string;
-  total: number;
-  /** Free licences as last reported, pre-decremented by the balancer for each request it sends. */
-  idle: number;
-}
+export { Replica };
 
 export interface Service {
   schema: CapabilitySchema;
   replicas: Replica[];
+  /** Requests waiting for one of its licences. */
+  readonly admission: Admission;
+  /** How its one-shot requests pick a replica. */
+  balancer: Balancer;
 }
+
+export interface RegistryOptions {
+  maxMessageBytes?: number;
+  /** Requests that may wait for a licence, per service, unless its capability.yaml says otherwise. */
+  queueDepth?: number;
+}
+
+/** A burst of several times a service's licences waits rather than fails. */
+export const defaultQueueDepth = gatewayDefaults.queueDepth;
 
 /** One loader in a health report. */
 export interface ReplicaReport {
   address: string;
-  state: Replica['state'];
+  state: ReplicaState;
   error?: string;
   idle?: number;
   total?: number;
@@ -50,7 +54,10 @@ export class ServiceRegistry {
   /** Capabilities discovery says exist (Kubernetes: a loader Service), with or without a loader. */
   private expected = new Set<string>();
 
-  constructor(private readonly clientOptions: { maxMessageBytes?: number } = {}) {}
+  /** Every wait in an admission queue, as it ends (the gateway's metrics listen). */
+  onWait?: (serviceId: string, seconds: number, outcome: AdmissionOutcome) => void;
+
+  constructor(private readonly options: RegistryOptions = {}) {}
 
   get(serviceId: string): Service | undefined {
     return this.services.get(serviceId);
@@ -67,8 +74,7 @@ export class ServiceRegistry {
   addReplica(address: string, capability?: string): Replica {
     let replica = this.replicas.get(address);
     if (!replica) {
-      const client = new LoaderClient(address, this.clientOptions);
-      replica = { address, client, capability, state: 'unknown', total: 0, idle: 0 };
+      replica = new Replica(address, { capability, maxMessageBytes: this.options.maxMessageBytes });
       this.replicas.set(address, replica);
     }
     return replica;
@@ -88,8 +94,7 @@ export class ServiceRegistry {
     if (!replica) return;
     this.replicas.delete(address);
     if (replica.serviceId !== undefined) this.detach(replica, replica.serviceId);
-    replica.state = 'down';
-    replica.idle = 0;
+    replica.markDown('left (discovery)');
     this.leaving.add(replica);
     setTimeout(() => {
       this.leaving.delete(replica);
@@ -101,34 +106,56 @@ export class ServiceRegistry {
     const service = this.services.get(serviceId);
     if (!service) return;
     service.replicas = service.replicas.filter((r) => r !== replica);
-    if (service.replicas.length === 0) this.services.delete(serviceId);
+    if (service.replicas.length > 0) return;
+    this.services.delete(serviceId);
+    service.admission.close(new AsfError(ErrorCode.ConnectionRead, `capability ${serviceId} has no loader any more`, 503));
   }
 
   /** Records a health report; the schema is needed the first time a replica names its service. */
   report(replica: Replica, health: LoaderHealth, schema?: CapabilitySchema) {
-    replica.state = health.state;
-    replica.error = health.error;
-    replica.total = health.total;
-    replica.idle = health.idle;
-    if (replica.serviceId === health.serviceId && !schema) return;
+    replica.report(health);
+    if (replica.serviceId !== health.serviceId || schema) this.file(replica, health.serviceId, schema);
+    // A licence may have come free, or the replica become ready: the queue may move.
+    if (replica.serviceId !== undefined) this.services.get(replica.serviceId)?.admission.wake();
+  }
+
+  private file(replica: Replica, serviceId: string, schema?: CapabilitySchema) {
     // A loader may name its service only once its wrapper has loaded (a wrapper.py declaring
     // serviceId): it leaves the service it was first filed under.
-    if (replica.serviceId !== undefined && replica.serviceId !== health.serviceId) this.detach(replica, replica.serviceId);
-    replica.serviceId = health.serviceId;
-    let service = this.services.get(health.serviceId);
+    if (replica.serviceId !== undefined && replica.serviceId !== serviceId) this.detach(replica, replica.serviceId);
+    replica.serviceId = serviceId;
+    let service = this.services.get(serviceId);
     if (!service && schema) {
-      service = { schema, replicas: [] };
-      this.services.set(health.serviceId, service);
+      service = this.newService(schema);
+      this.services.set(serviceId, service);
     }
     if (!service) return;
-    if (schema) service.schema = schema;
+    if (schema) this.applySchema(service, schema);
     if (!service.replicas.includes(replica)) service.replicas.push(replica);
   }
 
+  private newService(schema: CapabilitySchema): Service {
+    const replicas: Replica[] = [];
+    const service: Service = {
+      schema,
+      replicas,
+      admission: new Admission(() => service.replicas, defaultQueueDepth, (seconds, outcome) => this.onWait?.(service.schema.serviceId, seconds, outcome)),
+      balancer: new Balancer(schema.balance ?? defaultBalance),
+    };
+    this.applySchema(service, schema);
+    return service;
+  }
+
+  /** The schema and the serving settings that come with it (queue depth, balancing). */
+  private applySchema(service: Service, schema: CapabilitySchema) {
+    service.schema = schema;
+    service.admission.depth = schema.queue?.depth ?? this.options.queueDepth ?? defaultQueueDepth;
+    const balance = schema.balance ?? defaultBalance;
+    if (JSON.stringify(balance) !== JSON.stringify(service.balancer.spec)) service.balancer = new Balancer(balance);
+  }
+
   markDown(replica: Replica, error: string) {
-    replica.state = 'down';
-    replica.error = error;
-    replica.idle = 0;
+    replica.markDown(error);
   }
 
   /**

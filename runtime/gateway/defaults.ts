@@ -1,6 +1,6 @@
 // The gateway's default limits, in a module of their own so that the CLI can show them in --help
 // without loading the gateway (fastify, gRPC, ajv) for every command.
 
-export const gatewayDefaults = { bodyLimit: 32 * 1024 * 1024, timeoutMs: 60_000 };
+export const gatewayDefaults = { bodyLimit: 32 * 1024 * 1024, timeoutMs: 60_000, queueDepth: 256 };
 
 export const streamDefaults = { sessionTimeoutMs: 180_000, readTimeoutMs: 15_000 };

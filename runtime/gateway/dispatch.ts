@@ -1,6 +1,6 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { pickReplica } from '../balancer/least-loaded.js';
-import type { Replica, Service, ServiceRegistry } from '../discovery/registry.js';
+import { reconnectGraceMs, type ReplicaOrder } from '../balancer/admission.js';
+import type { Replica, Service } from '../discovery/registry.js';
 import type { CallError } from '../protocol/client.js';
 import { AsfError, ErrorCode } from '../protocol/errors.js';
 import { loaderInput, loaderOutput } from '../protocol/codec.js';
@@ -8,23 +8,99 @@ import type { LoaderInput, LoaderOutput, ReqData, ResData } from '../protocol/me
 
 export type CallOutcome = 'answered' | 'busy' | 'unreachable' | 'lost' | 'timeout';
 
-/** How long a request waits for a restarting loader when no other replica can take it. */
-const reconnectGraceMs = 5000;
+/** One call on a replica: its answer, or 'busy' when the loader had no licence after all (10110). */
+export type ReplicaCall<T> = (replica: Replica, remainingMs: number) => Promise<T | 'busy'>;
 
 /**
- * Sends a one-shot request to the capability's loaders: least-loaded first, then on to another
- * replica when one has no licence (10110) or cannot be reached. A request a loader had when it
- * died is tried on the other replicas (one-shot inference is taken as safe to repeat) but never
- * sent to that loader again, so an input that crashes a wrapper cannot crash it in a loop. When
- * every replica was merely unreachable (say, restarting), the request waits briefly for one.
+ * Runs `call` on one of the service's replicas with a licence taken there: in the balancer's
+ * `order`, waiting in the service's admission queue while every licence is taken (until the
+ * deadline). A replica that answers 10110 (another gateway holds its licences) or cannot be
+ * reached is left for another; the request keeps its turn. A request a loader had when it died is
+ * tried on the others (one-shot inference is taken as safe to repeat) but never sent to that
+ * loader again, so an input that crashes a wrapper cannot crash it in a loop. The licence stays
+ * taken when this resolves: the caller gives it back (service.admission.release) when done.
+ * One-shot requests and session starts both come through here.
  */
-export async function dispatchOnce(
-  registry: ServiceRegistry,
+export async function onAReplica<T>(
   service: Service,
+  order: ReplicaOrder,
+  deadline: number,
+  call: ReplicaCall<T>,
+  record: (replica: Replica, outcome: CallOutcome) => void = () => {},
+): Promise<{ replica: Replica; value: T }> {
+  const { admission } = service;
+  const serviceId = service.schema.serviceId;
+  const lostOn = new Set<Replica>();
+  let again = false;
+  let lastFailure = '';
+  for (;;) {
+    let replica: Replica;
+    try {
+      replica = await admission.acquire(order, lostOn, deadline, serviceId, again);
+    } catch (err) {
+      // No loader left to try after a failure here: that failure is the answer (the request may
+      // have crashed the only loader), not "no ready loader".
+      if (lastFailure && err instanceof AsfError && err.httpStatus === 503) throw new AsfError(ErrorCode.ConnectionRead, lastFailure, 502);
+      throw err;
+    }
+    again = false;
+    let value: T | 'busy';
+    try {
+      value = await call(replica, Math.max(1, deadline - Date.now()));
+    } catch (err) {
+      const failure = err as CallError;
+      if (failure.code === GrpcStatus.DEADLINE_EXCEEDED) {
+        record(replica, 'timeout');
+        admission.release(replica, undefined);
+        throw new AsfError(ErrorCode.OnceTimeout, `no answer from loader ${replica.address} before the request's deadline`);
+      }
+      record(replica, failure.lost ? 'lost' : 'unreachable');
+      if (failure.lost) {
+        lostOn.add(replica);
+        lastFailure = `loader ${replica.address} went away while running the request (it may have crashed on this input): ${failure.details}`;
+        markDown(service, replica, `went away while running a request: ${failure.details}`);
+      } else {
+        lastFailure = `loader ${replica.address} is unreachable: ${failure.details}`;
+        markDown(service, replica, `unreachable: ${failure.details}`);
+      }
+      continue;
+    }
+    if (value === 'busy') {
+      record(replica, 'busy');
+      replica.full();
+      again = true;
+      continue;
+    }
+    record(replica, 'answered');
+    return { replica, value };
+  }
+}
+
+/**
+ * Takes a replica out until its connection is back; the queue then moves on to it (a restarting
+ * loader is waited for briefly when it was the only one).
+ */
+function markDown(service: Service, replica: Replica, error: string) {
+  const wasUp = replica.state !== 'down';
+  replica.markDown(error);
+  if (!wasUp) return;
+  replica.client.waitForReady(reconnectGraceMs).then(
+    () => {
+      replica.markReconnected();
+      service.admission.wake();
+    },
+    () => {},
+  );
+}
+
+/** A one-shot request on the capability's loaders (see onAReplica); resolves to the wrapper's output. */
+export async function dispatchOnce(
+  service: Service,
+  order: ReplicaOrder,
   sid: string,
   input: LoaderInput,
   timeoutMs: number,
-  record: (replica: Replica, outcome: CallOutcome) => void = () => {},
+  record?: (replica: Replica, outcome: CallOutcome) => void,
 ): Promise<LoaderOutput> {
   const req: ReqData = {
     op: 'AIIn',
@@ -32,74 +108,19 @@ export async function dispatchOnce(
     param: { SeqNo: '1', version: 'v2', waitTime: String(timeoutMs) },
     data: [{ data: loaderInput.encode(input) }],
   };
-  const deadline = Date.now() + timeoutMs;
-  const tried = new Set<Replica>();
-  const unreachable: Replica[] = [];
-  let busy = 0;
-  let lastError = '';
-  let graceUsed = false;
-
-  for (;;) {
-    const replica = pickReplica(service.replicas, tried);
-    if (!replica) {
-      if (graceUsed || unreachable.length === 0) break;
-      graceUsed = true;
-      const back = await firstReconnected(unreachable, Math.min(reconnectGraceMs, deadline - Date.now()));
-      if (!back) break;
-      tried.delete(back);
-      unreachable.splice(unreachable.indexOf(back), 1);
-      back.state = 'ready';
-      continue;
-    }
-    tried.add(replica);
-
-    let res: ResData;
-    try {
-      res = await replica.client.call(req, Math.max(1, deadline - Date.now()));
-    } catch (err) {
-      const failure = err as CallError;
-      if (failure.code === GrpcStatus.DEADLINE_EXCEEDED) {
-        record(replica, 'timeout');
-        throw new AsfError(ErrorCode.OnceTimeout, `no answer from loader ${replica.address} within ${timeoutMs} ms`);
-      }
-      record(replica, failure.lost ? 'lost' : 'unreachable');
-      lastError = failure.lost
-        ? `loader ${replica.address} went away while running the request (it may have crashed on this input): ${failure.details}`
-        : `loader ${replica.address} is unreachable: ${failure.details}`;
-      registry.markDown(replica, lastError);
-      if (!failure.lost) unreachable.push(replica);
-      continue;
-    }
-
-    const idle = Number(res.param?.['idle']);
-    if (Number.isFinite(idle)) replica.idle = idle;
-    record(replica, res.code === ErrorCode.NoLicence ? 'busy' : 'answered');
-    if (res.code === ErrorCode.NoLicence) {
-      busy++;
-      continue;
-    }
-    const raw = res.data?.[0]?.data;
-    if (!raw) throw new AsfError(ErrorCode.ConnectionRead, `loader ${replica.address} answered without a payload`);
-    return loaderOutput.decode(raw);
-  }
-
-  if (busy > 0) {
-    throw new AsfError(ErrorCode.NoLicence, `no free licence: all loaders of ${service.schema.serviceId} are busy (${busy} tried)`);
-  }
-  if (lastError) throw new AsfError(ErrorCode.ConnectionRead, lastError);
-  // Nothing could be tried: the capability exists but none of its loaders is ready.
-  throw new AsfError(ErrorCode.ConnectionRead, `capability ${service.schema.serviceId} has no ready loader${notReadyReasons(service)}`, 503);
-}
-
-/** The first of these replicas whose connection comes back within the wait, if any. */
-async function firstReconnected(replicas: Replica[], waitMs: number): Promise<Replica | undefined> {
-  if (waitMs <= 0) return undefined;
-  const attempts = replicas.map((replica) => replica.client.waitForReady(waitMs).then(() => replica));
-  return Promise.any(attempts).catch(() => undefined);
-}
-
-/** Why the replicas are out, as their loaders reported it (an init error, say). */
-function notReadyReasons(service: Service): string {
-  const reasons = service.replicas.filter((r) => r.error).map((r) => `${r.address}: ${r.state}: ${r.error}`);
-  return reasons.length ? `: ${reasons.join('; ')}` : '';
+  const started = Date.now();
+  const { replica, value: res } = await onAReplica<ResData>(
+    service,
+    order,
+    started + timeoutMs,
+    async (replica, remainingMs) => {
+      const res = await replica.client.call(req, remainingMs);
+      return res.code === ErrorCode.NoLicence ? 'busy' : res;
+    },
+    record,
+  );
+  service.admission.release(replica, Number(res.param?.['idle']), (Date.now() - started) / 1000);
+  const raw = res.data?.[0]?.data;
+  if (!raw) throw new AsfError(ErrorCode.ConnectionRead, `loader ${replica.address} answered without a payload`);
+  return loaderOutput.decode(raw);
 }

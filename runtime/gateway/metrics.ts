@@ -43,6 +43,29 @@ export function createMetrics(services: ServiceRegistry) {
       for (const r of services.allReplicas()) this.set({ service: r.serviceId ?? '', replica: r.address }, r.state === 'ready' ? 1 : 0);
     },
   });
+  const queued = new Counter({
+    name: 'asf_gateway_queue_total',
+    help: 'Requests that found every licence taken, by service and how their wait ended: admitted, full (429), timeout (504), no_loader (503)',
+    labelNames: ['service', 'outcome'],
+    registers: [register],
+  });
+  const queueWait = new Histogram({
+    name: 'asf_gateway_queue_wait_seconds',
+    help: 'How long admitted requests waited for a licence',
+    labelNames: ['service'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [register],
+  });
+  new Gauge({
+    name: 'asf_gateway_queue_waiting',
+    help: 'Requests waiting for a licence now, by service',
+    labelNames: ['service'],
+    registers: [register],
+    collect() {
+      this.reset();
+      for (const s of services.all()) this.set({ service: s.schema.serviceId }, s.admission.length);
+    },
+  });
   const sessions = new Counter({
     name: 'asf_gateway_stream_sessions_total',
     help: 'WebSocket sessions ended, by service and outcome: 0 (final result sent), an ASF error code, or client_gone',
@@ -75,6 +98,10 @@ export function createMetrics(services: ServiceRegistry) {
       let counter = callsBy.get(key);
       if (!counter) callsBy.set(key, (counter = calls.labels(service, replica, outcome)));
       counter.inc();
+    },
+    queueWait(service: string, seconds: number, outcome: string) {
+      queued.inc({ service, outcome });
+      if (outcome === 'admitted') queueWait.observe({ service }, seconds);
     },
     sessionOpened(service: string) {
       openSessions.inc({ service });

@@ -1,4 +1,4 @@
-import type { Service } from '../discovery/registry.js';
+import type { CapabilitySchema } from '../capability/types.js';
 import { dataFieldName } from '../protocol/messages.js';
 import { requestSchema } from './schema.js';
 
@@ -14,9 +14,9 @@ const errorBody = {
 };
 
 /** OpenAPI 3.1 document of every capability the gateway currently serves. */
-export function openApiDocument(services: Service[], version: string): Record<string, unknown> {
+export function openApiDocument(schemas: CapabilitySchema[], version: string): Record<string, unknown> {
   const paths: Record<string, unknown> = {};
-  for (const { schema } of services) {
+  for (const schema of schemas) {
     const outputs: Record<string, unknown> = {};
     for (const [name, decl] of Object.entries(schema.outputs)) {
       const field = dataFieldName.includes(decl.dataType) ? decl.dataType : 'other';

@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { ServiceRegistry } from '../discovery/registry.js';
 import { requestContext } from './context.js';
+import { OverloadError } from '../balancer/admission.js';
 import { AsfError, ErrorCode } from '../protocol/errors.js';
 import { dispatchOnce } from './dispatch.js';
 import { createMetrics } from './metrics.js';
@@ -33,6 +34,7 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
   const timeoutMs = options.timeoutMs ?? gatewayDefaults.timeoutMs;
   const appIds = options.appIds?.length ? new Set(options.appIds) : undefined;
   const metrics = createMetrics(registry);
+  registry.onWait = (service, seconds, outcome) => metrics.queueWait(service, seconds, outcome);
 
   const app = Fastify({
     logger: { level: options.logLevel ?? 'info' },
@@ -81,7 +83,7 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
     return reply.type(metrics.register.contentType).send(await metrics.register.metrics());
   });
 
-  app.get('/openapi.json', async () => openApiDocument(registry.all(), options.version ?? '0.0.0'));
+  app.get('/openapi.json', async () => openApiDocument(registry.all().map((s) => s.schema), options.version ?? '0.0.0'));
 
   registerStreams(app, registry, metrics, {
     sessionTimeoutMs: options.sessionTimeoutMs ?? streamDefaults.sessionTimeoutMs,
@@ -103,7 +105,7 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
     context.service = service.schema.serviceId;
     if (appIds) checkAppId(req.body, appIds);
     const input = toLoaderInput(req.body, service.schema, sid);
-    const output = await dispatchOnce(registry, service, sid, input, timeoutMs, (replica, outcome) =>
+    const output = await dispatchOnce(service, service.balancer.order(req.body), sid, input, timeoutMs, (replica, outcome) =>
       metrics.call(service.schema.serviceId, replica.address, outcome),
     );
     if (output.code) throw new AsfError(output.code, output.err ?? 'loader error', 502);
@@ -122,6 +124,8 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
 
   function sendError(reply: FastifyReply, req: FastifyRequest, err: AsfError, extra?: Record<string, unknown>) {
     const { sid } = requestContext(req);
+    // Overloaded: when to come back, for HTTP clients and load balancers.
+    if (err instanceof OverloadError) reply.header('retry-after', String(err.retryAfterSeconds));
     observe(req, reply, err.code);
     req.log.debug({ sid, code: err.code, message: err.message }, 'error answer');
     return reply.code(err.httpStatus).type('application/json').send(renderError(sid, err.code, err.message, extra));

@@ -1,12 +1,13 @@
 import websocket from '@fastify/websocket';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
-import { replicasBySid } from '../balancer/sid-hash.js';
+import { byHash } from '../balancer/strategies.js';
 import type { Replica, Service, ServiceRegistry } from '../discovery/registry.js';
 import { loaderInput, loaderOutput } from '../protocol/codec.js';
 import { AsfError, ErrorCode } from '../protocol/errors.js';
 import { RespStatus, type LoaderInput, type ReqData, type ResData } from '../protocol/messages.js';
 import { requestContext } from './context.js';
+import { onAReplica } from './dispatch.js';
 import type { GatewayMetrics } from './metrics.js';
 import { toLoaderInput } from './request.js';
 import { renderError, renderSuccess } from './response.js';
@@ -62,6 +63,8 @@ export function registerStreams(app: FastifyInstance, registry: ServiceRegistry,
  */
 class StreamSession {
   private replica?: Replica;
+  /** Free licences in the loader's latest answer. */
+  private lastIdle?: number;
   /** The loader still has the session open (so leaving early needs an AIExcp). */
   private loaderOpen = false;
   private syncId = 0;
@@ -161,30 +164,28 @@ class StreamSession {
     }
   }
 
-  /** SeqNo=1 on the sid's replicas in consistent-hash order: the first with a free licence keeps the session. */
+  /**
+   * SeqNo=1 on the sid's replicas in consistent-hash order, as a one-shot request would go (licence
+   * taken, waiting in the service's queue while every licence is taken): the first replica that
+   * takes it keeps the session, and its licence until the session ends.
+   */
   private async create(input: LoaderInput) {
-    let busy = 0;
-    let lastError = '';
-    for (const replica of replicasBySid(this.service!.replicas, this.sid)) {
-      let res: ResData;
-      try {
-        res = await this.request(replica, { op: 'AIIn', s: { h: this.sid }, param: { SeqNo: '1', version: 'v2' }, data: [{ data: loaderInput.encode(input) }] });
-      } catch (err) {
-        lastError = `loader ${replica.address} is unreachable: ${(err as Error).message}`;
-        continue;
-      }
-      if (res.code === ErrorCode.NoLicence) {
-        busy++;
-        continue;
-      }
-      this.replica = replica;
-      this.loaderOpen = true;
-      this.forward(res);
-      return;
-    }
-    const serviceId = this.service!.schema.serviceId;
-    if (busy) throw new AsfError(ErrorCode.NoLicence, `no free licence: all loaders of ${serviceId} are busy (${busy} tried)`);
-    throw new AsfError(ErrorCode.ConnectionRead, lastError || `no ready loader for ${serviceId}`);
+    const service = this.service!;
+    const req: ReqData = { op: 'AIIn', s: { h: this.sid }, param: { SeqNo: '1', version: 'v2' }, data: [{ data: loaderInput.encode(input) }] };
+    const { replica, value: res } = await onAReplica<ResData>(
+      service,
+      (replicas) => byHash(replicas, this.sid),
+      Date.now() + this.options.callTimeoutMs,
+      async (replica) => {
+        const res = await replica.client.call(req, this.options.callTimeoutMs);
+        return res.code === ErrorCode.NoLicence ? 'busy' : res;
+      },
+      (replica, outcome) => this.metrics.call(service.schema.serviceId, replica.address, outcome),
+    );
+    this.replica = replica;
+    this.loaderOpen = true;
+    this.observe(res);
+    this.forward(res);
   }
 
   /** After the client's last frame: AIOut until the final result, or 12000 when none comes within the read timeout. */
@@ -216,9 +217,17 @@ class StreamSession {
     } catch (err) {
       throw new AsfError(ErrorCode.ConnectionRead, `loader ${replica.address}: ${(err as Error).message}`);
     }
-    const idle = Number(res.param?.['idle']);
-    if (Number.isFinite(idle)) replica.idle = idle;
+    this.observe(res);
     return res;
+  }
+
+  /** The loader's count of free licences in its answer (a session ending elsewhere may free one). */
+  private observe(res: ResData) {
+    const idle = Number(res.param?.['idle']);
+    if (!this.replica || !Number.isFinite(idle)) return;
+    this.lastIdle = idle;
+    this.replica.observe(idle);
+    this.service!.admission.wake();
   }
 
   /** Sends the results in a loader answer, in order; true if there were any. An error or the final result ends the session. */
@@ -252,14 +261,21 @@ class StreamSession {
     if (!this.done) this.socket.send(frame);
   }
 
-  /** AIExcp for a session the loader still has open; failures only matter to the log (the loader's idle timeout is the backstop). */
+  /**
+   * AIExcp for a session the loader still has open (failures only matter to the log: the loader's
+   * idle timeout is the backstop); then the session's licence goes back to the service's queue.
+   */
   private async abort() {
-    if (!this.loaderOpen || !this.replica) return;
-    this.loaderOpen = false;
-    try {
-      await this.request(this.replica, { op: 'AIExcp', s: { h: this.sid }, param: { version: 'v2' } });
-    } catch (err) {
-      this.log.warn({ sid: this.sid, err: (err as Error).message }, 'AIExcp failed');
+    if (this.loaderOpen && this.replica) {
+      this.loaderOpen = false;
+      try {
+        await this.request(this.replica, { op: 'AIExcp', s: { h: this.sid }, param: { version: 'v2' } });
+      } catch (err) {
+        this.log.warn({ sid: this.sid, err: (err as Error).message }, 'AIExcp failed');
+      }
     }
+    // The loader's last answer (the final result, or the AIExcp's) counts the licence it freed.
+    if (this.replica) this.service!.admission.release(this.replica, this.lastIdle);
+    this.replica = undefined;
   }
 }

@@ -202,6 +202,9 @@ function pickSchema(spec: CapabilitySpec, declared: Partial<CapabilitySchema> = 
     inputs: spec.declared.inputs ? spec.inputs : (declared.inputs ?? {}),
     outputs: spec.declared.outputs ? spec.outputs : (declared.outputs ?? {}),
     params: Object.keys(spec.params).length ? spec.params : (declared.params ?? {}),
+    // Serving settings for the gateway (capability.yaml only).
+    ...(spec.balance ? { balance: spec.balance } : {}),
+    ...(spec.queue ? { queue: spec.queue } : {}),
   };
 }
 
