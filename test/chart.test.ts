@@ -178,6 +178,34 @@ describe('charts/asf (real helm, strict Kubernetes schema validation)', function
     }
   });
 
+  it('pull credentials, image digests, quotas, a signing Secret and a queue depth render, valid in strict mode', async () => {
+    const digest = `sha256:${'b'.repeat(64)}`;
+    const text = await render([
+      '--set', 'global.imageRegistry=10.0.0.5:5000', '--set', `global.imageRegistryAuth=${Buffer.from('ci:pw').toString('base64')}`,
+      '--set', `global.imageDigests.asf-kit/asf-mmocr:0\\.1\\.0=${digest}`,
+      '--set', 'gateway.quotas.default.perMinute=600', '--set', 'gateway.quotas.apps.app-1.concurrent=2',
+      '--set', 'gateway.signingSecret=asf-signing', '--set', 'gateway.queueDepth=64',
+    ]);
+    await validateStrictly(text, 'webgate');
+    const all = docs(text);
+    // The pull secret holds the credentials for the registry, and every Pod uses it.
+    const secret = find(all, 'Secret', 'dryrun-asf-registry') as any;
+    assert.deepEqual(JSON.parse(Buffer.from(secret.data['.dockerconfigjson'], 'base64').toString()), { auths: { '10.0.0.5:5000': { auth: Buffer.from('ci:pw').toString('base64') } } });
+    for (const doc of all) {
+      const pod = doc.kind === 'Pod' ? doc.spec : doc.spec?.template?.spec;
+      if (pod) assert.deepEqual(pod.imagePullSecrets, [{ name: 'dryrun-asf-registry' }], `${doc.kind}/${doc.metadata.name}`);
+    }
+    // A digest from the bundle pins its image; the others keep their tag.
+    assert.ok(imageLines(text).includes(`10.0.0.5:5000/asf-kit/asf-mmocr:0.1.0@${digest}`), imageLines(text).join(', '));
+    const gateway = find(all, 'Deployment', 'dryrun-asf-gateway').spec.template.spec;
+    const args = gateway.containers[0].args as string[];
+    for (const [flag, value] of [['--quotas', '/etc/asf/quotas/quotas.yaml'], ['--signing', '/etc/asf/signing/signing.yaml'], ['--queue-depth', '64']]) {
+      assert.equal(args[args.indexOf(flag!) + 1], value, args.join(' '));
+    }
+    assert.deepEqual(yaml.load(find(all, 'ConfigMap', 'dryrun-asf-gateway-quotas').data['quotas.yaml']), { default: { perMinute: 600 }, apps: { 'app-1': { concurrent: 2 } } });
+    assert.deepEqual(gateway.volumes.map((v: any) => v.configMap?.name ?? v.secret?.secretName), ['dryrun-asf-gateway-quotas', 'asf-signing']);
+  });
+
   it('values.schema.json rejects bad values with readable messages', async () => {
     const cases: [string[], RegExp[]][] = [
       // out of the NodePort range

@@ -26,7 +26,7 @@ describe('asf config', function () {
     assert.equal(capYaml(), before);
     const gw = await asf(['config', 'get', '-g', gatewayFile, 'workers']);
     assert.equal(gw.code, 1);
-    assert.match(gw.output, /asf: unknown gateway setting key 'workers'\..*Known keys: port, host, replicas, bodyLimit, timeoutMs, queueDepth, sessionTimeoutMs, readTimeoutMs, appIds, logLevel, capabilities/);
+    assert.match(gw.output, /asf: unknown gateway setting key 'workers'\..*Known keys: port, host, replicas, bodyLimit, timeoutMs, queueDepth, sessionTimeoutMs, readTimeoutMs, appIds, logLevel, capabilities, quotas, signing/);
     assert.equal(fs.existsSync(gatewayFile), false);
   });
 

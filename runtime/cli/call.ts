@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import WebSocket from 'ws';
 import { resolveServiceId } from '../gateway/route.js';
+import { signUrl } from '../gateway/signing.js';
 import { formatBench, runBench } from '../develop/bench.js';
 import { dataFieldName } from '../protocol/messages.js';
 import { unreachable } from './unreachable.js';
@@ -26,6 +27,9 @@ export interface CallOptions {
   /** Stream: most bytes of each input per frame. */
   chunkBytes: number;
   timeoutMs: number;
+  /** Sign every request with this api key and secret (query parameters host, date, authorization). */
+  apiKey?: string;
+  apiSecret?: string;
   /** Where answers go, one JSON line each (stdout unless a test captures it). */
   write?: (line: string) => void;
 }
@@ -54,17 +58,21 @@ export async function runCall(options: CallOptions): Promise<number> {
   const expected = Object.fromEntries((options.output ?? []).map(expectedOutput));
   const parameter = { [serviceId]: { ...Object.fromEntries(options.param.map((p) => splitPair(p, '--param'))), ...expected } };
   const header = { app_id: options.appId, uid: 'asf-cli' };
+  const sign = (method: string) => (options.apiKey && options.apiSecret ? signUrl(options.url, options.apiKey, options.apiSecret, method) : options.url);
 
   if (options.bench !== undefined) {
     if (options.stream) throw new CallError('--bench sends one-shot requests: drop --stream');
-    const body = oneShotBody(header, parameter, inputs, options.dataType);
-    const report = await runBench(options.bench, options.concurrency ?? 1, () => post(options.url, body, options.timeoutMs).then(({ code }) => code));
+    // Signed, each request carries a request_id of its own: the same signed body twice is a replay.
+    let n = 0;
+    const body = () => oneShotBody(options.apiKey ? { ...header, request_id: `bench-${process.pid}-${++n}` } : header, parameter, inputs, options.dataType);
+    const fixed = body();
+    const report = await runBench(options.bench, options.concurrency ?? 1, () => post(sign('POST'), options.apiKey ? body() : fixed, options.timeoutMs).then(({ code }) => code));
     for (const line of formatBench(report)) write(line);
     return report.outcomes.get('code 0') === report.requests ? 0 : 1;
   }
 
   if (!options.stream) {
-    const { ok, text } = await post(options.url, oneShotBody(header, parameter, inputs, options.dataType), options.timeoutMs);
+    const { ok, text } = await post(sign('POST'), oneShotBody(header, parameter, inputs, options.dataType), options.timeoutMs);
     if (options.decode) decoded(text).forEach((line) => write(line));
     else write(text);
     return ok ? 0 : 1;
@@ -73,7 +81,8 @@ export async function runCall(options: CallOptions): Promise<number> {
   const frames = streamFrames(inputs, options.chunkBytes, options.dataType);
   frames[0] = { ...frames[0], header: { ...header, status: 0 }, parameter };
   const show = options.decode ? (text: string) => decoded(text).forEach((line) => write(line)) : write;
-  return stream(options.url.replace(/^http/, 'ws'), frames, options.timeoutMs, show);
+  // The WebSocket handshake is a GET: that is the request line a session's signature covers.
+  return stream(sign('GET').replace(/^http/, 'ws'), frames, options.timeoutMs, show);
 }
 
 function oneShotBody(header: Record<string, unknown>, parameter: Record<string, unknown>, inputs: { key: string; data: Buffer }[], dataType: string): string {

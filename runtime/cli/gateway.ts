@@ -11,6 +11,10 @@ export interface GatewayCommandOptions extends DiscoveryChoice {
   sessionTimeoutMs?: number;
   readTimeoutMs?: number;
   appId?: string[];
+  /** Per-app quotas file (--quotas). */
+  quotas?: string;
+  /** Signing keys file (--signing). */
+  signing?: string;
   logLevel: string;
   version: string;
 }
@@ -32,6 +36,8 @@ export async function startGateway(options: GatewayCommandOptions): Promise<Runn
     sessionTimeoutMs: options.sessionTimeoutMs,
     readTimeoutMs: options.readTimeoutMs,
     appIds: options.appId,
+    quotasFile: options.quotas,
+    signingFile: options.signing,
     logLevel: options.logLevel,
     version: options.version,
   });

@@ -25,6 +25,8 @@ const logLevel = () => new Option('--log-level <level>', 'log level').choices(['
 
 const sessionTimeout = () =>
   new Option('--session-timeout <ms>', 'longest a WebSocket session may last').argParser(integer('session-timeout', 1)).default(streamDefaults.sessionTimeoutMs);
+const quotasOption = () => new Option('--quotas <file>', 'per-app quotas, YAML: default: {concurrent, perMinute}, apps: {<app id>: {...}} (read again when it changes)');
+const signingOption = () => new Option('--signing <file>', "signed requests, YAML: keys: {<api key>: <api secret>}, services: ['*'], skewSeconds: 300 (read again when it changes)");
 const queueDepth = () =>
   new Option('--queue-depth <n>', 'requests that may wait for a licence, per service, when every licence is taken (past it: 429)')
     .argParser(integer('queue-depth', 0))
@@ -56,6 +58,8 @@ program
   .addOption(sessionTimeout())
   .addOption(readTimeout())
   .option('--app-id <id>', 'only let in this app id (repeatable)', collect)
+  .addOption(quotasOption())
+  .addOption(signingOption())
   .option('--demo', 'once ready, call the mmocr demo capability and print what it read')
   .option('--config <file>', 'gateway config file (written by asf config -g FILE); options given here win over it')
   .addOption(logLevel().default('warn'))
@@ -75,6 +79,8 @@ program
       sessionTimeoutMs: opts.sessionTimeout,
       readTimeoutMs: opts.readTimeout,
       appId: opts.appId,
+      quotas: opts.quotas,
+      signing: opts.signing,
       logLevel: opts.logLevel,
       version,
       demo: opts.demo,
@@ -96,6 +102,8 @@ program
   .addOption(sessionTimeout())
   .addOption(readTimeout())
   .option('--app-id <id>', 'only let in this app id (repeatable)', collect)
+  .addOption(quotasOption())
+  .addOption(signingOption())
   .addOption(logLevel().default('info'))
   .addHelpText('after', '\nExamples:\n  asf gateway --loader 10.0.0.5:5090 --loader 10.0.0.6:5090\n  asf gateway --discovery kubernetes --selector app.kubernetes.io/component=loader')
   .action(async (opts) => {
@@ -142,6 +150,18 @@ program
       json: opts.json,
     });
     if (!opts.json) process.stdout.write(`${demoSummary(results)}\n`);
+  });
+
+program
+  .command('usage')
+  .description('per-app metering from a running gateway: requests, errors, bytes in and out, loader time, by app id and service')
+  .option('-g, --gateway <url>', 'the gateway', 'http://127.0.0.1:8889')
+  .option('--json', 'print the rows as JSON')
+  .addHelpText('after', '\nExamples:\n  asf usage\n  asf usage --gateway http://10.0.0.5:30889 --json')
+  .action(async (opts) => {
+    const { fetchUsage, formatUsage } = await import('./usage.js');
+    const rows = await fetchUsage(opts.gateway);
+    process.stdout.write(opts.json ? `${JSON.stringify(rows, null, 2)}\n` : formatUsage(rows));
   });
 
 // Command groups that live in their own files (one domain each).

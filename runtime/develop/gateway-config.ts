@@ -20,6 +20,10 @@ export interface GatewayConfig {
   logLevel?: string;
   /** Capability folders, relative to the file. */
   capabilities?: string[];
+  /** Per-app quotas file, relative to this file. */
+  quotas?: string;
+  /** Signing keys file, relative to this file. */
+  signing?: string;
 }
 
 export const gatewayKeys: Record<keyof GatewayConfig, KeySpec> = {
@@ -34,6 +38,8 @@ export const gatewayKeys: Record<keyof GatewayConfig, KeySpec> = {
   appIds: { describe: 'auth keys: the app ids let in, comma-separated (empty: everyone)', parse: list },
   logLevel: { describe: 'log level', parse: oneOf(['debug', 'info', 'warn', 'error']) },
   capabilities: { describe: 'capability folders, comma-separated, relative to this file', parse: list },
+  quotas: { describe: 'per-app quotas file (YAML), relative to this file', parse: word() },
+  signing: { describe: 'signing keys file (YAML), relative to this file', parse: word() },
 };
 
 /** Reads and checks a gateway config file; a missing file is an empty config. */
@@ -79,6 +85,8 @@ const upOption: Record<keyof GatewayConfig, string> = {
   appIds: 'appId',
   logLevel: 'logLevel',
   capabilities: 'capability',
+  quotas: 'quotas',
+  signing: 'signing',
 };
 
 /**
@@ -91,7 +99,9 @@ export function withGatewayConfig(opts: Record<string, unknown>, file: string, g
   for (const key of Object.keys(config) as (keyof GatewayConfig)[]) {
     const option = upOption[key];
     if (given(option)) continue;
-    out[option] = key === 'capabilities' ? capabilitiesOf(config, file) : key === 'appIds' ? config.appIds?.map(String) : config[key];
+    const relative = (p: string) => path.resolve(path.dirname(path.resolve(file)), p);
+    out[option] =
+      key === 'capabilities' ? capabilitiesOf(config, file) : key === 'appIds' ? config.appIds?.map(String) : key === 'quotas' || key === 'signing' ? relative(String(config[key])) : config[key];
   }
   return out;
 }

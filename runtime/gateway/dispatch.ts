@@ -27,7 +27,7 @@ export async function onAReplica<T>(
   deadline: number,
   call: ReplicaCall<T>,
   record: (replica: Replica, outcome: CallOutcome) => void = () => {},
-): Promise<{ replica: Replica; value: T }> {
+): Promise<{ replica: Replica; value: T; seconds: number }> {
   const { admission } = service;
   const serviceId = service.schema.serviceId;
   const lostOn = new Set<Replica>();
@@ -45,6 +45,7 @@ export async function onAReplica<T>(
     }
     again = false;
     let value: T | 'busy';
+    const started = Date.now();
     try {
       value = await call(replica, Math.max(1, deadline - Date.now()));
     } catch (err) {
@@ -72,7 +73,7 @@ export async function onAReplica<T>(
       continue;
     }
     record(replica, 'answered');
-    return { replica, value };
+    return { replica, value, seconds: (Date.now() - started) / 1000 };
   }
 }
 
@@ -93,7 +94,7 @@ function markDown(service: Service, replica: Replica, error: string) {
   );
 }
 
-/** A one-shot request on the capability's loaders (see onAReplica); resolves to the wrapper's output. */
+/** A one-shot request on the capability's loaders (see onAReplica): the wrapper's output, and how long a licence was held for it. */
 export async function dispatchOnce(
   service: Service,
   order: ReplicaOrder,
@@ -101,26 +102,25 @@ export async function dispatchOnce(
   input: LoaderInput,
   timeoutMs: number,
   record?: (replica: Replica, outcome: CallOutcome) => void,
-): Promise<LoaderOutput> {
+): Promise<{ output: LoaderOutput; loaderSeconds: number }> {
   const req: ReqData = {
     op: 'AIIn',
     s: { h: sid },
     param: { SeqNo: '1', version: 'v2', waitTime: String(timeoutMs) },
     data: [{ data: loaderInput.encode(input) }],
   };
-  const started = Date.now();
-  const { replica, value: res } = await onAReplica<ResData>(
+  const { replica, value: res, seconds } = await onAReplica<ResData>(
     service,
     order,
-    started + timeoutMs,
+    Date.now() + timeoutMs,
     async (replica, remainingMs) => {
       const res = await replica.client.call(req, remainingMs);
       return res.code === ErrorCode.NoLicence ? 'busy' : res;
     },
     record,
   );
-  service.admission.release(replica, Number(res.param?.['idle']), (Date.now() - started) / 1000);
+  service.admission.release(replica, Number(res.param?.['idle']), seconds);
   const raw = res.data?.[0]?.data;
   if (!raw) throw new AsfError(ErrorCode.ConnectionRead, `loader ${replica.address} answered without a payload`);
-  return loaderOutput.decode(raw);
+  return { output: loaderOutput.decode(raw), loaderSeconds: seconds };
 }

@@ -5,6 +5,10 @@ import { OverloadError } from '../balancer/admission.js';
 import { AsfError, ErrorCode } from '../protocol/errors.js';
 import { dispatchOnce } from './dispatch.js';
 import { createMetrics } from './metrics.js';
+import { appIdOf, createMetering } from './metering.js';
+import { Quotas } from './quotas.js';
+import { Signatures } from './signing.js';
+import type { LoaderOutput } from '../protocol/messages.js';
 import { openApiDocument } from './openapi.js';
 import { toLoaderInput } from './request.js';
 import { renderError, renderSuccess } from './response.js';
@@ -20,6 +24,10 @@ export interface GatewayOptions {
   timeoutMs?: number;
   /** When set, only these app ids are let in (10313 otherwise). */
   appIds?: string[];
+  /** Per-app quotas (a YAML file, read again when it changes). */
+  quotasFile?: string;
+  /** Keys for signed requests and the services that require them (a YAML file, read again when it changes). */
+  signingFile?: string;
   logLevel?: string;
   version?: string;
   /** WebSocket sessions: longest life, and longest wait for a client frame or a final result. */
@@ -34,6 +42,7 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
   const timeoutMs = options.timeoutMs ?? gatewayDefaults.timeoutMs;
   const appIds = options.appIds?.length ? new Set(options.appIds) : undefined;
   const metrics = createMetrics(registry);
+  const metering = createMetering(metrics.register, { allowed: appIds });
   registry.onWait = (service, seconds, outcome) => metrics.queueWait(service, seconds, outcome);
 
   const app = Fastify({
@@ -45,11 +54,21 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
   });
   app.decorateRequest('asf', null);
+  const quotas = options.quotasFile ? new Quotas(options.quotasFile, app.log) : undefined;
+  const signatures = options.signingFile ? new Signatures(options.signingFile, app.log) : undefined;
+  quotas?.watch();
+  signatures?.watch();
+  app.addHook('onClose', async () => {
+    quotas?.stop();
+    signatures?.stop();
+  });
 
   // Plain JSON.parse: bodies are never merged into other objects, so prototype keys are harmless.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, text, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, text, done) => {
     if (text === '') return done(new AsfError(ErrorCode.InvalidJson, 'body is empty: expected a JSON object'), undefined);
+    // Kept (a reference, not a copy) for telling a replayed signed request from a new one.
+    if (signatures) requestContext(req).rawBody = text as string;
     try {
       done(null, JSON.parse(text as string));
     } catch (err) {
@@ -85,7 +104,7 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
 
   app.get('/openapi.json', async () => openApiDocument(registry.all().map((s) => s.schema), options.version ?? '0.0.0'));
 
-  registerStreams(app, registry, metrics, {
+  registerStreams(app, registry, metrics, metering, { quotas, signatures }, {
     sessionTimeoutMs: options.sessionTimeoutMs ?? streamDefaults.sessionTimeoutMs,
     readTimeoutMs: options.readTimeoutMs ?? streamDefaults.readTimeoutMs,
     callTimeoutMs: timeoutMs,
@@ -103,21 +122,36 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
       return sendError(reply, req, new AsfError(ErrorCode.NotFound, 'not found'), { message: 'not found' });
     }
     context.service = service.schema.serviceId;
-    if (appIds) checkAppId(req.body, appIds);
+    signatures?.check(service.schema.serviceId, 'POST', req.url, context.rawBody);
+    context.appId = appIdOf(req.body);
+    if (appIds) checkAppId(context.appId, appIds);
     const input = toLoaderInput(req.body, service.schema, sid);
-    const output = await dispatchOnce(service, service.balancer.order(req.body), sid, input, timeoutMs, (replica, outcome) =>
-      metrics.call(service.schema.serviceId, replica.address, outcome),
-    );
-    if (output.code) throw new AsfError(output.code, output.err ?? 'loader error', 502);
-    observe(req, reply, 0);
-    return reply.type('application/json').send(renderSuccess(sid, output));
+    const leave = quotas?.enter(context.appId);
+    try {
+      const { output, loaderSeconds } = await dispatchOnce(service, service.balancer.order(req.body), sid, input, timeoutMs, (replica, outcome) =>
+        metrics.call(service.schema.serviceId, replica.address, outcome),
+      );
+      context.loaderSeconds = loaderSeconds;
+      return answer(req, reply, output);
+    } finally {
+      leave?.();
+    }
   });
 
+  function answer(req: FastifyRequest, reply: FastifyReply, output: LoaderOutput) {
+    const { sid } = requestContext(req);
+    if (output.code) throw new AsfError(output.code, output.err ?? 'loader error', 502);
+    const body = renderSuccess(sid, output);
+    observe(req, reply, 0, body);
+    return reply.type('application/json').send(body);
+  }
+
   // Fastify times every request from routing on (reply.elapsedTime).
-  function observe(req: FastifyRequest, reply: FastifyReply, code: number) {
-    const { sid, service } = requestContext(req);
+  function observe(req: FastifyRequest, reply: FastifyReply, code: number, body: string) {
+    const { sid, service, appId, loaderSeconds } = requestContext(req);
     const ms = reply.elapsedTime;
     metrics.observe(service || 'unknown', code, ms / 1000);
+    metering.record({ appId, service, code, inBytes: Number(req.headers['content-length'] ?? 0), outBytes: Buffer.byteLength(body), loaderSeconds });
     if (code) req.log.warn({ sid, service, code, ms }, 'request failed');
     else req.log.debug({ sid, service, ms }, 'request done');
   }
@@ -126,18 +160,17 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
     const { sid } = requestContext(req);
     // Overloaded: when to come back, for HTTP clients and load balancers.
     if (err instanceof OverloadError) reply.header('retry-after', String(err.retryAfterSeconds));
-    observe(req, reply, err.code);
+    const body = renderError(sid, err.code, err.message, extra);
+    observe(req, reply, err.code, body);
     req.log.debug({ sid, code: err.code, message: err.message }, 'error answer');
-    return reply.code(err.httpStatus).type('application/json').send(renderError(sid, err.code, err.message, extra));
+    return reply.code(err.httpStatus).type('application/json').send(body);
   }
 
   return app;
 }
 
-function checkAppId(body: unknown, appIds: Set<string>) {
-  const header = (body as { header?: Record<string, unknown> } | null)?.header;
-  const appId = header?.['app_id'] ?? header?.['appid'];
-  if (typeof appId === 'string' && appId !== '' && !appIds.has(appId)) {
+function checkAppId(appId: string, appIds: Set<string>) {
+  if (appId !== '' && !appIds.has(appId)) {
     throw new AsfError(ErrorCode.AppIdInvalid, `appid '${appId}' is not allowed`);
   }
 }

@@ -8,6 +8,9 @@ import { AsfError, ErrorCode } from '../protocol/errors.js';
 import { RespStatus, type LoaderInput, type ReqData, type ResData } from '../protocol/messages.js';
 import { requestContext } from './context.js';
 import { onAReplica } from './dispatch.js';
+import { appIdOf, type Metering } from './metering.js';
+import type { Quotas } from './quotas.js';
+import type { Signatures } from './signing.js';
 import type { GatewayMetrics } from './metrics.js';
 import { toLoaderInput } from './request.js';
 import { renderError, renderSuccess } from './response.js';
@@ -28,7 +31,13 @@ export interface StreamOptions {
 const pollWaitMs = 1000;
 
 /** WebSocket sessions on the same routes as one-shot POSTs (spec/http-api.md). */
-export function registerStreams(app: FastifyInstance, registry: ServiceRegistry, metrics: GatewayMetrics, options: StreamOptions): void {
+/** Who may open sessions: signatures (when the service requires one) and per-app quotas. */
+export interface StreamGuards {
+  quotas?: Quotas;
+  signatures?: Signatures;
+}
+
+export function registerStreams(app: FastifyInstance, registry: ServiceRegistry, metrics: GatewayMetrics, metering: Metering, guards: StreamGuards, options: StreamOptions): void {
   void app.register(async (scope) => {
     // Inside this scope only: the plugin's onRequest/onResponse hooks would otherwise run on every
     // one-shot POST too (JS echo at 32 connections: +7% req/s, gateway 55.9 -> 52.4 µs per request).
@@ -47,8 +56,14 @@ export function registerStreams(app: FastifyInstance, registry: ServiceRegistry,
       wsHandler: (socket, req) => {
         const serviceId = resolveServiceId(req.url);
         const service = serviceId ? registry.get(serviceId) : undefined;
-        const session = new StreamSession(socket, requestContext(req).sid, options, req.log, metrics, service);
+        const session = new StreamSession(socket, requestContext(req).sid, options, req.log, metrics, metering, guards.quotas, service);
         if (!service) return session.fail(new AsfError(ErrorCode.NotFound, 'not found'));
+        try {
+          // The handshake is the request a WebGate client signs (GET on the service's path).
+          guards.signatures?.check(service.schema.serviceId, 'GET', req.url);
+        } catch (err) {
+          return session.fail(err as Error);
+        }
         socket.on('message', (data: Buffer) => session.received(data.toString('utf8')));
         socket.on('close', () => session.clientGone());
       },
@@ -65,6 +80,12 @@ class StreamSession {
   private replica?: Replica;
   /** Free licences in the loader's latest answer. */
   private lastIdle?: number;
+  /** What metering counts for the session. */
+  private appId = '';
+  private inBytes = 0;
+  private outBytes = 0;
+  private licensedSince = 0;
+  private leaveQuota?: () => void;
   /** The loader still has the session open (so leaving early needs an AIExcp). */
   private loaderOpen = false;
   private syncId = 0;
@@ -83,6 +104,8 @@ class StreamSession {
     private readonly options: StreamOptions,
     private readonly log: FastifyBaseLogger,
     private readonly metrics: GatewayMetrics,
+    private readonly metering: Metering,
+    private readonly quotas: Quotas | undefined,
     private readonly service?: Service,
   ) {
     metrics.sessionOpened(this.serviceId);
@@ -118,7 +141,7 @@ class StreamSession {
     const asf = err instanceof AsfError ? err : new AsfError(ErrorCode.Internal, `internal error: ${err.message}`);
     if (!(err instanceof AsfError)) this.log.error({ err, sid: this.sid }, 'unexpected stream error');
     else this.log.warn({ sid: this.sid, code: asf.code, message: asf.message }, 'stream failed');
-    this.socket.send(renderError(this.sid, asf.code, asf.message, {}, RespStatus.END));
+    this.send(renderError(this.sid, asf.code, asf.message, {}, RespStatus.END));
     this.finish(String(asf.code));
   }
 
@@ -126,6 +149,9 @@ class StreamSession {
   private finish(outcome: string) {
     this.done = true;
     this.metrics.sessionEnded(this.serviceId, outcome);
+    this.leaveQuota?.();
+    const loaderSeconds = this.licensedSince ? (Date.now() - this.licensedSince) / 1000 : 0;
+    this.metering.record({ appId: this.appId, service: this.serviceId, code: outcome, inBytes: this.inBytes, outBytes: this.outBytes, loaderSeconds });
     clearTimeout(this.sessionTimer);
     clearTimeout(this.readTimer);
     this.socket.close(1000);
@@ -151,6 +177,12 @@ class StreamSession {
       throw new AsfError(ErrorCode.InvalidJson, `frame is not valid JSON: ${(err as Error).message}`);
     }
     const first = !this.replica;
+    this.inBytes += Buffer.byteLength(text);
+    if (first) {
+      this.appId = appIdOf(body);
+      // A session counts as one request in flight of its app for as long as it lasts.
+      this.leaveQuota = this.quotas?.enter(this.appId);
+    }
     const input = toLoaderInput(body, this.service!.schema, this.sid, { first });
     const data = input.pl ?? [];
     if (first) {
@@ -183,6 +215,7 @@ class StreamSession {
       (replica, outcome) => this.metrics.call(service.schema.serviceId, replica.address, outcome),
     );
     this.replica = replica;
+    this.licensedSince = Date.now();
     this.loaderOpen = true;
     this.observe(res);
     this.forward(res);
@@ -258,7 +291,9 @@ class StreamSession {
   }
 
   private send(frame: string) {
-    if (!this.done) this.socket.send(frame);
+    if (this.done) return;
+    this.outBytes += Buffer.byteLength(frame);
+    this.socket.send(frame);
   }
 
   /**

@@ -16,6 +16,12 @@ export const ErrorCode = {
   ConnectionRead: 10200,
   SessionEnded: 10202,
   AppIdInvalid: 10313,
+  /** Ours: a signature missing, malformed, or not matching (HTTP 401). */
+  SignatureInvalid: 10317,
+  /** Ours: a signed request too far from the gateway's clock, or replayed (HTTP 403). */
+  SignatureRefused: 10318,
+  /** Ours: an app id past its quota (HTTP 429 with Retry-After). */
+  QuotaExceeded: 10429,
   NotFound: 10404,
   WrapperInit: 10901,
   WrapperFini: 10902,

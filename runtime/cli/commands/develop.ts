@@ -79,10 +79,13 @@ export function registerDevelopCommands(program: Command): void {
     .option('-c, --concurrency <n>', 'with --bench: requests in flight at once', integer('concurrency', 1), 1)
     .option('--timeout <ms>', 'give up on a request after this long', integer('timeout', 1), 60_000)
     .option('--app-id <id>', 'header.app_id to send', '123456')
+    .option('--api-key <key>', 'sign each request as a WebGate client does (with --api-secret)')
+    .option('--api-secret <secret>', 'the secret of --api-key (or env ASF_API_SECRET)')
     .addHelpText(
       'after',
       examples(
         'asf call http://127.0.0.1:8889/v1/private/echo -i text=hello',
+        'ASF_API_SECRET=… asf call http://127.0.0.1:8889/v1/private/echo -i text=hello --api-key my-key',
         'asf call http://127.0.0.1:8889/v1/private/echo -i text=hello -P mode=upper --output result:plain --decode',
         'asf call http://127.0.0.1:8889/v1/private/wordcount --stream -i text=@notes.txt --chunk-bytes 64',
         'asf call http://127.0.0.1:8889/v1/private/echo -i text=hello --bench 1000 -c 16',
@@ -90,7 +93,10 @@ export function registerDevelopCommands(program: Command): void {
     )
     .action(async (url: string, opts) => {
       const { runCall } = await import('../call.js');
-      const errors = await runCall({ url, ...opts, timeoutMs: opts.timeout, stream: Boolean(opts.stream) });
+      const apiSecret = opts.apiSecret ?? process.env['ASF_API_SECRET'];
+      if (opts.apiKey && !apiSecret) throw new Error('--api-key needs --api-secret (or env ASF_API_SECRET)');
+      if (!opts.apiKey && opts.apiSecret) throw new Error('--api-secret needs --api-key');
+      const errors = await runCall({ url, ...opts, apiSecret, timeoutMs: opts.timeout, stream: Boolean(opts.stream) });
       if (errors) process.exitCode = 1;
     });
 
