@@ -20,13 +20,13 @@ export interface FrameworkOptions {
   baseline?: string;
 }
 
-interface Measured {
+export interface Measured {
   target: Target;
   runs: Map<number, LoadResult[]>;
   rss?: { total: number; byProgram: TreeRss };
 }
 
-const median = (values: number[]) => {
+export const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
@@ -34,8 +34,14 @@ const median = (values: number[]) => {
 
 const firstLines = (err: unknown) => (err as Error).message.split('\n').slice(0, 6).join(' ').slice(0, 600);
 
-/** Measures every target that starts; returns the section as markdown (also printed as it goes). */
-export async function compareFrameworks(title: string, targets: Target[], body: string, options: FrameworkOptions): Promise<string> {
+export interface Comparison {
+  /** The section as markdown (also printed as it goes). */
+  markdown: string;
+  measured: Measured[];
+}
+
+/** Measures every target that starts, in turns. */
+export async function compareFrameworks(title: string, targets: Target[], body: string, options: FrameworkOptions): Promise<Comparison> {
   const measured: Measured[] = targets.map((target) => ({ target, runs: new Map() }));
   const notes: string[] = [];
   const busiest = Math.max(...options.concurrencies);
@@ -76,7 +82,7 @@ export async function compareFrameworks(title: string, targets: Target[], body: 
       }
     }
   }
-  return table(title, measured, notes, options);
+  return { markdown: table(title, measured, notes, options), measured };
 }
 
 function table(title: string, measured: Measured[], notes: string[], options: FrameworkOptions): string {
@@ -87,8 +93,8 @@ function table(title: string, measured: Measured[], notes: string[], options: Fr
       `(each after ${options.warmupSeconds} s warm-up at the same concurrency; the server alone on the machine, started for its turn in each repetition); ` +
       `p50/p99 are the medians of each run's own percentile; ratio = that server's req/s ÷ ${baseline} (first row) at the same concurrency.`,
     '',
-    `| concurrency | server | req/s | p50 ms | p99 ms | errors | ratio to ${baseline} |`,
-    '|---|---|---|---|---|---|---|',
+    `| concurrency | server | req/s | p50 ms | p99 ms | answered 2xx | errors | ratio to ${baseline} |`,
+    '|---|---|---|---|---|---|---|---|',
   );
   for (const connections of options.concurrencies) {
     const first = median((measured[0]?.runs.get(connections) ?? []).map((r) => r.requestsPerSec));
@@ -98,7 +104,10 @@ function table(title: string, measured: Measured[], notes: string[], options: Fr
       const errors = runs.reduce((sum, r) => sum + r.errors + r.non2xx, 0);
       const p50 = median(runs.map((r) => r.p50));
       const p99 = median(runs.map((r) => r.p99));
-      lines.push(`| ${connections} | ${m.target.name} | ${rps.toFixed(rps < 100 ? 1 : 0)} | ${p50} | ${p99} | ${errors} | ${(rps / first).toFixed(2)} |`);
+      const ended = runs.reduce((sum, r) => sum + r.ended, 0);
+      const ok = runs.reduce((sum, r) => sum + r.ok, 0);
+      const answered = ended ? `${((100 * ok) / ended).toFixed(ok === ended ? 0 : 1)}%` : '';
+      lines.push(`| ${connections} | ${m.target.name} | ${rps.toFixed(rps < 100 ? 1 : 0)} | ${p50} | ${p99} | ${answered} | ${errors} | ${(rps / first).toFixed(2)} |`);
     }
   }
   lines.push('', `Resident memory (peak RSS of the whole process tree while under load at ${Math.max(...options.concurrencies)} connections, MiB):`, '');

@@ -2,6 +2,9 @@
 import autocannon from 'autocannon';
 
 export interface LoadResult {
+  /** Requests that ended (an answer, or an error such as a timeout), and of those answered 2xx; those still in flight when the run stopped are neither. */
+  ended: number;
+  ok: number;
   requestsPerSec: number;
   p50: number;
   p99: number;
@@ -30,6 +33,8 @@ export async function drive(options: LoadOptions): Promise<LoadResult> {
     timeout: options.timeout ?? 10,
   });
   return {
+    ended: result.requests.total + result.errors,
+    ok: result['2xx'],
     requestsPerSec: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,

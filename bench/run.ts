@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../test/helpers/stack.js';
 import { execFileSync } from 'node:child_process';
-import { compareFrameworks, type FrameworkOptions } from './frameworks.js';
+import { compareFrameworks, median, type FrameworkOptions } from './frameworks.js';
 import { drive, type LoadResult } from './load.js';
 import { asfStack, bareFastify, peer, type PeerName, type Target, type Workload } from './peers.js';
 
@@ -14,7 +14,7 @@ const warmupSeconds = 2;
 const reps = Number(process.env['BENCH_REPS'] ?? 3);
 
 // `npm run bench -- --only echo,mmocr` (or BENCH_ONLY=echo,mmocr) runs a subset while iterating.
-const sections = ['js', 'echo', 'mmocr', 'streaming', 'native', 'bundle'] as const;
+const sections = ['js', 'echo', 'mmocr', 'burst', 'streaming', 'native', 'bundle'] as const;
 const onlyFlag = process.argv.indexOf('--only');
 const only = (onlyFlag >= 0 ? process.argv[onlyFlag + 1] : process.env['BENCH_ONLY'])?.split(',').filter(Boolean);
 for (const name of only ?? []) {
@@ -60,7 +60,7 @@ if (runs('js')) {
   // minute to minute, so one run of each, one after the other, can show either ratio.
   const options: FrameworkOptions = { concurrencies: [32], reps, seconds: () => seconds, warmupSeconds, timeout: 10, baseline: 'bare fastify' };
   const targets = [bareFastify, asfStack('asf up: gateway → gRPC → loader → JS echo', path.join(repoRoot, 'bench', 'fixtures', 'echo-js'), '/v1/private/echo')];
-  const section = await compareFrameworks('Framework overhead: bench/fixtures/echo-js, our full path against bare fastify', targets, echoBody('echo'), options);
+  const { markdown: section } = await compareFrameworks('Framework overhead: bench/fixtures/echo-js, our full path against bare fastify', targets, echoBody('echo'), options);
   const target = 'Target (issue 2): the full gateway → gRPC → loader path at ≥ 0.40 of bare fastify.';
   console.log(`\n${target}`);
   frameworkSections.push(`${section}\n\n${target}`);
@@ -99,7 +99,7 @@ if (runs('echo')) {
   const workload = { wrapperDir: path.join(repoRoot, 'bench', 'fixtures', 'echo-py'), serviceId: 'echo_py', body: echoBody('echo_py') };
   const options: FrameworkOptions = { concurrencies, reps, seconds: () => Math.min(seconds, 5), warmupSeconds: 1, timeout: 10 };
   frameworkSections.push(
-    await compareFrameworks('Echo: the trivial bench/fixtures/echo-py wrapper (framework overhead)', frameworkTargets(workload, '/v1/private/echo_py'), workload.body, options),
+    (await compareFrameworks('Echo: the trivial bench/fixtures/echo-py wrapper (framework overhead)', frameworkTargets(workload, '/v1/private/echo_py'), workload.body, options)).markdown,
   );
 }
 if (runs('mmocr')) {
@@ -110,8 +110,32 @@ if (runs('mmocr')) {
   // server that runs them all at once answers none for as long: runs grow with the queue.
   const options: FrameworkOptions = { concurrencies, reps, seconds: (c) => Math.round(seconds * (c >= 32 ? 2.5 : c >= 8 ? 1.5 : 1)), warmupSeconds: 4, timeout: 120 };
   frameworkSections.push(
-    await compareFrameworks('mmocr: examples/mmocr (PP-OCRv4 det + rec on CPU) on sample.jpg, licences: 64, timeoutMs: 3600000', frameworkTargets(workload, '/v1/private/mmocr'), workload.body, options),
+    (await compareFrameworks('mmocr: examples/mmocr (PP-OCRv4 det + rec on CPU) on sample.jpg, licences: 64, timeoutMs: 3600000', frameworkTargets(workload, '/v1/private/mmocr'), workload.body, options)).markdown,
   );
+}
+if (runs('burst')) {
+  // Issue 22: a slow wrapper (20 ms a call) with L = 4 licences, and 1, 4 and 16 times as many
+  // clients: ours queues the burst at the gateway; the peers queue in their own ways.
+  const licences = 4;
+  const serviceSeconds = 0.02;
+  const workload = { wrapperDir: path.join(repoRoot, 'bench', 'fixtures', 'slow-py'), serviceId: 'slow_py', body: echoBody('slow_py') };
+  const clients = [licences, 4 * licences, 16 * licences];
+  const options: FrameworkOptions = { concurrencies: clients, reps, seconds: () => Math.min(seconds, 5), warmupSeconds: 1, timeout: 10 };
+  const targets = [asfStack('ASF kit (4 licences, 4 Python workers, default queue)', workload.wrapperDir, '/v1/private/slow_py'), peer('fastapi', workload), peer('kserve', workload)];
+  const { markdown, measured } = await compareFrameworks(`Burst: bench/fixtures/slow-py (${serviceSeconds * 1000} ms a call), ${licences} licences, clients = L, 4L, 16L`, targets, workload.body, options);
+  const ours = measured[0];
+  const verdicts = clients.map((c) => {
+    const runs = ours?.runs.get(c) ?? [];
+    const ended = runs.reduce((n, r) => n + r.ended, 0);
+    const ok = runs.reduce((n, r) => n + r.ok, 0);
+    const rps = median(runs.map((r) => r.requestsPerSec));
+    const p99 = median(runs.map((r) => r.p99));
+    const p99Target = 1.2 * (Math.max(c, licences) / licences) * serviceSeconds * 1000;
+    return `clients ${c}: ${ended ? ((100 * ok) / ended).toFixed(1) : '?'}% answered, ${rps.toFixed(0)} req/s (target ≥ ${((licences / serviceSeconds) * 0.9).toFixed(0)}), p99 ${p99} ms (target ≤ ${p99Target.toFixed(0)} ms)`;
+  });
+  const target = `Targets (issue 22), ours: 100% answered up to the queue bound; req/s ≥ licences ÷ service time × 0.9; p99 ≤ 1.2 × (clients ÷ licences) × service time. Measured: ${verdicts.join('; ')}.`;
+  console.log(`\n${target}`);
+  frameworkSections.push(`${markdown}\n\n${target}`);
 }
 if (frameworkSections.length > 0) {
   const notes = [
@@ -125,7 +149,7 @@ if (frameworkSections.length > 0) {
   const kept = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split(/\n(?=## )/).slice(1) : [];
   const fresh = frameworkSections.map((section) => section.replace(/\n/, `\n\nMeasured on ${machine}.\n`));
   const title = (section: string) => section.slice(0, section.indexOf(':'));
-  const order = (name: string) => ['## Framework overhead', '## Echo', '## mmocr'].indexOf(name) >>> 0; // the rest (bundle) last
+  const order = (name: string) => ['## Framework overhead', '## Echo', '## mmocr', '## Burst'].indexOf(name) >>> 0; // the rest (bundle) last
   const sectionsOut = [...kept.filter((old) => !fresh.some((section) => title(section) === title(old))), ...fresh]
     .map((section) => section.trim())
     .sort((a, b) => order(title(a)) - order(title(b)));

@@ -17,7 +17,10 @@ export class Replica {
   private currentState: ReplicaState = 'unknown';
   private lastError?: string;
   private licences = 0;
-  private free = 0;
+  /** Free licences as the loader last said (less those taken since). */
+  private reported = 0;
+  /** Licences this gateway holds there: calls not answered yet, sessions not ended. */
+  private held = 0;
 
   constructor(
     readonly address: string,
@@ -37,13 +40,16 @@ export class Replica {
   get total(): number {
     return this.licences;
   }
-  /** Free licences as last reported, less those taken since for calls not answered yet. */
+  /**
+   * Free licences as far as this gateway can tell: the loader's last count, and never more than
+   * it has less those we hold (its count leaves out calls still on their way to it).
+   */
   get idle(): number {
-    return this.free;
+    return Math.max(0, this.licences > 0 ? Math.min(this.reported, this.licences - this.held) : this.reported);
   }
   /** Ready and, as far as we know, with a licence free. */
   get available(): boolean {
-    return this.currentState === 'ready' && this.free > 0;
+    return this.currentState === 'ready' && this.idle > 0;
   }
 
   /** A health report from the loader. */
@@ -51,42 +57,47 @@ export class Replica {
     this.currentState = health.state;
     this.lastError = health.error;
     this.licences = health.total;
-    this.free = health.idle;
+    this.reported = health.idle;
   }
 
   /** A loader's count of free licences, as its answers carry it. */
   observe(idle: number) {
-    if (Number.isFinite(idle)) this.free = idle;
+    if (Number.isFinite(idle)) this.reported = idle;
   }
 
   markDown(error: string) {
     this.currentState = 'down';
     this.lastError = error;
-    this.free = 0;
+    this.reported = 0;
+    // What we held there is gone with it (the calls fail, the sessions end).
+    this.held = 0;
   }
 
   /** Its connection is back after being down: it may serve again (the next health report says more). */
   markReconnected() {
     if (this.currentState !== 'down') return;
     this.currentState = 'ready';
-    this.free = Math.max(this.free, 1);
+    this.reported = Math.max(this.reported, 1);
   }
 
   /** Takes a licence for one call or session; false when it has none free or is not ready. */
   take(): boolean {
     if (!this.available) return false;
-    this.free--;
+    this.held++;
+    this.reported--;
     return true;
   }
 
   /** Gives a licence back: the loader's own count when its last answer carried one, else one more. */
   release(idle?: number) {
-    if (idle !== undefined && Number.isFinite(idle)) this.free = idle;
-    else this.free = this.licences > 0 ? Math.min(this.free + 1, this.licences) : this.free + 1;
+    this.held = Math.max(0, this.held - 1);
+    if (idle !== undefined && Number.isFinite(idle)) this.reported = idle;
+    else this.reported = this.licences > 0 ? Math.min(this.reported + 1, this.licences) : this.reported + 1;
   }
 
-  /** The loader answered 10110 (another gateway holds its licences): none free until it says so. */
+  /** The loader answered 10110 (another gateway holds its licences): the licence we took is not ours, and none is free until it says so. */
   full() {
-    this.free = 0;
+    this.held = Math.max(0, this.held - 1);
+    this.reported = 0;
   }
 }
