@@ -14,7 +14,7 @@ const warmupSeconds = 2;
 const reps = Number(process.env['BENCH_REPS'] ?? 3);
 
 // `npm run bench -- --only echo,mmocr` (or BENCH_ONLY=echo,mmocr) runs a subset while iterating.
-const sections = ['js', 'echo', 'mmocr', 'burst', 'streaming', 'native', 'bundle'] as const;
+const sections = ['js', 'echo', 'hops', 'mmocr', 'burst', 'streaming', 'native', 'bundle'] as const;
 const onlyFlag = process.argv.indexOf('--only');
 const only = (onlyFlag >= 0 ? process.argv[onlyFlag + 1] : process.env['BENCH_ONLY'])?.split(',').filter(Boolean);
 for (const name of only ?? []) {
@@ -58,10 +58,10 @@ const frameworkSections: string[] = [];
 if (runs('js')) {
   // Interleaved repetitions like the peer tables: load on this shared machine drifts by ~30% from
   // minute to minute, so one run of each, one after the other, can show either ratio.
-  const options: FrameworkOptions = { concurrencies: [32], reps, seconds: () => seconds, warmupSeconds, timeout: 10, baseline: 'bare fastify' };
-  const targets = [bareFastify, asfStack('asf up: gateway → gRPC → loader → JS echo', path.join(repoRoot, 'bench', 'fixtures', 'echo-js'), '/v1/private/echo')];
+  const options: FrameworkOptions = { concurrencies: [1, 32], reps, seconds: () => seconds, warmupSeconds, timeout: 10, baseline: 'bare fastify' };
+  const targets = [bareFastify, asfStack('asf up: gateway → loader in process → JS echo', path.join(repoRoot, 'bench', 'fixtures', 'echo-js'), '/v1/private/echo')];
   const { markdown: section } = await compareFrameworks('Framework overhead: bench/fixtures/echo-js, our full path against bare fastify', targets, echoBody('echo'), options);
-  const target = 'Target (issue 2): the full gateway → gRPC → loader path at ≥ 0.40 of bare fastify.';
+  const target = 'Targets: at 32 connections the full path at ≥ 0.40 of bare fastify (issue 2); at 1, ≥ 0.6 (issue 26). asf up serves a JS capability from its own process (no gRPC hop; `--isolate` puts it back in a process of its own).';
   console.log(`\n${target}`);
   frameworkSections.push(`${section}\n\n${target}`);
 }
@@ -72,7 +72,7 @@ function frameworkTargets(workload: Workload, route: string): Target[] {
   // The gateway waits as long as the loader does (the peers never give up on a request).
   const untimed = ['--timeout', '3600000'];
   return [
-    asfStack('ASF kit (gateway → loader → 1 Python worker)', workload.wrapperDir, route, {}, untimed),
+    asfStack('ASF kit (gateway + loader in one process → 1 Python worker)', workload.wrapperDir, route, {}, untimed),
     asfStack('ASF kit, 2 Python workers', workload.wrapperDir, route, { ASF_PYTHON_WORKERS: '2' }, untimed),
     ...peers.map((name) => peer(name, workload)),
   ];
@@ -156,6 +156,11 @@ if (frameworkSections.length > 0) {
   const text = `# ASF kit against bare fastify and the serving frameworks users would pick instead\n\n${notes.join('\n')}\n\n${sectionsOut.join('\n\n')}\n`;
   fs.writeFileSync(file, text);
   console.log('\nWritten to bench/results.md');
+}
+
+if (runs('hops')) {
+  const { hopsSection } = await import('./hops.js');
+  await hopsSection(Math.min(seconds, 5));
 }
 
 if (runs('streaming')) {

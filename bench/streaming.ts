@@ -59,23 +59,32 @@ function percentile(sorted: number[], p: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
 }
 
-/** The bench section: frames/s and per-frame latency at `concurrency` concurrent sessions. */
-export async function streamingSection(seconds: number, concurrency = 50): Promise<void> {
-  const stack = await startStack(['--capability', path.join(repoRoot, 'bench', 'fixtures', 'stream-echo-js'), '--log-level', 'error']);
-  const url = `${stack.url.replace(/^http/, 'ws')}/v1/private/stream_echo`;
-  try {
-    await drive(url, concurrency, Math.min(2, seconds)); // warm-up
-    const totals = await drive(url, concurrency, seconds);
-    const sorted = totals.latenciesMs.sort((a, b) => a - b);
-    console.log(`\n## Streaming: WebSocket sessions of ${framesPerSession} frames, trivial JS wrapper (${concurrency} concurrent sessions)\n`);
-    console.log('| path | frames/s | sessions/s | per-frame p50 ms | p99 ms | errors |');
-    console.log('|---|---|---|---|---|---|');
-    console.log(
-      `| asf up: WebSocket → gateway → gRPC (AIIn per frame) → loader → wrapperWrite + wrapperRead | ${(totals.frames / seconds).toFixed(0)} | ` +
-        `${(totals.sessions / seconds).toFixed(0)} | ${percentile(sorted, 50).toFixed(2)} | ${percentile(sorted, 99).toFixed(2)} | ${totals.errors} |`,
-    );
-    console.log('\nEach client sends its next frame when the previous result is back: latency is one full round trip per frame.');
-  } finally {
-    await stack.stop();
+/** The bench section: frames/s and per-frame latency at 1 and at 50 concurrent sessions, loader in process and in a process of its own. */
+export async function streamingSection(seconds: number, concurrencies = [1, 50]): Promise<void> {
+  const rows: string[] = [];
+  for (const [how, args] of [
+    ['asf up: WebSocket → gateway → loader in process → wrapperWrite + wrapperRead', []],
+    ['asf up --isolate: WebSocket → gateway → gRPC (AIIn per frame) → loader process → wrapper', ['--isolate']],
+  ] as const) {
+    const stack = await startStack(['--capability', path.join(repoRoot, 'bench', 'fixtures', 'stream-echo-js'), '--log-level', 'error', ...args]);
+    const url = `${stack.url.replace(/^http/, 'ws')}/v1/private/stream_echo`;
+    try {
+      for (const concurrency of concurrencies) {
+        await drive(url, concurrency, Math.min(2, seconds)); // warm-up
+        const totals = await drive(url, concurrency, seconds);
+        const sorted = totals.latenciesMs.sort((a, b) => a - b);
+        rows.push(
+          `| ${how} | ${concurrency} | ${(totals.frames / seconds).toFixed(0)} | ${(totals.sessions / seconds).toFixed(0)} | ` +
+            `${percentile(sorted, 50).toFixed(2)} | ${percentile(sorted, 99).toFixed(2)} | ${totals.errors} |`,
+        );
+      }
+    } finally {
+      await stack.stop();
+    }
   }
+  console.log(`\n## Streaming: WebSocket sessions of ${framesPerSession} frames, trivial JS wrapper\n`);
+  console.log('| path | sessions at once | frames/s | sessions/s | per-frame p50 ms | p99 ms | errors |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const row of rows) console.log(row);
+  console.log('\nEach client sends its next frame when the previous result is back: latency is one full round trip per frame.');
 }

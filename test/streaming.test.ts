@@ -403,11 +403,17 @@ describe('streaming sessions over WebSocket (asf up)', function () {
 
   describe('loader session ops (AIGES envelope)', () => {
     let client: LoaderClient;
-    before(() => {
-      const port = stack.output().match(/loader +\S+stream-probe +127\.0\.0\.1:(\d+)/)![1];
+    let isolated: Stack;
+    before(async () => {
+      // The loader as a process of its own, reached over gRPC as an AIGES tool would.
+      isolated = await startStack(['--capability', probeDir, '--isolate'], { env: { ASF_PROBE_MARKERS: markers } });
+      const port = isolated.output().match(/loader +\S+stream-probe +127\.0\.0\.1:(\d+)/)![1];
       client = new LoaderClient(`127.0.0.1:${port}`);
     });
-    after(() => client?.close());
+    after(async () => {
+      client?.close();
+      await isolated?.stop();
+    });
 
     const outputs = (res: ResData): LoaderOutput[] => (res.data ?? []).map((d) => loaderOutput.decode(d.data));
     const texts = (res: ResData) => outputs(res).flatMap((o) => (o.pl ?? []).map((pl) => Buffer.from(pl.data!).toString()));

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { b64, post, repoRoot, runAsf, startStack, waitHealthy } from './helpers/stack.js';
 
@@ -23,8 +25,26 @@ async function until(check: () => boolean | Promise<boolean>, what: string, time
 }
 
 describe('asf up process supervision', function () {
-  it('prints its URLs and stops every loader process on SIGTERM', async () => {
-    const stack = await startStack(['--capability', echoDir, '--replicas', '2']);
+  it('serves Python and JS capabilities from its own process (one gRPC hop fewer), a C one from a loader process', async () => {
+    const { buildCapability, fixtureSource, fixtureYaml } = await import('./helpers/c-capability.js');
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'asf-up-hosts-'));
+    const cDir = buildCapability(root, 'up_c', fixtureSource, fixtureYaml('up_c'));
+    const stack = await startStack(['--capability', echoDir, '--capability', path.join(repoRoot, 'test', 'fixtures', 'python', 'class_style'), '--capability', cDir]);
+    try {
+      const out = stack.output();
+      assert.match(out, /loader +\S+examples\/echo +in this process\n/);
+      assert.match(out, /loader +\S+class_style +in this process \(its Python workers are processes of their own\)/);
+      assert.match(out, /loader +\S+up_c +127\.0\.0\.1:\d+ \(pid \d+\)/);
+      const { status, json } = await post(`${stack.url}/v1/private/echo`, { header: { app_id: '1' }, payload: { text: { text: b64('in process') } } });
+      assert.equal(status, 200, JSON.stringify(json));
+    } finally {
+      await stack.stop();
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('--isolate: every loader a process of its own; SIGTERM stops them all', async () => {
+    const stack = await startStack(['--capability', echoDir, '--replicas', '2', '--isolate']);
     const pids = [...stack.output().matchAll(/\(pid (\d+)\)/g)].map((m) => Number(m[1]));
     assert.equal(pids.length, 2);
     assert.match(stack.output(), new RegExp(`ready +POST ${stack.url}/v1/private/echo`));
@@ -34,8 +54,8 @@ describe('asf up process supervision', function () {
     await until(() => pids.every((pid) => !alive(pid)), 'loader processes to exit');
   });
 
-  it('restarts a loader that dies, on the same port, and serves again', async () => {
-    const stack = await startStack(['--capability', echoDir]);
+  it('restarts a loader process that dies, on the same port, and serves again', async () => {
+    const stack = await startStack(['--capability', echoDir, '--isolate']);
     try {
       const pid = Number(stack.output().match(/\(pid (\d+)\)/)![1]);
       process.kill(pid, 'SIGKILL');

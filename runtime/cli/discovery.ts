@@ -1,9 +1,12 @@
 import type { ServiceRegistry } from '../discovery/registry.js';
+import type { LoaderConnection } from '../protocol/client.js';
 
 export interface DiscoveryChoice {
   /** static: the --loader list; kubernetes: EndpointSlices of capability Services. */
   discovery?: 'static' | 'kubernetes';
   loader?: string[];
+  /** Loaders running in this process (asf up), beside the --loader addresses. */
+  inProcess?: { address: string; connection: LoaderConnection }[];
   namespace?: string;
   selector?: string;
   logLevel?: string;
@@ -24,9 +27,9 @@ export async function startDiscovery(registry: ServiceRegistry, options: Discove
     await discovery.start();
     return discovery;
   }
-  if (!options.loader?.length) throw new Error('--loader <host:port> is required unless --discovery kubernetes');
+  if (!options.loader?.length && !options.inProcess?.length) throw new Error('--loader <host:port> is required unless --discovery kubernetes');
   const { StaticDiscovery } = await import('../discovery/static.js');
-  const discovery = new StaticDiscovery(registry, options.loader);
+  const discovery = new StaticDiscovery(registry, [...(options.loader ?? []), ...(options.inProcess ?? [])]);
   await discovery.start();
   return discovery;
 }

@@ -1,5 +1,10 @@
 import type { DiscoveryChoice } from './discovery.js';
 import { startGateway, type GatewayCommandOptions } from './gateway.js';
+import path from 'node:path';
+import { loadCapability } from '../capability/load.js';
+import { createHost } from '../loader/hosts/index.js';
+import { InProcessLoader } from '../loader/in-process.js';
+import { Loader } from '../loader/loader.js';
 import { LoaderProcess } from './supervisor.js';
 
 /** The gateway's options, with loaders started here instead of discovered. */
@@ -9,15 +14,22 @@ export interface UpOptions extends Omit<GatewayCommandOptions, keyof DiscoveryCh
   replicas: number;
   /** Once ready, call the mmocr demo against the stack and print what it read. */
   demo?: boolean;
+  /** Every loader in a process of its own, Python ones too (as in a cluster). */
+  isolate?: boolean;
 }
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
-/** `asf up`: the embedded stack — one loader process per capability replica plus the gateway. */
+/**
+ * `asf up`: the embedded stack — the gateway, and for each capability replica a loader. Python
+ * and JS capabilities' loaders run inside this process, so a request skips a gRPC hop and a
+ * process wake-up each way (a Python wrapper still runs in worker processes of its own); a C
+ * capability's loader is a process of its own, restarted when it dies, since a crashing plugin
+ * takes its process along. `--isolate` gives every loader its own process, as in a cluster.
+ */
 export async function runUp(options: UpOptions): Promise<void> {
-  const loaders = options.capability.flatMap((capability) =>
-    Array.from({ length: options.replicas }, () => new LoaderProcess({ capability, host: '127.0.0.1', logLevel: options.logLevel, say })),
-  );
+  const local: { dir: string; loader: Loader }[] = [];
+  const loaders: LoaderProcess[] = [];
   let gateway: Awaited<ReturnType<typeof startGateway>> | undefined;
   let stopping = false;
   const stop = async (why: string) => {
@@ -25,23 +37,41 @@ export async function runUp(options: UpOptions): Promise<void> {
     stopping = true;
     say(`${why}: stopping`);
     await gateway?.close();
-    await Promise.all(loaders.map((l) => l.stop()));
+    await Promise.all([...loaders.map((l) => l.stop()), ...local.map(({ loader }) => loader.stop().catch(() => {}))]);
     process.exit(process.exitCode ?? 0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
   try {
+    for (const dir of options.capability) {
+      const spec = loadCapability(dir);
+      for (let i = 0; i < options.replicas; i++) {
+        if (spec.host !== 'c' && !options.isolate) local.push({ dir, loader: new Loader(spec, createHost(spec)) });
+        else loaders.push(new LoaderProcess({ capability: dir, host: '127.0.0.1', logLevel: options.logLevel, say }));
+      }
+    }
     await Promise.all(loaders.map((l) => l.start()));
-    gateway = await startGateway({ ...options, loader: loaders.map((l) => `127.0.0.1:${l.port}`) });
+    // Their wrappers load while the gateway starts; readiness follows as it does for loader processes.
+    for (const { dir, loader } of local) {
+      void loader.start().then(() => {
+        if (loader.error) say(`loader   ${dir} failed to start: ${loader.error}`);
+      });
+    }
+    gateway = await startGateway({
+      ...options,
+      loader: loaders.map((l) => `127.0.0.1:${l.port}`),
+      inProcess: local.map(({ dir, loader }, i) => ({ address: `in-process:${path.basename(dir)}#${i + 1}`, connection: new InProcessLoader(loader) })),
+    });
   } catch (err) {
     say(`asf up failed: ${(err as Error).message}`);
-    await Promise.all(loaders.map((l) => l.stop()));
+    await Promise.all([...loaders.map((l) => l.stop()), ...local.map(({ loader }) => loader.stop().catch(() => {}))]);
     process.exit(1);
   }
 
   say(`ASF kit ${options.version} — embedded stack`);
   for (const l of loaders) say(`  loader   ${l.options.capability}  127.0.0.1:${l.port} (pid ${l.pid})`);
+  for (const { dir, loader } of local) say(`  loader   ${dir}  in this process${loader.spec.host === 'python' ? ' (its Python workers are processes of their own)' : ''}`);
   say(`  gateway  ${gateway.url}`);
   say(`  health   ${gateway.url}/healthz   metrics ${gateway.url}/metrics   openapi ${gateway.url}/openapi.json`);
   const settled = await reportReadiness(gateway.registry, gateway.url);

@@ -1,5 +1,6 @@
 import type { CapabilitySchema } from '../capability/types.js';
 import type { LoaderHealth } from '../loader/loader.js';
+import type { LoaderConnection } from '../protocol/client.js';
 import type { Replica, ServiceRegistry } from './registry.js';
 
 export interface PollerOptions {
@@ -26,9 +27,9 @@ export class ReplicaPoller {
   }
 
   /** Starts tracking a loader (of `capability`, when discovery knows) and polls it once; resolves when that first answer is filed. */
-  async add(address: string, capability?: string): Promise<void> {
+  async add(address: string, capability?: string, connection?: LoaderConnection): Promise<void> {
     if (this.replicas.has(address)) return;
-    const replica = this.registry.addReplica(address, capability);
+    const replica = this.registry.addReplica(address, capability, connection);
     this.replicas.set(address, replica);
     await this.poll(replica);
   }

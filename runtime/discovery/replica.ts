@@ -1,4 +1,4 @@
-import { LoaderClient } from '../protocol/client.js';
+import { LoaderClient, type LoaderConnection } from '../protocol/client.js';
 import type { LoaderHealth, LoaderState } from '../loader/loader.js';
 
 /** 'down' = unreachable; 'unknown' = not heard from yet; the others are the loader's own report. */
@@ -9,7 +9,7 @@ export type ReplicaState = LoaderState | 'down' | 'unknown';
  * discovery files health reports and unreachability, the balancer takes and gives back licences.
  */
 export class Replica {
-  readonly client: LoaderClient;
+  readonly client: LoaderConnection;
   /** The capability discovery knows it as (a Kubernetes Service's asf.io/capability label), if any. */
   readonly capability?: string;
   /** The service it reported; set by the registry when it files the replica. */
@@ -24,9 +24,9 @@ export class Replica {
 
   constructor(
     readonly address: string,
-    options: { capability?: string; maxMessageBytes?: number } = {},
+    options: { capability?: string; maxMessageBytes?: number; connection?: LoaderConnection } = {},
   ) {
-    this.client = new LoaderClient(address, { maxMessageBytes: options.maxMessageBytes });
+    this.client = options.connection ?? new LoaderClient(address, { maxMessageBytes: options.maxMessageBytes });
     this.capability = options.capability;
   }
 

@@ -34,11 +34,21 @@ function grpcError(code: grpc.status, details: string, lost = false): CallError 
   return Object.assign(new Error(`${code} ${grpc.status[code]}: ${details}`), { code, details, metadata: new grpc.Metadata(), lost });
 }
 
+/** What the gateway needs of a loader: a gRPC client (LoaderClient), or a loader in its own process. */
+export interface LoaderConnection {
+  /** One envelope call; fails like grpc-js does (a DEADLINE_EXCEEDED code past `timeoutMs`). */
+  call(req: ReqData, timeoutMs: number): Promise<ResData>;
+  /** ToolBox cmdserver: "health" and "schema", answered with JSON. */
+  query(query: string, timeoutMs?: number): Promise<string>;
+  waitForReady(timeoutMs: number): Promise<void>;
+  close(): void;
+}
+
 /**
  * A connection to one loader (ours or an AIGES one). Calls go through our multiplexed pipe
  * (asf.LoaderPipe) when the loader has it, and as unary /utils.XsfCall/call otherwise.
  */
-export class LoaderClient {
+export class LoaderClient implements LoaderConnection {
   private readonly client: grpc.Client;
   private pipe?: Pipe;
   private pipeSupported = true;
