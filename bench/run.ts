@@ -59,7 +59,12 @@ if (runs('js')) {
   // Interleaved repetitions like the peer tables: load on this shared machine drifts by ~30% from
   // minute to minute, so one run of each, one after the other, can show either ratio.
   const options: FrameworkOptions = { concurrencies: [1, 32], reps, seconds: () => seconds, warmupSeconds, timeout: 10, baseline: 'bare fastify' };
-  const targets = [bareFastify, asfStack('asf up: gateway → loader in process → JS echo', path.join(repoRoot, 'bench', 'fixtures', 'echo-js'), '/v1/private/echo')];
+  const echoJs = path.join(repoRoot, 'bench', 'fixtures', 'echo-js');
+  const targets = [
+    bareFastify,
+    asfStack('asf up: gateway → loader in process → JS echo', echoJs, '/v1/private/echo'),
+    asfStack('asf up --isolate: gateway → gRPC → loader process → JS echo', echoJs, '/v1/private/echo', {}, ['--isolate']),
+  ];
   const { markdown: section } = await compareFrameworks('Framework overhead: bench/fixtures/echo-js, our full path against bare fastify', targets, echoBody('echo'), options);
   const target = 'Targets: at 32 connections the full path at ≥ 0.40 of bare fastify (issue 2); at 1, ≥ 0.6 (issue 26). asf up serves a JS capability from its own process (no gRPC hop; `--isolate` puts it back in a process of its own).';
   console.log(`\n${target}`);

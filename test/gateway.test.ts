@@ -187,8 +187,8 @@ describe('gateway + loader over real processes (asf up)', function () {
       const text = await (await fetch(`${stack.url}/metrics`)).text();
       assert.match(text, /asf_gateway_requests_total\{service="echo",code="0"\} [1-9]/);
       assert.match(text, /asf_gateway_requests_total\{service="misbehave",code="10909"\} 1/);
-      // asf up serves a JS capability from its own process: the replica is named, not addressed.
-      assert.match(text, /asf_loader_idle_licences\{service="echo",replica="in-process:echo#\d+"\} 8/);
+      // asf up serves a JS capability from a thread of its own process: the replica is named, not addressed.
+      assert.match(text, /asf_loader_idle_licences\{service="echo",replica="thread:echo#\d+"\} 8/);
     });
 
     it('GET /openapi.json documents each capability route with its parameters', async () => {

@@ -25,14 +25,14 @@ async function until(check: () => boolean | Promise<boolean>, what: string, time
 }
 
 describe('asf up process supervision', function () {
-  it('serves Python and JS capabilities from its own process (one gRPC hop fewer), a C one from a loader process', async () => {
+  it('serves a Python capability on its own thread, a JS one on a worker thread (no gRPC hop either way), a C one from a loader process', async () => {
     const { buildCapability, fixtureSource, fixtureYaml } = await import('./helpers/c-capability.js');
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'asf-up-hosts-'));
     const cDir = buildCapability(root, 'up_c', fixtureSource, fixtureYaml('up_c'));
     const stack = await startStack(['--capability', echoDir, '--capability', path.join(repoRoot, 'test', 'fixtures', 'python', 'class_style'), '--capability', cDir]);
     try {
       const out = stack.output();
-      assert.match(out, /loader +\S+examples\/echo +in this process\n/);
+      assert.match(out, /loader +\S+examples\/echo +in a thread of this process\n/);
       assert.match(out, /loader +\S+class_style +in this process \(its Python workers are processes of their own\)/);
       assert.match(out, /loader +\S+up_c +127\.0\.0\.1:\d+ \(pid \d+\)/);
       const { status, json } = await post(`${stack.url}/v1/private/echo`, { header: { app_id: '1' }, payload: { text: { text: b64('in process') } } });
@@ -40,6 +40,23 @@ describe('asf up process supervision', function () {
     } finally {
       await stack.stop();
       fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('a JS wrapper that ends its loader thread fails that request alone; the thread starts again and the gateway never stops', async () => {
+    const stack = await startStack(['--capability', path.join(repoRoot, 'test', 'fixtures', 'js', 'misbehave')]);
+    try {
+      const call = (text: string) => post(`${stack.url}/v1/private/misbehave`, { header: { app_id: '1' }, payload: { text: { text: b64(text) } } });
+      const crashed = await call('exit');
+      assert.equal(crashed.status, 502, crashed.text);
+      assert.equal(crashed.json.header.code, 10200);
+      assert.match(crashed.json.header.message, /went away while running the request/);
+      await stack.waitFor(/its thread ended \(exit code 3\); starting it again/);
+      const back = await call('fine');
+      assert.equal(back.status, 200, back.text);
+      assert.equal(stack.child.exitCode, null, 'asf up itself exited');
+    } finally {
+      await stack.stop();
     }
   });
 

@@ -1,8 +1,11 @@
 import type { Replica } from '../discovery/replica.js';
 import { AsfError, ErrorCode } from '../protocol/errors.js';
 
-/** The order in which a request would like the replicas (the balancing strategy's choice). */
-export type ReplicaOrder = (replicas: readonly Replica[]) => Iterable<Replica>;
+/**
+ * A balancing strategy's choice for one request: of the replicas, one that is available (ready,
+ * a licence free) and not excluded, or none. Called on every request: it allocates nothing.
+ */
+export type ReplicaPicker = (replicas: readonly Replica[], exclude: ReadonlySet<Replica>) => Replica | undefined;
 
 /** An overload answer that tells HTTP clients when to come back (429 + Retry-After). */
 export class OverloadError extends AsfError {
@@ -18,7 +21,7 @@ export class OverloadError extends AsfError {
 export const reconnectGraceMs = 5000;
 
 interface Waiter {
-  order: ReplicaOrder;
+  pick: ReplicaPicker;
   exclude: ReadonlySet<Replica>;
   since: number;
   resolve(replica: Replica): void;
@@ -55,9 +58,9 @@ export class Admission {
    * before it (`again`: it lost its turn to another gateway's request, so it goes first), else in
    * turn. Rejects with 429 (queue full), 504 (deadline) or 503 (no loader that could serve).
    */
-  acquire(order: ReplicaOrder, exclude: ReadonlySet<Replica>, deadline: number, serviceId: string, again = false): Promise<Replica> {
+  acquire(pick: ReplicaPicker, exclude: ReadonlySet<Replica>, deadline: number, serviceId: string, again = false): Promise<Replica> {
     if (this.waiting.length === 0 || again) {
-      const replica = this.take(order, exclude);
+      const replica = this.take(pick, exclude);
       if (replica) return Promise.resolve(replica);
     }
     const candidates = this.replicas().filter((r) => !exclude.has(r));
@@ -76,7 +79,7 @@ export class Admission {
     const waitMs = Math.max(0, Math.min(deadline, returning ? now + reconnectGraceMs : deadline) - now);
     return new Promise<Replica>((resolve, reject) => {
       const waiter: Waiter = {
-        order,
+        pick,
         exclude,
         since: now,
         resolve,
@@ -104,7 +107,7 @@ export class Admission {
     for (let i = 0; i < this.waiting.length; ) {
       if (!replicas.some((r) => r.available)) return;
       const waiter = this.waiting[i]!;
-      const replica = this.take(waiter.order, waiter.exclude);
+      const replica = this.take(waiter.pick, waiter.exclude);
       if (!replica) {
         i++; // what is free is a replica this request must not go to again; the next may take it
         continue;
@@ -131,11 +134,9 @@ export class Admission {
     }
   }
 
-  private take(order: ReplicaOrder, exclude: ReadonlySet<Replica>): Replica | undefined {
-    for (const replica of order(this.replicas())) {
-      if (!exclude.has(replica) && replica.take()) return replica;
-    }
-    return undefined;
+  private take(pick: ReplicaPicker, exclude: ReadonlySet<Replica>): Replica | undefined {
+    const replica = pick(this.replicas(), exclude);
+    return replica?.take() ? replica : undefined;
   }
 
   private remove(waiter: Waiter) {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Replica } from '../discovery/replica.js';
-import type { ReplicaOrder } from './admission.js';
+import type { ReplicaPicker } from './admission.js';
 
 /**
  * How a capability's one-shot requests pick a replica (capability.yaml `balance`), as ASF's load
@@ -15,40 +15,52 @@ export interface BalanceSpec {
 
 export const defaultBalance: BalanceSpec = { strategy: 'least-loaded' };
 
-/** One service's balancing: the replica order for each request. */
+/** One service's balancing: the replica each request goes to. */
 export class Balancer {
   private turn = 0;
 
   constructor(readonly spec: BalanceSpec = defaultBalance) {}
 
-  /** The order for a one-shot request (`body`: the parsed request, for `hash`). */
-  order(body: unknown): ReplicaOrder {
-    switch (this.spec.strategy) {
-      case 'round-robin':
-        return (replicas) => rotated(replicas, this.turn++);
-      case 'hash': {
-        // A request without the field is balanced like any other.
-        const value = fieldValue(body, this.spec.key ?? '');
-        if (value !== undefined) return (replicas) => byHash(replicas, value);
-        return this.leastLoaded();
-      }
-      default:
-        return this.leastLoaded();
+  /** The choice for a one-shot request (`body`: the parsed request, for `hash`). */
+  picker(body: unknown): ReplicaPicker {
+    if (this.spec.strategy === 'hash') {
+      // A request without the field is balanced like any other.
+      const value = fieldValue(body, this.spec.key ?? '');
+      if (value !== undefined) return (replicas, exclude) => firstAvailable(byHash(replicas, value), exclude);
     }
+    return this.spec.strategy === 'round-robin' ? this.roundRobin : this.leastLoaded;
   }
 
   /** Most free licences first; equal ones take turns, so a burst spreads before reports arrive. */
-  private leastLoaded(): ReplicaOrder {
-    const start = this.turn++;
-    return (replicas) => rotated(replicas, start).sort((a, b) => b.idle - a.idle);
-  }
+  private readonly leastLoaded: ReplicaPicker = (replicas, exclude) => {
+    const n = replicas.length;
+    const start = this.turn++ % Math.max(n, 1);
+    let best: Replica | undefined;
+    for (let i = 0; i < n; i++) {
+      const replica = replicas[(start + i) % n]!;
+      if (replica.available && !exclude.has(replica) && (!best || replica.idle > best.idle)) best = replica;
+    }
+    return best;
+  };
+
+  /** Each replica in turn, skipping those with no licence free. */
+  private readonly roundRobin: ReplicaPicker = (replicas, exclude) => {
+    const n = replicas.length;
+    for (let i = 0; i < n; i++) {
+      const replica = replicas[this.turn++ % n]!;
+      if (replica.available && !exclude.has(replica)) return replica;
+    }
+    return undefined;
+  };
 }
 
-function rotated(replicas: readonly Replica[], by: number): Replica[] {
-  const n = replicas.length;
-  if (n === 0) return [];
-  const at = by % n;
-  return [...replicas.slice(at), ...replicas.slice(0, at)];
+/** Session affinity: the sid's replicas in consistent-hash order, the first one that can take it. */
+export function bySid(sid: string): ReplicaPicker {
+  return (replicas, exclude) => firstAvailable(byHash(replicas, sid), exclude);
+}
+
+function firstAvailable(replicas: readonly Replica[], exclude: ReadonlySet<Replica>): Replica | undefined {
+  return replicas.find((replica) => replica.available && !exclude.has(replica));
 }
 
 /**

@@ -61,7 +61,7 @@ program
   .addOption(quotasOption())
   .addOption(signingOption())
   .option('--demo', 'once ready, call the mmocr demo capability and print what it read')
-  .option('--isolate', 'run every loader as a process of its own, as in a cluster (by default Python and JS capabilities are served from this process, C ones from a process each)')
+  .option('--isolate', 'run every loader as a process of its own, as in a cluster (by default a Python capability is served on this process\'s thread, a JS one on a thread of its own, a C one from a loader process)')
   .option('--config <file>', 'gateway config file (written by asf config -g FILE); options given here win over it')
   .addOption(logLevel().default('warn'))
   .addHelpText('after', '\nExamples:\n  asf up --demo\n  asf up --capability ./my-cap --port 9000\n  asf up -c ./ocr -c ./echo --replicas 2\n  asf up --config asf-gateway.yaml')

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { loadCapability } from '../capability/load.js';
 import { createHost } from '../loader/hosts/index.js';
 import { InProcessLoader } from '../loader/in-process.js';
+import { ThreadLoader } from '../loader/thread-loader.js';
 import { Loader } from '../loader/loader.js';
 import { LoaderProcess } from './supervisor.js';
 
@@ -21,14 +22,16 @@ export interface UpOptions extends Omit<GatewayCommandOptions, keyof DiscoveryCh
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 /**
- * `asf up`: the embedded stack — the gateway, and for each capability replica a loader. Python
- * and JS capabilities' loaders run inside this process, so a request skips a gRPC hop and a
- * process wake-up each way (a Python wrapper still runs in worker processes of its own); a C
- * capability's loader is a process of its own, restarted when it dies, since a crashing plugin
- * takes its process along. `--isolate` gives every loader its own process, as in a cluster.
+ * `asf up`: the embedded stack — the gateway, and for each capability replica a loader, placed
+ * where a request costs least without the wrapper being able to stop the gateway:
+ * - Python: the loader on the gateway's thread (the wrapper runs in Python worker processes);
+ * - JS: the loader on a worker thread of this process (the wrapper runs there, on its own core);
+ * - C: a loader process, restarted when it dies (a crashing plugin takes its process along).
+ * `--isolate` gives every loader a process of its own, as in a cluster.
  */
 export async function runUp(options: UpOptions): Promise<void> {
   const local: { dir: string; loader: Loader }[] = [];
+  const threads: ThreadLoader[] = [];
   const loaders: LoaderProcess[] = [];
   let gateway: Awaited<ReturnType<typeof startGateway>> | undefined;
   let stopping = false;
@@ -37,9 +40,11 @@ export async function runUp(options: UpOptions): Promise<void> {
     stopping = true;
     say(`${why}: stopping`);
     await gateway?.close();
-    await Promise.all([...loaders.map((l) => l.stop()), ...local.map(({ loader }) => loader.stop().catch(() => {}))]);
+    await stopLoaders();
     process.exit(process.exitCode ?? 0);
   };
+  const stopLoaders = () =>
+    Promise.all([...loaders.map((l) => l.stop()), ...threads.map((t) => t.stop()), ...local.map(({ loader }) => loader.stop().catch(() => {}))]);
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
@@ -47,7 +52,8 @@ export async function runUp(options: UpOptions): Promise<void> {
     for (const dir of options.capability) {
       const spec = loadCapability(dir);
       for (let i = 0; i < options.replicas; i++) {
-        if (spec.host !== 'c' && !options.isolate) local.push({ dir, loader: new Loader(spec, createHost(spec)) });
+        if (spec.host === 'python' && !options.isolate) local.push({ dir, loader: new Loader(spec, createHost(spec)) });
+        else if (spec.host === 'js' && !options.isolate) threads.push(new ThreadLoader(dir, say));
         else loaders.push(new LoaderProcess({ capability: dir, host: '127.0.0.1', logLevel: options.logLevel, say }));
       }
     }
@@ -61,17 +67,21 @@ export async function runUp(options: UpOptions): Promise<void> {
     gateway = await startGateway({
       ...options,
       loader: loaders.map((l) => `127.0.0.1:${l.port}`),
-      inProcess: local.map(({ dir, loader }, i) => ({ address: `in-process:${path.basename(dir)}#${i + 1}`, connection: new InProcessLoader(loader) })),
+      inProcess: [
+        ...local.map(({ dir, loader }, i) => ({ address: `in-process:${path.basename(dir)}#${i + 1}`, connection: new InProcessLoader(loader) })),
+        ...threads.map((thread, i) => ({ address: `thread:${path.basename(thread.dir)}#${i + 1}`, connection: thread })),
+      ],
     });
   } catch (err) {
     say(`asf up failed: ${(err as Error).message}`);
-    await Promise.all([...loaders.map((l) => l.stop()), ...local.map(({ loader }) => loader.stop().catch(() => {}))]);
+    await stopLoaders();
     process.exit(1);
   }
 
   say(`ASF kit ${options.version} — embedded stack`);
   for (const l of loaders) say(`  loader   ${l.options.capability}  127.0.0.1:${l.port} (pid ${l.pid})`);
-  for (const { dir, loader } of local) say(`  loader   ${dir}  in this process${loader.spec.host === 'python' ? ' (its Python workers are processes of their own)' : ''}`);
+  for (const { dir } of local) say(`  loader   ${dir}  in this process (its Python workers are processes of their own)`);
+  for (const thread of threads) say(`  loader   ${thread.dir}  in a thread of this process`);
   say(`  gateway  ${gateway.url}`);
   say(`  health   ${gateway.url}/healthz   metrics ${gateway.url}/metrics   openapi ${gateway.url}/openapi.json`);
   const settled = await reportReadiness(gateway.registry, gateway.url);

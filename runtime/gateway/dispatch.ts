@@ -1,5 +1,5 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { reconnectGraceMs, type ReplicaOrder } from '../balancer/admission.js';
+import { reconnectGraceMs, type ReplicaPicker } from '../balancer/admission.js';
 import type { Replica, Service } from '../discovery/registry.js';
 import type { CallError } from '../protocol/client.js';
 import { AsfError, ErrorCode } from '../protocol/errors.js';
@@ -7,6 +7,8 @@ import { loaderInput, loaderOutput } from '../protocol/codec.js';
 import type { LoaderInput, LoaderOutput, ReqData, ResData } from '../protocol/messages.js';
 
 export type CallOutcome = 'answered' | 'busy' | 'unreachable' | 'lost' | 'timeout';
+
+const noReplicas: Set<Replica> = new Set();
 
 /** One call on a replica: its answer, or 'busy' when the loader had no licence after all (10110). */
 export type ReplicaCall<T> = (replica: Replica, remainingMs: number) => Promise<T | 'busy'>;
@@ -23,20 +25,21 @@ export type ReplicaCall<T> = (replica: Replica, remainingMs: number) => Promise<
  */
 export async function onAReplica<T>(
   service: Service,
-  order: ReplicaOrder,
+  pick: ReplicaPicker,
   deadline: number,
   call: ReplicaCall<T>,
   record: (replica: Replica, outcome: CallOutcome) => void = () => {},
 ): Promise<{ replica: Replica; value: T; seconds: number }> {
   const { admission } = service;
   const serviceId = service.schema.serviceId;
-  const lostOn = new Set<Replica>();
+  // Made on the first loss only: most requests never need one.
+  let lostOn: Set<Replica> = noReplicas;
   let again = false;
   let lastFailure = '';
   for (;;) {
     let replica: Replica;
     try {
-      replica = await admission.acquire(order, lostOn, deadline, serviceId, again);
+      replica = await admission.acquire(pick, lostOn, deadline, serviceId, again);
     } catch (err) {
       // No loader left to try after a failure here: that failure is the answer (the request may
       // have crashed the only loader), not "no ready loader".
@@ -57,6 +60,7 @@ export async function onAReplica<T>(
       }
       record(replica, failure.lost ? 'lost' : 'unreachable');
       if (failure.lost) {
+        if (lostOn === noReplicas) lostOn = new Set();
         lostOn.add(replica);
         lastFailure = `loader ${replica.address} went away while running the request (it may have crashed on this input): ${failure.details}`;
         markDown(service, replica, `went away while running a request: ${failure.details}`);
@@ -97,7 +101,7 @@ function markDown(service: Service, replica: Replica, error: string) {
 /** A one-shot request on the capability's loaders (see onAReplica): the wrapper's output, and how long a licence was held for it. */
 export async function dispatchOnce(
   service: Service,
-  order: ReplicaOrder,
+  pick: ReplicaPicker,
   sid: string,
   input: LoaderInput,
   timeoutMs: number,
@@ -111,7 +115,7 @@ export async function dispatchOnce(
   };
   const { replica, value: res, seconds } = await onAReplica<ResData>(
     service,
-    order,
+    pick,
     Date.now() + timeoutMs,
     async (replica, remainingMs) => {
       const res = await replica.client.call(req, remainingMs);

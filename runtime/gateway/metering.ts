@@ -49,13 +49,36 @@ export function createMetering(register: Registry, options: { allowed?: Readonly
     return appId;
   };
 
+  // Labelled children looked up once per app and service, not hashed again on every request.
+  interface Children {
+    app: string;
+    service: string;
+    byCode: Map<string, Counter.Internal>;
+    inBytes: Counter.Internal;
+    outBytes: Counter.Internal;
+    loaderSeconds: Counter.Internal;
+  }
+  const children = new Map<string, Children>();
+  const childrenOf = (app: string, service: string): Children => {
+    const key = `${app}\0${service}`;
+    let c = children.get(key);
+    if (!c) {
+      c = { app, service, byCode: new Map(), inBytes: inBytes.labels(app, service), outBytes: outBytes.labels(app, service), loaderSeconds: loaderSeconds.labels(app, service) };
+      children.set(key, c);
+    }
+    return c;
+  };
+
   return {
     record(usage: Usage) {
-      const labels = { app_id: label(usage.appId), service: usage.service || 'unknown' };
-      requests.inc({ ...labels, code: String(usage.code) });
-      if (usage.inBytes) inBytes.inc(labels, usage.inBytes);
-      if (usage.outBytes) outBytes.inc(labels, usage.outBytes);
-      if (usage.loaderSeconds) loaderSeconds.inc(labels, usage.loaderSeconds);
+      const c = childrenOf(label(usage.appId), usage.service || 'unknown');
+      const code = String(usage.code);
+      let counter = c.byCode.get(code);
+      if (!counter) c.byCode.set(code, (counter = requests.labels(c.app, c.service, code)));
+      counter.inc();
+      if (usage.inBytes) c.inBytes.inc(usage.inBytes);
+      if (usage.outBytes) c.outBytes.inc(usage.outBytes);
+      if (usage.loaderSeconds) c.loaderSeconds.inc(usage.loaderSeconds);
     },
   };
 }

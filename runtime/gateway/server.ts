@@ -128,7 +128,7 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
     const input = toLoaderInput(req.body, service.schema, sid);
     const leave = quotas?.enter(context.appId);
     try {
-      const { output, loaderSeconds } = await dispatchOnce(service, service.balancer.order(req.body), sid, input, timeoutMs, (replica, outcome) =>
+      const { output, loaderSeconds } = await dispatchOnce(service, service.balancer.picker(req.body), sid, input, timeoutMs, (replica, outcome) =>
         metrics.call(service.schema.serviceId, replica.address, outcome),
       );
       context.loaderSeconds = loaderSeconds;

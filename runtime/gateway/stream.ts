@@ -1,7 +1,7 @@
 import websocket from '@fastify/websocket';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
-import { byHash } from '../balancer/strategies.js';
+import { bySid } from '../balancer/strategies.js';
 import type { Replica, Service, ServiceRegistry } from '../discovery/registry.js';
 import { loaderInput, loaderOutput } from '../protocol/codec.js';
 import { AsfError, ErrorCode } from '../protocol/errors.js';
@@ -206,7 +206,7 @@ class StreamSession {
     const req: ReqData = { op: 'AIIn', s: { h: this.sid }, param: { SeqNo: '1', version: 'v2' }, data: [{ data: loaderInput.encode(input) }] };
     const { replica, value: res } = await onAReplica<ResData>(
       service,
-      (replicas) => byHash(replicas, this.sid),
+      bySid(this.sid),
       Date.now() + this.options.callTimeoutMs,
       async (replica) => {
         const res = await replica.client.call(req, this.options.callTimeoutMs);

@@ -1,0 +1,136 @@
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { Worker } from 'node:worker_threads';
+import type { LoaderConnection } from '../protocol/client.js';
+import type { ReqData, ResData } from '../protocol/messages.js';
+import { asBuffers, type ThreadReply, type ThreadRequest } from './thread-messages.js';
+
+interface Pending {
+  resolve(value: ResData | string): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+const failure = (code: GrpcStatus, details: string, lost = false) => Object.assign(new Error(details), { code, details, lost });
+
+/**
+ * A capability's loader on a worker thread of the gateway's process (asf up, JS capabilities): it
+ * runs on its own core beside the gateway, as a loader process would, but a call is a message
+ * between threads instead of a gRPC round trip through the kernel. A wrapper that throws outside a
+ * call or exits ends the thread, not the gateway: its calls fail (as lost) and the thread starts
+ * again, as asf up restarts a loader process.
+ */
+export class ThreadLoader implements LoaderConnection {
+  private worker: Worker;
+  private nextId = 0;
+  private readonly pending = new Map<number, Pending>();
+  private stopped = false;
+  private onStopped?: () => void;
+  /** Restarts in a row, for the wait before the next (a thread that dies at once is not started in a loop). */
+  private restarts = 0;
+  private startedAt = Date.now();
+  /** Between a thread's end and the next one's start: calls wait here, and go to the new thread. */
+  private backlog: ThreadRequest[] | undefined;
+  private readonly whenRunning = new Set<() => void>();
+
+  constructor(
+    readonly dir: string,
+    private readonly say: (line: string) => void,
+  ) {
+    this.worker = this.spawn();
+  }
+
+  private spawn(): Worker {
+    const worker = new Worker(new URL('./loader-thread.js', import.meta.url), { workerData: { dir: this.dir } });
+    for (const message of this.backlog ?? []) worker.postMessage(message);
+    this.backlog = undefined;
+    for (const resolve of this.whenRunning) resolve();
+    this.whenRunning.clear();
+    worker.on('message', (message: ThreadReply) => {
+      if (message.type === 'stopped') return this.onStopped?.();
+      const waiting = this.pending.get(message.id);
+      if (!waiting) return; // answered after its deadline
+      this.pending.delete(message.id);
+      clearTimeout(waiting.timer);
+      if (message.type === 'answer') waiting.resolve(asBuffers(message.res));
+      else if (message.type === 'answer-query') waiting.resolve(message.body);
+      else waiting.reject(failure(GrpcStatus.INTERNAL, message.message));
+    });
+    worker.on('error', (err) => this.failAll(`its thread failed: ${err.message}`));
+    worker.on('exit', (code) => {
+      this.failAll(`its thread ended (exit code ${code})`);
+      if (this.stopped) return this.onStopped?.();
+      this.backlog = [];
+      this.restarts = Date.now() - this.startedAt > 10_000 ? 1 : this.restarts + 1;
+      const waitMs = Math.min(5000, 100 * 2 ** this.restarts);
+      this.say(`loader   ${this.dir}: its thread ended (exit code ${code}); starting it again in ${waitMs} ms`);
+      setTimeout(() => {
+        if (this.stopped) return;
+        this.startedAt = Date.now();
+        this.worker = this.spawn();
+      }, waitMs).unref();
+    });
+    return worker;
+  }
+
+  /** Every call in flight fails as lost: the thread may have died of one of them. */
+  private failAll(why: string) {
+    for (const [id, waiting] of this.pending) {
+      this.pending.delete(id);
+      clearTimeout(waiting.timer);
+      waiting.reject(failure(GrpcStatus.UNAVAILABLE, `loader ${this.dir}: ${why}`, true));
+    }
+  }
+
+  private send<T extends ResData | string>(message: ThreadRequest & { id: number }, timeoutMs: number): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(message.id);
+        reject(failure(GrpcStatus.DEADLINE_EXCEEDED, `no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(message.id, { resolve: resolve as (value: ResData | string) => void, reject, timer });
+      if (this.backlog) this.backlog.push(message);
+      else this.worker.postMessage(message);
+    });
+  }
+
+  call(req: ReqData, timeoutMs: number): Promise<ResData> {
+    return this.send<ResData>({ type: 'call', id: ++this.nextId, req }, timeoutMs);
+  }
+
+  query(query: string, timeoutMs = 2000): Promise<string> {
+    return this.send<string>({ type: 'query', id: ++this.nextId, query }, timeoutMs);
+  }
+
+  /** Resolves once a thread runs (at once, unless one is being started again after it ended). */
+  waitForReady(timeoutMs: number): Promise<void> {
+    if (!this.backlog) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.whenRunning.delete(done);
+        reject(failure(GrpcStatus.UNAVAILABLE, `loader ${this.dir}: its thread is not running yet`));
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.whenRunning.add(done);
+    });
+  }
+
+  close() {}
+
+  /** wrapperFini and the thread's end (cut short after 10 s). */
+  stop(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    this.stopped = true;
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => void this.worker.terminate().then(done, done), 10_000);
+      this.onStopped = done;
+      this.worker.postMessage({ type: 'stop' } satisfies ThreadRequest);
+    });
+  }
+}
