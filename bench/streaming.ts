@@ -63,7 +63,7 @@ function percentile(sorted: number[], p: number): number {
 export async function streamingSection(seconds: number, concurrencies = [1, 50]): Promise<void> {
   const rows: string[] = [];
   for (const [how, args] of [
-    ['asf up: WebSocket → gateway → loader in process → wrapperWrite + wrapperRead', []],
+    ['asf up: WebSocket → gateway → loader on a worker thread → wrapperWrite + wrapperRead', []],
     ['asf up --isolate: WebSocket → gateway → gRPC (AIIn per frame) → loader process → wrapper', ['--isolate']],
   ] as const) {
     const stack = await startStack(['--capability', path.join(repoRoot, 'bench', 'fixtures', 'stream-echo-js'), '--log-level', 'error', ...args]);

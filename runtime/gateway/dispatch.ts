@@ -48,7 +48,7 @@ export async function onAReplica<T>(
     }
     again = false;
     let value: T | 'busy';
-    const started = Date.now();
+    const started = performance.now();
     try {
       value = await call(replica, Math.max(1, deadline - Date.now()));
     } catch (err) {
@@ -77,7 +77,7 @@ export async function onAReplica<T>(
       continue;
     }
     record(replica, 'answered');
-    return { replica, value, seconds: (Date.now() - started) / 1000 };
+    return { replica, value, seconds: (performance.now() - started) / 1000 };
   }
 }
 

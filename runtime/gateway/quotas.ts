@@ -5,11 +5,10 @@
 //   default: {concurrent: 8, perMinute: 600}      # every app id not named below (0 or absent: no limit)
 //   apps:
 //     app-1: {concurrent: 2, perMinute: 60}
-import fs from 'node:fs';
-import yaml from 'js-yaml';
 import { Ajv } from 'ajv';
 import { OverloadError } from '../balancer/admission.js';
-import { AsfError, ErrorCode } from '../protocol/errors.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { WatchedFile } from './watched-file.js';
 
 export interface QuotaLimits {
   concurrent?: number;
@@ -37,21 +36,6 @@ export class QuotaError extends OverloadError {
   override readonly code: number = ErrorCode.QuotaExceeded;
 }
 
-/** Reads and checks a quota file; throws naming the file and what is wrong. */
-export function readQuotaFile(file: string): QuotaFile {
-  let doc: unknown;
-  try {
-    doc = yaml.load(fs.readFileSync(file, 'utf8')) ?? {};
-  } catch (err) {
-    throw new AsfError(ErrorCode.Internal, `quota file ${file}: ${(err as Error).message}`);
-  }
-  if (!validate(doc)) {
-    const why = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ');
-    throw new AsfError(ErrorCode.Internal, `quota file ${file}: ${why} (expected default: {concurrent, perMinute} and apps: {<app id>: {concurrent, perMinute}})`);
-  }
-  return doc as QuotaFile;
-}
-
 interface AppState {
   inFlight: number;
   /** Requests started in the current minute and the one before it (a sliding window by weight). */
@@ -61,35 +45,20 @@ interface AppState {
 }
 
 export class Quotas {
-  private config: QuotaFile;
+  private readonly source: WatchedFile<QuotaFile>;
   private readonly apps = new Map<string, AppState>();
-  private watching = false;
 
-  constructor(
-    private readonly file: string,
-    private readonly log: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void },
-  ) {
-    this.config = readQuotaFile(file);
+  constructor(file: string, log: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void }) {
+    this.source = new WatchedFile<QuotaFile>(file, 'quota file', validate, 'default: {concurrent, perMinute} and apps: {<app id>: {concurrent, perMinute}}', log);
   }
 
-  /** Reads the file again whenever it changes; a file that no longer reads keeps the quotas in force. */
+  /** Reads the file again whenever it changes. */
   watch(intervalMs = 1000) {
-    if (this.watching) return;
-    this.watching = true;
-    fs.watchFile(this.file, { interval: intervalMs, persistent: false }, (now, before) => {
-      if (now.mtimeMs === before.mtimeMs && now.ino === before.ino && now.size === before.size) return;
-      try {
-        this.config = readQuotaFile(this.file);
-        this.log.info({ file: this.file }, 'quotas reloaded');
-      } catch (err) {
-        this.log.warn({ err: (err as Error).message }, 'quota file not reloaded; the quotas in force stay');
-      }
-    });
+    this.source.watch(intervalMs);
   }
 
   stop() {
-    if (this.watching) fs.unwatchFile(this.file);
-    this.watching = false;
+    this.source.stop();
   }
 
   /**
@@ -97,7 +66,8 @@ export class Quotas {
    * returned function counts it out when it is done.
    */
   enter(appId: string): () => void {
-    const limit = this.config.apps?.[appId] ?? this.config.default ?? {};
+    const config = this.source.value;
+    const limit = config.apps?.[appId] ?? config.default ?? {};
     if (!limit.concurrent && !limit.perMinute) return () => {};
     let state = this.apps.get(appId);
     if (!state) this.apps.set(appId, (state = { inFlight: 0, minute: 0, current: 0, previous: 0 }));

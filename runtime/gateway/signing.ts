@@ -7,10 +7,9 @@
 //   services: ['*']                       # which services require a signature ('*': all; default)
 //   skewSeconds: 300                      # how far `date` may be from the gateway's clock
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import fs from 'node:fs';
-import yaml from 'js-yaml';
 import { Ajv } from 'ajv';
 import { AsfError, ErrorCode } from '../protocol/errors.js';
+import { WatchedFile } from './watched-file.js';
 
 export interface SigningFile {
   keys: Record<string, string>;
@@ -28,20 +27,6 @@ const validate = new Ajv({ allErrors: true }).compile({
   required: ['keys'],
   additionalProperties: false,
 });
-
-export function readSigningFile(file: string): SigningFile {
-  let doc: unknown;
-  try {
-    doc = yaml.load(fs.readFileSync(file, 'utf8')) ?? {};
-  } catch (err) {
-    throw new AsfError(ErrorCode.Internal, `signing file ${file}: ${(err as Error).message}`);
-  }
-  if (!validate(doc)) {
-    const why = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ');
-    throw new AsfError(ErrorCode.Internal, `signing file ${file}: ${why} (expected keys: {<api key>: <api secret>}, services: [...], skewSeconds: N)`);
-  }
-  return doc as SigningFile;
-}
 
 /** The text an api secret signs for one request. */
 export function signText(host: string, date: string, method: string, path: string): string {
@@ -66,40 +51,25 @@ const unauthorized = (message: string) => new AsfError(ErrorCode.SignatureInvali
 const forbidden = (message: string) => new AsfError(ErrorCode.SignatureRefused, message, 403);
 
 export class Signatures {
-  private config: SigningFile;
+  private readonly source: WatchedFile<SigningFile>;
   /** Signatures seen inside the skew window, with when they may be forgotten: a replay is refused. */
   private readonly seen = new Map<string, number>();
-  private watching = false;
 
-  constructor(
-    private readonly file: string,
-    private readonly log: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void },
-  ) {
-    this.config = readSigningFile(file);
+  constructor(file: string, log: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void }) {
+    this.source = new WatchedFile<SigningFile>(file, 'signing file', validate, 'keys: {<api key>: <api secret>}, services: [...], skewSeconds: N', log);
   }
 
-  /** Reads the file again when it changes (keys rotated in a mounted Secret); a broken file keeps the old keys. */
+  /** Reads the file again when it changes (keys rotated in a mounted Secret). */
   watch(intervalMs = 1000) {
-    if (this.watching) return;
-    this.watching = true;
-    fs.watchFile(this.file, { interval: intervalMs, persistent: false }, (now, before) => {
-      if (now.mtimeMs === before.mtimeMs && now.ino === before.ino && now.size === before.size) return;
-      try {
-        this.config = readSigningFile(this.file);
-        this.log.info({ file: this.file }, 'signing keys reloaded');
-      } catch (err) {
-        this.log.warn({ err: (err as Error).message }, 'signing file not reloaded; the keys in force stay');
-      }
-    });
+    this.source.watch(intervalMs);
   }
 
   stop() {
-    if (this.watching) fs.unwatchFile(this.file);
-    this.watching = false;
+    this.source.stop();
   }
 
   requires(serviceId: string): boolean {
-    const services = this.config.services ?? ['*'];
+    const services = this.source.value.services ?? ['*'];
     return services.includes('*') || services.includes(serviceId);
   }
 
@@ -122,9 +92,9 @@ export class Signatures {
     if (!apiKey || !signature) throw unauthorized('authorization is not base64 of api_key="…", algorithm="hmac-sha256", headers="host date request-line", signature="…"');
     if (algorithm !== 'hmac-sha256') throw unauthorized(`algorithm "${algorithm ?? ''}" is not supported: use hmac-sha256`);
     if (headers !== 'host date request-line') throw unauthorized(`headers "${headers ?? ''}": the signature must cover "host date request-line"`);
-    const secret = this.config.keys[apiKey];
+    const secret = this.source.value.keys[apiKey];
     if (secret === undefined) throw unauthorized(`api_key "${apiKey}" is not known`);
-    const skewMs = (this.config.skewSeconds ?? 300) * 1000;
+    const skewMs = (this.source.value.skewSeconds ?? 300) * 1000;
     const sent = Date.parse(date);
     if (!Number.isFinite(sent)) throw unauthorized(`date "${date}" is not an RFC 1123 date (e.g. ${new Date(now).toUTCString()})`);
     if (Math.abs(now - sent) > skewMs) {

@@ -150,7 +150,7 @@ class StreamSession {
     this.done = true;
     this.metrics.sessionEnded(this.serviceId, outcome);
     this.leaveQuota?.();
-    const loaderSeconds = this.licensedSince ? (Date.now() - this.licensedSince) / 1000 : 0;
+    const loaderSeconds = this.licensedSince ? (performance.now() - this.licensedSince) / 1000 : 0;
     this.metering.record({ appId: this.appId, service: this.serviceId, code: outcome, inBytes: this.inBytes, outBytes: this.outBytes, loaderSeconds });
     clearTimeout(this.sessionTimer);
     clearTimeout(this.readTimer);
@@ -215,7 +215,7 @@ class StreamSession {
       (replica, outcome) => this.metrics.call(service.schema.serviceId, replica.address, outcome),
     );
     this.replica = replica;
-    this.licensedSince = Date.now();
+    this.licensedSince = performance.now();
     this.loaderOpen = true;
     this.observe(res);
     this.forward(res);
