@@ -3,13 +3,14 @@
 // time, while the Debian base layer is built and cached in .cache/images/base); needs root and
 // the Debian packages debootstrap, umoci and skopeo.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { b64, freePort, post, repoRoot, runAsf, waitHealthy, type RunningProcess } from './helpers/stack.js';
 import { exec } from './helpers/tools.js';
+import { OciImages } from './helpers/oci-image.js';
 
 const images = path.join(repoRoot, '.cache', 'images');
 const layout = path.join(images, 'oci');
@@ -19,48 +20,9 @@ const runtimeRef = (yaml.load(fs.readFileSync(path.join(repoRoot, 'images', 'ima
 const runtimeTag = `${runtimeRef.slice(0, runtimeRef.lastIndexOf(':')).split('/').pop()}-${runtimeRef.slice(runtimeRef.lastIndexOf(':') + 1)}`;
 
 
-interface ImageConfig {
-  Entrypoint: string[];
-  Cmd?: string[];
-  User: string;
-  Env: string[];
-  WorkingDir: string;
-}
-
-async function imageConfig(tag: string): Promise<ImageConfig> {
-  const r = await exec('skopeo', ['inspect', '--config', `oci:${layout}:${tag}`]);
-  assert.equal(r.code, 0, r.stderr);
-  return (JSON.parse(r.stdout) as { config: ImageConfig }).config;
-}
-
-const chrootProcs: ChildProcess[] = [];
-let chrootBin = 'chroot';
-
-/**
- * Runs an unpacked image the way a container runtime would, minus the namespaces: its entrypoint
- * (+ `args`, else its Cmd) as its user, with its environment, inside its rootfs (chroot). Resolves
- * once the process prints "capability ready".
- */
-async function runImage(rootfs: string, tag: string, args?: string[]) {
-  const config = await imageConfig(tag);
-  const env = Object.fromEntries(config.Env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
-  const child = spawn(chrootBin, [`--userspec=${config.User}`, rootfs, 'sh', '-c', `cd "$0" && exec "$@"`, config.WorkingDir, ...config.Entrypoint, ...(args ?? config.Cmd ?? [])], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...env, HOME: config.WorkingDir },
-  });
-  chrootProcs.push(child);
-  let output = '';
-  child.on('error', (err) => (output += `spawn failed: ${err.message}`));
-  child.stdout!.on('data', (c: Buffer) => (output += c));
-  child.stderr!.on('data', (c: Buffer) => (output += c));
-  const deadline = Date.now() + 120_000;
-  while (!/capability ready/.test(output)) {
-    assert.ok(child.exitCode === null && !output.startsWith('spawn failed'), `${tag} in chroot exited:\n${output}`);
-    assert.ok(Date.now() < deadline, `${tag} in chroot not ready:\n${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return { child, output: () => output };
-}
+const oci = new OciImages(layout);
+const imageConfig = (tag: string) => oci.config(tag);
+const runImage = (rootfs: string, tag: string, args?: string[]) => oci.run(rootfs, tag, args);
 
 describe('daemonless runtime image build (images/build.sh: debootstrap + umoci; real skopeo, chroot)', function () {
   this.timeout(900_000);
@@ -74,11 +36,9 @@ describe('daemonless runtime image build (images/build.sh: debootstrap + umoci; 
       console.warn('    skipped: the daemonless image build needs root');
       this.skip();
     }
-    for (const tool of ['debootstrap', 'umoci', 'skopeo', 'chroot']) {
-      const found = await exec('sh', ['-c', `command -v ${tool}`]);
-      assert.equal(found.code, 0, `${tool} not found: apt-get install debootstrap umoci skopeo`);
-      if (tool === 'chroot') chrootBin = found.stdout.trim();
-    }
+    const debootstrap = await exec('sh', ['-c', 'command -v debootstrap']);
+    assert.equal(debootstrap.code, 0, 'debootstrap not found: apt-get install debootstrap umoci skopeo');
+    await oci.checkTools();
     const build = await exec(path.join(repoRoot, 'images', 'build.sh'), ['runtime']);
     assert.equal(build.code, 0, `images/build.sh runtime failed:\n${build.stderr.slice(-4000)}`);
   });
@@ -88,7 +48,7 @@ describe('daemonless runtime image build (images/build.sh: debootstrap + umoci; 
       if ('stop' in p) await p.stop('SIGKILL');
       else p.kill('SIGKILL');
     }
-    for (const p of chrootProcs) p.kill('SIGKILL');
+    oci.stopAll();
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -124,7 +84,7 @@ describe('daemonless runtime image build (images/build.sh: debootstrap + umoci; 
     assert.equal(unpack.code, 0, unpack.stderr);
     const rootfs = path.join(bundle, 'rootfs');
     // No compilers or package caches in the image; Python is there for Python wrappers.
-    const tools = await exec(chrootBin, [rootfs, 'sh', '-c', 'command -v gcc cc make g++; ls /var/lib/apt/lists | wc -l; python3 --version']);
+    const tools = await oci.chroot(rootfs, ['sh', '-c', 'command -v gcc cc make g++; ls /var/lib/apt/lists | wc -l; python3 --version']);
     const [lists, python] = tools.stdout.trim().split('\n').slice(-2);
     assert.equal(lists, '0', 'apt lists left in the image');
     assert.match(python!, /^Python 3\.11\./);
@@ -163,7 +123,7 @@ describe('daemonless mmocr image build (images/build.sh mmocr: runtime layers + 
 
   after(async () => {
     await Promise.all(procs.map((p) => p.stop('SIGKILL')));
-    for (const p of chrootProcs) p.kill('SIGKILL');
+    oci.stopAll();
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -195,7 +155,7 @@ describe('daemonless mmocr image build (images/build.sh mmocr: runtime layers + 
     const runtimeBundle = path.join(tmp, 'runtime-bundle');
     assert.equal((await exec('umoci', ['unpack', '--image', `${layout}:${runtimeTag}`, runtimeBundle])).code, 0);
     const runtime = await imageConfig(runtimeTag);
-    const demo = await exec(chrootBin, [`--userspec=${runtime.User}`, path.join(runtimeBundle, 'rootfs'), ...runtime.Entrypoint, 'demo', 'mmocr', '--url', url, '--timeout', '60000']);
+    const demo = await oci.chroot(path.join(runtimeBundle, 'rootfs'), [...runtime.Entrypoint, 'demo', 'mmocr', '--url', url, '--timeout', '60000'], runtime.User);
     assert.equal(demo.code, 0, demo.stdout + demo.stderr);
     assert.match(demo.stdout, /image +\/opt\/asf\/examples\/mmocr\/sample\.jpg/);
     assert.match(demo.stdout, /ASF ?KIT/);
@@ -254,12 +214,12 @@ describe('daemonless CUDA runtime image build (images/build.sh runtime-cuda: run
   });
 
   it('its rootfs holds only CUDA shared libraries (no headers, static libraries or Python files) and the loader cache lists libcudart.so.12', async () => {
-    const files = await exec(chrootBin, [rootfs, 'find', '/usr/local/cuda', '-type', 'f']);
+    const files = await oci.chroot(rootfs, ['find', '/usr/local/cuda', '-type', 'f']);
     assert.equal(files.code, 0, files.stderr);
     const list = files.stdout.trim().split('\n').sort();
     assert.ok(list.includes('/usr/local/cuda/lib64/libcudart.so.12'), list.join('\n'));
     for (const f of list) assert.match(f, /^\/usr\/local\/cuda\/(lib64\/lib[^/]+\.so(\.\d+)*|licenses\/[^/]+\.txt)$/);
-    const cache = await exec(chrootBin, [rootfs, 'ldconfig', '-p']);
+    const cache = await oci.chroot(rootfs, ['ldconfig', '-p']);
     assert.equal(cache.code, 0, cache.stderr);
     assert.match(cache.stdout, /libcudart\.so\.12 \(libc6,x86-64\) => \/usr\/local\/cuda\/lib64\/libcudart\.so\.12/);
     assert.equal(fs.readFileSync(path.join(rootfs, 'etc', 'ld.so.conf.d', 'cuda.conf'), 'utf8').trim(), '/usr/local/cuda/lib64');
@@ -276,7 +236,7 @@ describe('daemonless CUDA runtime image build (images/build.sh runtime-cuda: run
       'rc = lib.cudaGetDeviceCount(ctypes.byref(count))',
       'print(rc, lib.cudaGetErrorName(rc).decode())',
     ].join('\n');
-    const r = await exec(chrootBin, [`--userspec=${config.User}`, rootfs, 'python3', '-c', probe]);
+    const r = await oci.chroot(rootfs, ['python3', '-c', probe], config.User);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const [major, minor] = cudart.split('.').map(Number);
     assert.deepEqual(r.stdout.trim().split('\n'), [`0 ${major! * 1000 + minor! * 10}`, '35 cudaErrorInsufficientDriver']);

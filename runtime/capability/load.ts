@@ -61,6 +61,17 @@ const capabilityFileSchema = {
       properties: { depth: { type: 'integer', minimum: 0 } },
       additionalProperties: false,
     },
+    // Model and data files of the folder, each with its digest: `asf build` checks them and puts
+    // them in a layer of their own (they change less often than code).
+    resources: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { path: { type: 'string', minLength: 1 }, sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' } },
+        required: ['path', 'sha256'],
+        additionalProperties: false,
+      },
+    },
   },
   additionalProperties: false,
 };
@@ -109,6 +120,7 @@ export function loadCapability(dirArg: string): CapabilitySpec {
     python: yamlFile.python,
     ...(yamlFile.balance ? { balance: yamlFile.balance } : {}),
     ...(yamlFile.queue ? { queue: yamlFile.queue } : {}),
+    resources: yamlFile.resources ?? [],
     declared: {
       serviceId: yamlFile.serviceId !== undefined,
       version: yamlFile.version !== undefined,

@@ -42,6 +42,8 @@ export interface CapabilitySpec extends CapabilitySchema {
   timeoutMs: number;
   /** Python host settings from capability.yaml (hosts/python-options.ts fills in the defaults). */
   python?: { interpreter?: string; workers?: number };
+  /** Files declared in capability.yaml `resources:` (paths relative to `dir`). */
+  resources: { path: string; sha256: string }[];
   /** Which schema fields were stated by the folder's files (the wrapper may declare the rest). */
   declared: { serviceId: boolean; version: boolean; inputs: boolean; outputs: boolean };
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import { packageRoot } from '../paths.js';
 import { gatewayDefaults, streamDefaults } from '../gateway/defaults.js';
+import { registerBuildCommand } from './commands/build.js';
 import { registerBundleCommands } from './commands/bundle.js';
 import { registerDevelopCommands } from './commands/develop.js';
 import { registerInstallCommands } from './commands/install.js';
@@ -168,6 +169,7 @@ program
 
 // Command groups that live in their own files (one domain each).
 registerDevelopCommands(program);
+registerBuildCommand(program);
 registerBundleCommands(program);
 registerInstallCommands(program);
 
