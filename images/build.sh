@@ -133,7 +133,7 @@ build_mmocr() {
   tar -xf "$(base_tar)" -C "$rootfs"
   cap=/opt/asf/capabilities/mmocr
   mkdir -p "$rootfs$cap"
-  cp "$root"/examples/mmocr/{capability.yaml,wrapper.py,ocr_engine.py,requirements.txt,sample.jpg,README.md} "$rootfs$cap/"
+  cp "$root"/examples/mmocr/{capability.yaml,wrapper.py,ocr_engine.py,requirements.txt,sample.jpg,request.json,README.md} "$rootfs$cap/"
   # The build host fetches the pinned wheels for the image's CPython 3.11 on x86_64 (with its own
   # network and certificate setup); inside the rootfs they install with no index at all.
   local wheels="$out/wheels/mmocr-$(sha256sum "$root/examples/mmocr/requirements.txt" | cut -c1-12)"
