@@ -11,6 +11,8 @@
 #   install.sh uninstall [--purge-registry]
 #   install.sh status [--registry HOST:PORT] [--gateway URL]
 #       the releases, each bundle image in the registry, each capability's readiness at the gateway
+#   install.sh check
+#       the post-install check again: each capability's sample request through the gateway (helm test)
 #
 # Run `install.sh --help` for every option.
 set -euo pipefail
@@ -20,7 +22,7 @@ script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 usage() {
   cat <<'USAGE'
-Usage: install.sh [install|uninstall|status] [options]
+Usage: install.sh [install|uninstall|status|check] [options]
 
 Where the images go (install picks one):
   --registry HOST:PORT        push every image to this registry, then point the chart at it
@@ -44,10 +46,16 @@ Install:
   --state-dir DIR             where served registry data and its config live (default /var/lib/asf)
   --skip-preflight            do not check the cluster first (not recommended)
   --skip-verify               do not check the bundle's files against its checksums
+  --no-check                  end without the post-install check (see check below)
+  --check-timeout SECONDS     how long the check waits for the loaders to load their models (default 600)
 
 Uninstall:
   --purge-registry            also stop the served registry and delete its data
                               (a gpu install's nvidia-device-plugin release is removed with ours)
+
+Check (the end of every install; exits 1 when a capability does not answer):
+  runs each capability's sample request through the gateway, from a Pod of the capability's own
+  image, and prints what it answered (helm test; no Node.js needed here)
 
 Status (exits 1 when an image is missing, a capability is not ready or the gateway is not reached):
   --gateway URL               the gateway to ask for readiness (default http://<first node>:<node-port>)
@@ -62,7 +70,7 @@ USAGE
 
 # ---------- options ----------
 action=install
-case "${1:-}" in install|uninstall|status|__push-blob) action="$1"; shift ;; esac
+case "${1:-}" in install|uninstall|status|check|__push-blob) action="$1"; shift ;; esac
 prefix="${action#__push-blob}"; prefix="${prefix:-install}"
 
 log() { printf '%s: %s\n' "$prefix" "$*"; }
@@ -87,6 +95,8 @@ extra_sets=()
 state_dir="${ASF_STATE_DIR:-/var/lib/asf}"
 skip_preflight=0
 skip_verify=0
+post_check=1
+check_timeout=600
 purge=0
 gateway_url=""
 min_kube_minor=25
@@ -117,6 +127,8 @@ if [[ "$action" != __* ]]; then
       --state-dir) need_value "$@"; state_dir="$2"; shift 2 ;;
       --skip-preflight) skip_preflight=1; shift ;;
       --skip-verify) skip_verify=1; shift ;;
+      --no-check) post_check=0; shift ;;
+      --check-timeout) need_value "$@"; check_timeout="$2"; shift 2 ;;
       --purge-registry) purge=1; shift ;;
       --gateway) need_value "$@"; gateway_url="$2"; shift 2 ;;
       -h|--help) usage; exit 0 ;;
@@ -127,6 +139,7 @@ fi
 
 [[ "$jobs" =~ ^[1-9][0-9]*$ ]] || die "--jobs must be a positive integer, got '$jobs'"
 [[ "$node_port" =~ ^[0-9]+$ ]] || die "--node-port must be a number, got '$node_port'"
+[[ "$check_timeout" =~ ^[1-9][0-9]*$ ]] || die "--check-timeout must be a positive number of seconds, got '$check_timeout'"
 case "$profile" in ""|cpu|gpu) ;; *) die "--profile must be cpu or gpu, got '$profile'" ;; esac
 if [ -n "$registry" ] && [[ ! "$registry" =~ ^[A-Za-z0-9.-]+(:[0-9]+)?$ ]]; then
   die "--registry must be HOST or HOST:PORT (no scheme or path), got '$registry'"
@@ -646,8 +659,37 @@ do_install() {
   ensure_namespace
   helm_install
   local ip; ip="$(node_ip)"; [ -n "$ip" ] || ip="<node>"
-  log "done. Loaders may take minutes to load their models; watch: kubectl -n $namespace get pods -w"
-  echo "asf demo mmocr --url http://$ip:$node_port"
+  if [ "$post_check" = 1 ]; then
+    do_check || die "installed, but the check failed (above): kubectl -n $namespace get pods shows the loaders; re-run the check with: $0 check"
+  else
+    log "done. Loaders may take minutes to load their models; watch: kubectl -n $namespace get pods -w; then check: $0 check"
+  fi
+  echo "the API: curl http://$ip:$node_port/v1/private/<serviceId> -H 'content-type: application/json' -d @request.json"
+}
+
+# The post-install check: once every Deployment of the release has rolled out, `helm test` runs a
+# Pod per capability that sends the capability's sample request through the gateway Service; their
+# logs are the answers.
+do_check() {
+  local helm deploy output
+  helm="$(helm_bin)"
+  [ -n "$helm" ] || die "helm not found (neither $bundle/bin/helm nor on PATH)"
+  "$helm" status "$release" --namespace "$namespace" >/dev/null 2>&1 || die "release $release is not installed in namespace $namespace"
+  log "check: waiting up to ${check_timeout}s for the loaders to load their models"
+  for deploy in $(kubectl -n "$namespace" get deployments -l "app.kubernetes.io/instance=$release" -o name); do
+    kubectl -n "$namespace" rollout status "$deploy" --timeout="${check_timeout}s" >/dev/null 2>&1 || {
+      log "check: $deploy did not become ready within ${check_timeout}s"
+      kubectl -n "$namespace" get pods -l "app.kubernetes.io/instance=$release" >&2 || true
+      return 1
+    }
+  done
+  log "check: sending each capability's sample request through the gateway (helm test $release)"
+  if output="$("$helm" test "$release" --namespace "$namespace" --logs --timeout "${check_timeout}s" 2>&1)"; then
+    printf '%s\n' "$output" | grep '^check ' || log "check: no capability has a sample request to send"
+    return 0
+  fi
+  printf '%s\n' "$output" | grep -E '^check |Error|FAILED' >&2 || printf '%s\n' "$output" >&2
+  return 1
 }
 
 # The namespace is created here, not by helm, so that it carries a label saying an install made
@@ -866,6 +908,7 @@ case "$action" in
   install) do_install ;;
   uninstall) do_uninstall ;;
   status) do_status ;;
+  check) do_check || exit 1 ;;
   __push-blob) # internal: one blob, run by xargs from push_images: REPO DIGEST [FROM]
     registry="$ASF_PUSH_REGISTRY" bundle="$ASF_PUSH_BUNDLE" scheme="$ASF_PUSH_SCHEME"
     [ "$ASF_PUSH_INSECURE" = 1 ] && curl_opts+=(--insecure)

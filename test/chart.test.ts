@@ -129,9 +129,11 @@ describe('charts/asf (real helm, strict Kubernetes schema validation)', function
     const spec = loadCapability(capDir);
     assert.deepEqual([spec.serviceId, spec.licences, spec.timeoutMs], ['mmocr', 4, 30000]);
 
-    const hook = find(all, 'Pod', 'dryrun-asf-demo-test');
+    // The post-install check: mmocr's own image sends the request.json it holds through the gateway.
+    const hook = find(all, 'Pod', 'dryrun-asf-mmocr-check');
     assert.equal(hook.metadata.annotations?.['helm.sh/hook'], 'test');
-    assert.deepEqual(hook.spec.containers[0].args.slice(0, 4), ['demo', 'mmocr', '--url', 'http://dryrun-asf-gateway.asf.svc:8889']);
+    assert.equal(hook.spec.containers[0].image, lc.image ?? find(all, 'Deployment', 'dryrun-asf-mmocr').spec.template.spec.containers[0].image);
+    assert.deepEqual(hook.spec.containers[0].args, ['check', '--url', 'http://dryrun-asf-gateway.asf.svc:8889', '--service', 'mmocr', '--timeout', '120000', '/opt/asf/capabilities/mmocr/request.json']);
     assert.equal(all.filter((d) => d.kind === 'HorizontalPodAutoscaler').length, 0, 'no HPA by default');
   });
 

@@ -47,7 +47,7 @@ describe('asf install / status / uninstall (CLI over install.sh)', function () {
     fs.rmSync(tools.dir, { recursive: true, force: true });
   });
 
-  it('install --bundle FILE.tar.gz extracts it beside itself, runs its install.sh, pushes every image and prints the demo command (stand-in helm/kubectl)', async () => {
+  it('install --bundle FILE.tar.gz extracts it beside itself, runs its install.sh, pushes every image and ends with the post-install check (stand-in helm/kubectl)', async () => {
     const r = await asf(['install', '--bundle', tarball, '--registry', registry.addr, '--plain-http', '--set', 'gateway.replicas=2']);
     assert.equal(r.code, 0, r.stderr);
     const root = path.join(work, 'asf-offline-0.1.0');
@@ -60,13 +60,15 @@ describe('asf install / status / uninstall (CLI over install.sh)', function () {
     }
     const upgrade = tools.calls().find((c) => c.startsWith('helm upgrade'))!;
     assert.match(upgrade, new RegExp(`^helm upgrade --install asf ${root}/charts/asf .*--set global\\.imageRegistry=${registry.addr} --set gateway\\.replicas=2 `));
-    assert.match(r.stdout, /asf demo mmocr --url http:\/\/10\.0\.0\.5:30889\n$/);
+    assert.match(r.stdout, /check ok: 1 capabilities answered\n/);
+    assert.ok(tools.calls().some((c) => c.startsWith('helm test asf')), 'the post-install check ran');
 
     // Again: the extracted folder is reused, nothing is pushed, the release is left alone.
     tools.clearCalls();
     const before = registry.requests().length;
-    const again = await asf(['install', '--bundle', tarball, '--registry', registry.addr, '--plain-http', '--set', 'gateway.replicas=2']);
+    const again = await asf(['install', '--bundle', tarball, '--registry', registry.addr, '--plain-http', '--set', 'gateway.replicas=2', '--no-check']);
     assert.equal(again.code, 0, again.stderr);
+    assert.ok(!tools.calls().some((c) => c.startsWith('helm test')), '--no-check reaches install.sh');
     assert.match(again.stdout, /using .*asf-offline-0\.1\.0, extracted earlier/);
     assert.deepEqual(registry.requests().slice(before).filter((line) => /^(POST|PUT) /.test(line)), []);
     assert.ok(!tools.calls().some((c) => c.startsWith('helm upgrade')));

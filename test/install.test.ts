@@ -101,7 +101,9 @@ describe('install.sh (offline install from a bundle)', function () {
     assert.equal(sharedBlobs(v1), 1);
     assert.equal(mounts(registry.requests()).length, sharedBlobs(v1));
     assert.match(r.stdout, /mounted blob asf-kit\/asf-runtime@sha256:[0-9a-f]{64} from asf-kit\/asf-mmocr/);
-    assert.match(r.stdout, /asf demo mmocr --url http:\/\/10\.0\.0\.5:30889\n$/);
+    // The post-install check's answers, then how to call the API.
+    assert.match(r.stdout, /check mmocr: ok in 812 ms; boxes: 3 boxes: "ASF KIT"\ncheck ok: 1 capabilities answered\n/);
+    assert.match(r.stdout, /curl http:\/\/10\.0\.0\.5:30889\/v1\/private\/<serviceId> .* -d @request\.json\n$/);
 
     const calls = tools.calls();
     const order = calls.map((c) => c.split(' ').slice(0, 3).join(' '));
@@ -115,6 +117,9 @@ describe('install.sh (offline install from a bundle)', function () {
       'helm status asf',
       'helm upgrade --install',
       'kubectl get nodes',
+      'helm status asf', // the check: the release is there,
+      'kubectl -n asf', // its Deployments rolled out (none behind the stand-in),
+      'helm test asf', // and each capability answers its sample request
     ]);
     const upgrade = calls.find((c) => c.startsWith('helm upgrade'))!;
     assert.match(upgrade, new RegExp(`^helm upgrade --install asf ${v1.root}/charts/asf --namespace asf --create-namespace `));
@@ -133,7 +138,35 @@ describe('install.sh (offline install from a bundle)', function () {
     assert.deepEqual(uploadsAndPuts(registry.requests().slice(before)), []);
     assert.ok(!tools.calls().some((c) => c.startsWith('helm upgrade')), tools.calls().join('\n'));
     assert.match(again.stdout, /already has this chart and these settings; nothing to change/);
-    assert.match(again.stdout, /asf demo mmocr --url http:\/\/10\.0\.0\.5:30889/);
+    assert.match(again.stdout, /check ok: 1 capabilities answered/);
+  });
+
+  it('the post-install check: a capability that does not answer fails the install naming it (exit 1, the release stays); --no-check skips it; install.sh check runs it again (stand-in helm)', async () => {
+    const registry = await target();
+    tools.scenario({ checkFails: true });
+    const failed = await run(['--bundle', v1.root, '--registry', registry.addr, '--plain-http']);
+    assert.equal(failed.code, 1, failed.stdout);
+    assert.match(failed.stderr, /check mmocr: FAILED: HTTP 503, code 10200: no loader of mmocr is ready/);
+    assert.match(failed.stderr, /installed, but the check failed \(above\): kubectl -n asf get pods shows the loaders; re-run the check with: .*install\.sh check/);
+    assert.ok(tools.calls().some((c) => c.startsWith('helm upgrade')), 'the release was installed');
+
+    tools.clearCalls();
+    const skipped = await run(['--bundle', v1.root, '--registry', registry.addr, '--plain-http', '--no-check']);
+    assert.equal(skipped.code, 0, skipped.stderr);
+    assert.ok(!tools.calls().some((c) => c.startsWith('helm test')), tools.calls().join('\n'));
+    assert.match(skipped.stdout, /then check: .*install\.sh check/);
+
+    tools.scenario({});
+    const again = await run(['check']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /check mmocr: ok in 812 ms/);
+    tools.reset();
+    const none = await run(['check']);
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /release asf is not installed in namespace asf/);
+    const bad = await run(['--check-timeout', 'soon']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /--check-timeout must be a positive number of seconds, got 'soon'/);
   });
 
   it('upgrade from bundle N to N+1 pushes only the new blobs, then helm upgrade (stand-in helm)', async () => {

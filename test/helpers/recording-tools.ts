@@ -19,6 +19,8 @@ export interface Scenario {
   dfFreeKiB?: number;
   /** systemd runs on this "node" (install.sh then uses the systemctl stand-in). */
   systemd?: boolean;
+  /** helm test (the post-install check) fails: a capability did not answer. */
+  checkFails?: boolean;
 }
 
 export interface RecordingTools {
@@ -83,6 +85,14 @@ case "$1" in
     prev=""; for a in "$@"; do [ "$prev" = --description ] && printf '%s' "$a" >"$releases/$3"; prev="$a"; done
     echo "Release \"$3\" has been upgraded. Happy Helming!" ;;
   uninstall) rm -f "$releases/$2"; echo "release \"$2\" uninstalled" ;;
+  # The check Pods' logs, as helm test --logs prints them.
+  test)
+    printf 'NAME: %s\nPOD LOGS: %s-mmocr-check\n' "$2" "$2"
+    if [ -f "$STANDIN_DIR/scenario/check-fails" ]; then
+      printf 'check mmocr: FAILED: HTTP 503, code 10200: no loader of mmocr is ready\ncheck failed: 1 of 1 capabilities did not answer\n'
+      echo "Error: 1 error occurred: * pod $2-mmocr-check failed" >&2; exit 1
+    fi
+    printf 'Phase: Succeeded\ncheck mmocr: ok in 812 ms; boxes: 3 boxes: "ASF KIT"\ncheck ok: 1 capabilities answered\n' ;;
   # Rendering needs no cluster: the real helm does it.
   template) exec "$STANDIN_REAL_HELM" "$@" ;;
   *) echo "helm stand-in: no answer for: $*" >&2; exit 1 ;;
@@ -158,6 +168,7 @@ export function recordingTools(): RecordingTools {
     file('nodes', (s.nodes ?? ['node-1 amd64  ']).join('\n') + '\n');
     file('node-ip', s.nodeIp ?? '10.0.0.5');
     file('df-free', s.dfFreeKiB === undefined ? undefined : String(s.dfFreeKiB));
+    file('check-fails', s.checkFails ? '' : undefined);
     if (s.systemd) fs.mkdirSync(env.ASF_SYSTEMD_RUN_DIR, { recursive: true });
     else fs.rmSync(env.ASF_SYSTEMD_RUN_DIR, { recursive: true, force: true });
   };

@@ -4,7 +4,7 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 
 // Each CLI option maps onto the install.sh flag of the same name; install.sh checks the values,
 // so the CLI and the tarball's script give the same answers.
-const flags: Record<string, { flag: string; kind: 'value' | 'switch' | 'list' | 'optional' }> = {
+const flags: Record<string, { flag: string; kind: 'value' | 'switch' | 'list' | 'optional' | 'negated' }> = {
   registry: { flag: '--registry', kind: 'value' },
   registryUser: { flag: '--registry-user', kind: 'value' },
   plainHttp: { flag: '--plain-http', kind: 'switch' },
@@ -20,6 +20,8 @@ const flags: Record<string, { flag: string; kind: 'value' | 'switch' | 'list' | 
   set: { flag: '--set', kind: 'list' },
   stateDir: { flag: '--state-dir', kind: 'value' },
   skipPreflight: { flag: '--skip-preflight', kind: 'switch' },
+  check: { flag: '--no-check', kind: 'negated' },
+  checkTimeout: { flag: '--check-timeout', kind: 'value' },
   purgeRegistry: { flag: '--purge-registry', kind: 'switch' },
   gateway: { flag: '--gateway', kind: 'value' },
 };
@@ -28,6 +30,11 @@ function scriptArgs(opts: Record<string, unknown>): string[] {
   const args: string[] = [];
   for (const [key, { flag, kind }] of Object.entries(flags)) {
     const value = opts[key];
+    // commander's --no-x sets x to false (true by default): only the false goes to install.sh.
+    if (kind === 'negated') {
+      if (value === false) args.push(flag);
+      continue;
+    }
     if (value === undefined || value === false) continue;
     if (kind === 'switch' || (kind === 'optional' && value === true)) args.push(flag);
     else if (kind === 'list') for (const item of value as string[]) args.push(flag, item);
@@ -80,6 +87,8 @@ export function registerInstallCommands(program: Command): void {
     .option('--node-port <port>', 'gateway NodePort (default 30889)')
     .option('--set <key=value>', 'extra helm value (repeatable)', collect)
     .option('--skip-preflight', 'do not check the cluster first')
+    .option('--no-check', "end without the post-install check (each capability's sample request through the gateway)")
+    .option('--check-timeout <seconds>', 'how long the check waits for the loaders to load their models (default 600)')
     .addHelpText(
       'after',
       '\nExamples:\n  asf install --bundle asf-offline-0.1.0.tar.gz --registry registry.local:5000 --registry-user ci --registry-password "$PW"\n  asf install --bundle asf-offline-0.1.0.tar.gz --serve-registry --apply-mirror',
