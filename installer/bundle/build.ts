@@ -13,7 +13,9 @@ import { copyChart, helmBinary, renderedImages, ChartError } from './charts.js';
 import { placeFiles, sha256File } from './files.js';
 import { copyImages } from './images.js';
 import { checksumsFile, renderChecksums, writeManifests, type BundleManifest } from './manifest.js';
-import { plan as makePlan, readSpec, type Plan } from './spec.js';
+import { BundleSpecError, plan as makePlan, readSpec, type Plan } from './spec.js';
+import { buildCapabilities } from './capabilities.js';
+import { merge } from '../../runtime/develop/chart-values.js';
 import { kubefileFor, readKubefile } from './kubefile.js';
 import { hashCache } from './hash-cache.js';
 
@@ -29,6 +31,8 @@ export interface BuildOptions {
   created?: Date;
   /** Only the cluster image, or only the offline tarball (default both). */
   artefacts?: ('oci' | 'offline')[];
+  /** Capability folders to build and serve besides bundle.yaml's `capabilities:`. */
+  capabilities?: string[];
 }
 
 export interface BuildResult {
@@ -44,14 +48,14 @@ export interface BuildResult {
 const say = (text: string) => process.stderr.write(`bundle: ${text}\n`);
 
 export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
-  const plan = makePlan(readSpec(options.file), options.file, { profile: options.profile, platforms: options.platforms });
+  const plan = makePlan(readSpec(options.file), options.file, { profile: options.profile, platforms: options.platforms, capabilities: options.capabilities });
   const created = options.created ?? (process.env.SOURCE_DATE_EPOCH ? new Date(Number(process.env.SOURCE_DATE_EPOCH) * 1000) : new Date());
   const artefacts = options.artefacts ?? ['oci', 'offline'];
   const out = path.resolve(options.out);
   const work = path.join(out, `.${plan.name}-${plan.version}-${plan.profile}.work`);
   const root = path.join(work, 'root');
   fs.mkdirSync(root, { recursive: true });
-  say(`${plan.name} ${plan.version}, profile ${plan.profile}: ${plan.images.length} images, ${plan.charts.length} charts, ${plan.files.length} files → ${out}`);
+  say(`${plan.name} ${plan.version}, profile ${plan.profile}: ${plan.images.length} images, ${plan.capabilities.length} capabilities, ${plan.charts.length} charts, ${plan.files.length} files → ${out}`);
 
   // Everything but registry/ is laid out afresh; registry/ keeps blobs from the last build.
   for (const name of fs.readdirSync(root)) if (name !== 'registry') fs.rmSync(path.join(root, name), { recursive: true, force: true });
@@ -69,10 +73,15 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
     await $({ stdio: ['ignore', 'inherit', 'inherit'] })`${path.join(packageRoot, 'images', 'build.sh')} ${recipes}`;
   }
 
-  const images = await copyImages(path.join(root, 'registry'), plan.images, { platforms: plan.platforms, authfile: options.authfile });
+  const capabilities = await buildCapabilities(plan.capabilities, plan.charts[0]?.dir, say);
+  for (const image of capabilities.images) {
+    const same = plan.images.find((i) => i.repository === image.repository && i.tag === image.tag);
+    if (same) throw new BundleSpecError(`capability image ${image.ref} would be stored as ${image.repository}:${image.tag}, like ${same.ref}; name it otherwise (ref: in bundle.yaml)`);
+  }
+  const images = await copyImages(path.join(root, 'registry'), [...plan.images, ...capabilities.images], { platforms: plan.platforms, authfile: options.authfile });
 
   const charts = plan.charts.map((c) => copyChart(c.dir, root));
-  const values = bundleValues(plan.values, charts[0] && path.join(root, charts[0].path), images);
+  const values = bundleValues(merge(capabilities.values, plan.values ?? {}), charts[0] && path.join(root, charts[0].path), images);
   const valuesFile = values && charts[0] ? path.join(root, 'charts', `${charts[0].name}.values.yaml`) : undefined;
   if (valuesFile) fs.writeFileSync(valuesFile, `# Values of this bundle: the ${plan.profile} profile's (bundle.yaml) and the digest of each image; entrypoint.sh and install.sh apply them.\n${yaml.dump(values)}`);
   await checkChartImages(root, charts, images.map((i) => i.ref), valuesFile);

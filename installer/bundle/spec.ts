@@ -62,6 +62,15 @@ const schema = {
     },
     resources: { type: 'array', items: fileGroup },
     packages: { type: 'array', items: fileGroup },
+    capabilities: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['path'],
+        properties: { path: { type: 'string' }, ref: { type: 'string' }, gpu: { type: 'boolean' }, values: { type: 'object' }, profiles },
+      },
+    },
   },
 } as const;
 
@@ -94,6 +103,17 @@ export interface BundleSpec {
   charts: { path: string; profiles?: string[] }[];
   resources?: FileGroupSpec[];
   packages?: FileGroupSpec[];
+  capabilities?: { path: string; ref?: string; gpu?: boolean; values?: Record<string, unknown>; profiles?: string[] }[];
+}
+
+/** A capability folder the bundle builds (asf build) and serves. */
+export interface PlannedCapability {
+  dir: string;
+  /** Image reference (default: asf build's, asf.local/capabilities/<serviceId>:<version>). */
+  ref?: string;
+  gpu?: boolean;
+  /** Helm values over the generated `capabilities.<serviceId>` entry (resources, replicas, ...). */
+  values?: Record<string, unknown>;
 }
 
 /** Where an image comes from: an OCI layout on disk (our own builds) or a registry. */
@@ -129,6 +149,7 @@ export interface Plan {
   /** Helm values the profile sets (written to charts/<chart>.values.yaml for our chart). */
   values?: Record<string, unknown>;
   files: PlannedFile[];
+  capabilities: PlannedCapability[];
   /** The folder bundle.yaml lives in (relative paths in it are resolved from there). */
   base: string;
 }
@@ -213,7 +234,7 @@ function resolvePath(base: string, value: string): string {
 }
 
 /** The plan for one profile: items without `profiles` are in every profile. */
-export function plan(spec: BundleSpec, specFile: string, options: { profile?: string; platforms?: string[] } = {}): Plan {
+export function plan(spec: BundleSpec, specFile: string, options: { profile?: string; platforms?: string[]; capabilities?: string[] } = {}): Plan {
   const base = path.dirname(path.resolve(specFile));
   const profile = options.profile ?? spec.defaultProfile ?? Object.keys(spec.profiles)[0]!;
   if (!spec.profiles[profile]) {
@@ -274,6 +295,15 @@ export function plan(spec: BundleSpec, specFile: string, options: { profile?: st
     }
   }
 
+  const capabilities: PlannedCapability[] = [
+    ...(spec.capabilities ?? []).filter(wanted).map(({ path: dir, profiles: _, ...rest }) => ({ dir: resolvePath(base, dir), ...rest })),
+    // --capability DIR: relative to where the command runs, like any path on a command line.
+    ...(options.capabilities ?? []).map((dir) => ({ dir: path.resolve(dir) })),
+  ];
+  for (const c of capabilities) {
+    if (!fs.existsSync(c.dir) || !fs.statSync(c.dir).isDirectory()) throw new BundleSpecError(`capabilities: ${c.dir} is not a folder`);
+  }
+
   return {
     name: spec.name,
     version: spec.version,
@@ -283,6 +313,7 @@ export function plan(spec: BundleSpec, specFile: string, options: { profile?: st
     charts,
     values: spec.profiles[profile]!.values,
     files,
+    capabilities,
     base,
   };
 }

@@ -69,7 +69,8 @@ export async function buildCapabilityImage(options: BuildImageOptions): Promise<
     await runMakefile(folder, src);
     const spec = readCapability(folder, src);
     const inImage = `/opt/asf/capabilities/${spec.serviceId}`;
-    const ref = options.ref ?? `asf.local/capabilities/${spec.serviceId}:${spec.version}`;
+    // Repository names are lower-case; serviceIds need not be.
+    const ref = options.ref ?? `asf.local/capabilities/${spec.serviceId.toLowerCase()}:${spec.version}`;
     if (!/^[a-z0-9][a-z0-9._\-/:]*:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(ref) || ref.includes('//')) {
       throw new BuildError(`-t ${ref}: not an image reference with a tag (e.g. registry.example/team/${spec.serviceId}:1.0)`);
     }

@@ -18,7 +18,7 @@ type Tree = Record<string, unknown>;
 const isMap = (v: unknown): v is Tree => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Helm's merge of a values file over the chart's defaults: maps merge, anything else replaces. */
-function merge(base: Tree, over: Tree): Tree {
+export function merge(base: Tree, over: Tree): Tree {
   const out: Tree = { ...base };
   for (const [key, value] of Object.entries(over)) out[key] = isMap(value) && isMap(out[key]) ? merge(out[key] as Tree, value) : value;
   return out;
