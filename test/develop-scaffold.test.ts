@@ -25,6 +25,9 @@ describe('asf new: scaffold, serve with asf up, call with asf call', function ()
         for (const file of ['capability.yaml', 'request.json', 'test.sh', wrapper]) assert.ok(fs.existsSync(path.join(dir, file)), `${file} missing`);
         if (lang === 'c') for (const file of ['Makefile', 'wrapper.c', 'include/aiges_wrapper.h']) assert.ok(fs.existsSync(path.join(dir, file)));
         assert.match(made.output, new RegExp(`asf up --capability .*${name}`));
+        // ...and the way to a cluster.
+        assert.match(made.output, /to an air-gapped cluster \(README: From wrapper\.py to an air-gapped cluster\)/);
+        assert.match(made.output, new RegExp(`asf bundle build --capability .*${name}`));
       });
 
       it('is served by asf up --capability at once and answers asf call', async () => {
