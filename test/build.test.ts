@@ -141,12 +141,19 @@ describe('asf build: a capability folder into an OCI image (real umoci, skopeo, 
     assert.ok(fs.existsSync(path.join(rootfs, 'opt/asf/capabilities/chello/libwrapper.so')));
   });
 
-  it('a JS capability answers under chroot', async () => {
+  it('a JS capability with an npm dependency: node_modules from its package-lock.json in a layer of their own; answers under chroot', async () => {
     const dir = await scaffold('jshello', 'js');
+    fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'jshello', private: true, type: 'module', dependencies: { ms: '2.1.3' } }));
+    const lock = await exec('npm', ['install', '--package-lock-only', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: dir });
+    assert.equal(lock.code, 0, lock.stderr);
+    const index = path.join(dir, 'index.js');
+    fs.writeFileSync(index, `import ms from 'ms';\n${fs.readFileSync(index, 'utf8').replace("Buffer.from(answer, 'utf8')", "Buffer.from(`${answer} ${ms(60_000)}`, 'utf8')")}`);
     const r = await build(dir);
     assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /layer node_modules \(1 dependencies, package-lock\.json\)/);
+    assert.equal((await oci.inspect('jshello-v1')).Layers.length, 4);
     const { answer } = await serveAndCall('jshello-v1', dir, 'jshello');
-    assert.equal(answer, 'HELLO WORLD');
+    assert.equal(answer, 'HELLO WORLD 1m');
   });
 
   describe('refuses, naming the problem, and writes no image', () => {
@@ -190,6 +197,9 @@ describe('asf build: a capability folder into an OCI image (real umoci, skopeo, 
         fs.rmSync(path.join(dir, 'libwrapper.so'));
         fs.appendFileSync(path.join(dir, 'wrapper.c'), '\nthis is not C;\n');
       }, /make in .*badc failed \(exit 2\):[\s\S]*error/));
+
+    it('npm dependencies without a package-lock.json', () =>
+      refused('nolock', 'js', (dir) => fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ dependencies: { ms: '2.1.3' } })), /nolock\/package\.json has dependencies but no package-lock\.json: run npm install there to pin them/));
 
     it('a -t that is not a reference with a tag', async () => {
       const dir = await scaffold('badref', 'js');

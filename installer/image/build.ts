@@ -82,7 +82,7 @@ export async function buildCapabilityImage(options: BuildImageOptions): Promise<
     if (spec.host === 'python' && fs.existsSync(requirements)) {
       layers.push(await pythonDepsLayer({ requirements, venv: `${inImage}/.venv`, base: { layout, tag: base.tag, digest: base.digest }, cacheDir, say }));
     }
-    const nodeModules = spec.host === 'js' ? await nodeModulesLayer(folder, inImage, cacheDir, say) : undefined;
+    const nodeModules = spec.host === 'js' ? await nodeModulesLayer(folder, src, inImage, cacheDir, say) : undefined;
     if (nodeModules) layers.push(nodeModules);
     const resources = await checkResources(folder, spec.resources);
     if (resources.length) {
@@ -205,13 +205,13 @@ async function baseImage(layout: string, gpu: boolean, say: (line: string) => vo
 }
 
 /** node_modules of a JS capability, from its lock file only (npm ci: exact versions, no scripts). */
-async function nodeModulesLayer(folder: string, inImage: string, cacheDir: string, say: (line: string) => void): Promise<(Layer & { reused: boolean }) | undefined> {
+async function nodeModulesLayer(folder: string, src: string, inImage: string, cacheDir: string, say: (line: string) => void): Promise<(Layer & { reused: boolean }) | undefined> {
   const lock = path.join(folder, 'package-lock.json');
   const pkg = path.join(folder, 'package.json');
   const manifest = fs.existsSync(pkg) ? (JSON.parse(fs.readFileSync(pkg, 'utf8')) as { dependencies?: Record<string, string> }) : {};
   const count = Object.keys(manifest.dependencies ?? {}).length;
   if (!count) return undefined;
-  if (!fs.existsSync(lock)) throw new BuildError(`${folder}/package.json has dependencies but no package-lock.json: run npm install there to pin them`);
+  if (!fs.existsSync(lock)) throw new BuildError(`${src}/package.json has dependencies but no package-lock.json: run npm install there to pin them`);
   const key = createHash('sha256').update(fs.readFileSync(lock)).update(inImage).digest('hex').slice(0, 16);
   const layer = await cachedLayer(path.join(cacheDir, 'layers'), `node-${key}`, async (stage) => {
     const dir = path.join(stage, inImage);

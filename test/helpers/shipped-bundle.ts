@@ -1,5 +1,6 @@
 // The shipped cpu bundle (offline-bundle/bundle.yaml), built once per test run with the real
-// `asf bundle build` (daemonless image build included) and shared by the suites that need it.
+// `asf bundle build` (daemonless image build included) and shared by the suites that need it;
+// with it, as a site's own capability would come, a folder `asf new` wrote (--capability).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,7 +25,10 @@ export function shippedBundle(): Promise<ShippedBundle> {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'asf-shipped-bundle-'));
     process.once('exit', () => fs.rmSync(out, { recursive: true, force: true }));
     const start = Date.now();
-    const build = await exec(process.execPath, [asfBin, 'bundle', 'build', '-o', out]);
+    const own = path.join(out, 'hello');
+    const scaffold = await exec(process.execPath, [asfBin, 'new', 'hello', '--lang', 'python', '--dir', own]);
+    if (scaffold.code !== 0) throw new Error(`asf new failed: ${scaffold.stderr}`);
+    const build = await exec(process.execPath, [asfBin, 'bundle', 'build', '-o', out, '--capability', own]);
     if (build.code !== 0) throw new Error(`asf bundle build failed (exit ${build.code}):\n${build.stderr.slice(-4000)}`);
     return {
       out,
