@@ -28,6 +28,9 @@ fi
 step "mmocr demo capability: Python environment with its model package"
 bash examples/mmocr/setup.sh
 
+step "layout demo capability: Python environment with its model package"
+bash examples/layout/setup.sh
+
 step "build"
 npm run --silent build
 

@@ -9,7 +9,7 @@ import { formatReport, mmocrEndpoint, mmocrRequest, parseBoxes, type OcrImageRes
 const mmocrDir = path.join(repoRoot, 'examples', 'mmocr');
 const venvPython = path.join(mmocrDir, '.venv', 'bin', 'python');
 const compat = path.join(repoRoot, 'runtime', 'python', 'compat');
-const driver = path.join(repoRoot, 'test', 'fixtures', 'mmocr', 'run_wrapper.py');
+const driver = path.join(repoRoot, 'test', 'fixtures', 'run_wrapper.py');
 const sample = path.join(mmocrDir, 'sample.jpg');
 // What make_sample.py draws into sample.jpg.
 const sampleWords = ['ASF', 'KIT', 'OFFLINE', 'OCR', '2026', 'AthenaServing', 'demo'];
