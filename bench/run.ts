@@ -14,7 +14,7 @@ const warmupSeconds = 2;
 const reps = Number(process.env['BENCH_REPS'] ?? 3);
 
 // `npm run bench -- --only echo,mmocr` (or BENCH_ONLY=echo,mmocr) runs a subset while iterating.
-const sections = ['js', 'echo', 'hops', 'mmocr', 'burst', 'streaming', 'native', 'bundle'] as const;
+const sections = ['js', 'echo', 'hops', 'mmocr', 'layout', 'burst', 'streaming', 'native', 'bundle'] as const;
 const onlyFlag = process.argv.indexOf('--only');
 const only = (onlyFlag >= 0 ? process.argv[onlyFlag + 1] : process.env['BENCH_ONLY'])?.split(',').filter(Boolean);
 for (const name of only ?? []) {
@@ -118,6 +118,26 @@ if (runs('mmocr')) {
     (await compareFrameworks('mmocr: examples/mmocr (PP-OCRv4 det + rec on CPU) on sample.jpg, licences: 64, timeoutMs: 3600000', frameworkTargets(workload, '/v1/private/mmocr'), workload.body, options)).markdown,
   );
 }
+if (runs('layout')) {
+  // The detection demo through asf up at 1 and 8 connections, next to its model alone in a Python loop.
+  const layoutDir = path.join(repoRoot, 'examples', 'layout');
+  execFileSync('bash', [path.join(layoutDir, 'setup.sh')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const body = fs.readFileSync(path.join(layoutDir, 'request.json'), 'utf8');
+  const route = '/v1/private/layout';
+  const targets = [
+    asfStack('asf up, examples/layout as shipped (2 Python workers, 4 licences)', layoutDir, route),
+    asfStack('asf up, 1 Python worker', layoutDir, route, { ASF_PYTHON_WORKERS: '1' }),
+  ];
+  const options: FrameworkOptions = { concurrencies: [1, 8], reps, seconds: () => seconds, warmupSeconds: 2, timeout: 60 };
+  const { markdown } = await compareFrameworks('layout: examples/layout (PicoDet CDLA, one onnxruntime thread per worker) on sample.jpg', targets, body, options);
+  const alone = Array.from({ length: reps }, () => {
+    const out = execFileSync(path.join(layoutDir, '.venv', 'bin', 'python'), [path.join(layoutDir, 'bench_model.py'), '--seconds', String(seconds)], { encoding: 'utf8' });
+    return Number(/([\d.]+) images\/s/.exec(out)![1]);
+  });
+  const line = `The model alone (examples/layout/bench_model.py: decode + detect in one Python loop, one thread), ${seconds} s runs after the table's: median ${median(alone).toFixed(2)} images/s (runs: ${alone.map((v) => v.toFixed(2)).join(', ')}).`;
+  console.log(`\n${line}`);
+  frameworkSections.push(`${markdown}\n\n${line}`);
+}
 if (runs('burst')) {
   // Issue 22: a slow wrapper (20 ms a call) with L = 4 licences, and 1, 4 and 16 times as many
   // clients: ours queues the burst at the gateway; the peers queue in their own ways.
@@ -154,7 +174,7 @@ if (frameworkSections.length > 0) {
   const kept = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split(/\n(?=## )/).slice(1) : [];
   const fresh = frameworkSections.map((section) => section.replace(/\n/, `\n\nMeasured on ${machine}.\n`));
   const title = (section: string) => section.slice(0, section.indexOf(':'));
-  const order = (name: string) => ['## Framework overhead', '## Echo', '## mmocr', '## Burst'].indexOf(name) >>> 0; // the rest (bundle) last
+  const order = (name: string) => ['## Framework overhead', '## Echo', '## mmocr', '## layout', '## Burst'].indexOf(name) >>> 0; // the rest (bundle) last
   const sectionsOut = [...kept.filter((old) => !fresh.some((section) => title(section) === title(old))), ...fresh]
     .map((section) => section.trim())
     .sort((a, b) => order(title(a)) - order(title(b)));

@@ -104,15 +104,15 @@ class LayoutEngine:
 
     def _split_outputs(self):
         """Names of the class-score and box-distribution heads, finest grid first."""
-        outputs = self.session.get_outputs()
-        by_cells = lambda o: -o.shape[1]
-        self.score_outputs = [o.name for o in sorted(outputs, key=by_cells) if o.shape[2] == len(self.labels)]
-        box_heads = [o for o in sorted(outputs, key=by_cells) if o.shape[2] != len(self.labels)]
+        heads = sorted(self.session.get_outputs(), key=lambda o: -o.shape[1])
+        score_heads = [o for o in heads if o.shape[2] == len(self.labels)]
+        box_heads = [o for o in heads if o.shape[2] != len(self.labels)]
+        if len(score_heads) != len(STRIDES) or len(box_heads) != len(STRIDES):
+            raise ValueError(f"{self.model_path} does not have PicoDet's {len(STRIDES)} score and box heads")
+        self.score_outputs = [o.name for o in score_heads]
         self.box_outputs = [o.name for o in box_heads]
         # Each side of a box is a distribution over 0..bins-1 cells (generalised focal loss).
         self.bins = box_heads[0].shape[2] // 4
-        if len(self.score_outputs) != len(STRIDES) or len(self.box_outputs) != len(STRIDES):
-            raise ValueError(f"{self.model_path} does not have PicoDet's {len(STRIDES)} score and box heads")
 
     def describe(self):
         return f"{self.model_path} ({len(self.labels)} labels, input {self.input_w}x{self.input_h})"
