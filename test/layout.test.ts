@@ -161,6 +161,14 @@ describe('layout demo capability', function () {
       assert.ok(found.every((r) => r.score >= 0.9), JSON.stringify(found));
     });
 
+    it('answers score 0 with at most max_results (100) regions, the surest kept', async () => {
+      const { status, json } = await post(url, request(fs.readFileSync(sample), { score: 0 }));
+      assert.equal(status, 200, JSON.stringify(json));
+      const found = regionsOf(json.payload.boxes.text, 800, 1236);
+      assert.equal(found.length, 100);
+      assertFinds(found.filter((r) => r.score > 0.5), drawn);
+    });
+
     it('refuses a score outside 0..1 before the wrapper sees it', async () => {
       const { status, json } = await post(url, request(fs.readFileSync(sample), { score: 1.5 }));
       assert.equal(status, 400, JSON.stringify(json));

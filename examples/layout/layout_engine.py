@@ -27,6 +27,9 @@ STRIDES = (8, 16, 32, 64)
 # The network was trained on RGB images normalised with ImageNet's statistics.
 MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
+# The surest candidates that go into NMS (PicoDet's own cap): a request asking for score 0 would
+# otherwise send all ~100k (cell, class) pairs through it.
+MAX_CANDIDATES = 1000
 
 
 class LayoutError(Exception):
@@ -158,14 +161,20 @@ class LayoutEngine:
 
         # Every (cell, class) pair above the threshold is a candidate; NMS runs per class.
         cells, classes = np.nonzero(scores > threshold)
-        if cells.size == 0:
-            return []
+        confidences = scores[cells, classes]
+        if cells.size > MAX_CANDIDATES:
+            surest = np.argpartition(-confidences, MAX_CANDIDATES)[:MAX_CANDIDATES]
+            cells, classes, confidences = cells[surest], classes[surest], confidences[surest]
         boxes = self._boxes(cells, dists[cells])
         # Back to the caller's pixel grid (the network saw the image stretched to its input).
         boxes *= np.array([w / self.input_w, h / self.input_h] * 2, dtype=np.float32)
         boxes[:, [0, 2]] = boxes[:, [0, 2]].clip(0, w)
         boxes[:, [1, 3]] = boxes[:, [1, 3]].clip(0, h)
-        confidences = scores[cells, classes]
+        # A box squeezed to nothing by the image's edge is no region.
+        real = (boxes[:, 2] - boxes[:, 0] >= 1) & (boxes[:, 3] - boxes[:, 1] >= 1)
+        classes, confidences, boxes = classes[real], confidences[real], boxes[real]
+        if confidences.size == 0:
+            return []
         xywh = np.concatenate([boxes[:, :2], boxes[:, 2:] - boxes[:, :2]], axis=1)
         keep = cv2.dnn.NMSBoxesBatched(
             xywh.tolist(), confidences.tolist(), classes.tolist(), threshold, self.settings.iou
