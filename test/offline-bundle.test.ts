@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import yaml from 'js-yaml';
 import { serveRegistry } from '../installer/registry/serve.js';
 import { shippedBundle } from './helpers/shipped-bundle.js';
 import { asfBin, repoRoot } from './helpers/stack.js';
@@ -17,6 +18,11 @@ interface BundleJson {
   images: { ref: string; repository: string; tag: string; digest: string }[];
   resources: { path: string; sha256: string }[];
   charts: { name: string }[];
+}
+
+interface BundleValues {
+  global: { imageDigests: Record<string, string> };
+  capabilities: Record<string, { enabled: boolean; image: { repository: string; tag: string }; sample?: string; resources?: unknown }>;
 }
 
 describe('the shipped offline bundle (offline-bundle/bundle.yaml, cpu profile; daemonless image build, docker-registry, skopeo)', function () {
@@ -38,7 +44,7 @@ describe('the shipped offline bundle (offline-bundle/bundle.yaml, cpu profile; d
     manifest = JSON.parse(inspected.stdout) as BundleJson;
   });
 
-  it('carries the runtime and mmocr images by the digests images/build.sh recorded and the chart; the OCR models only inside the mmocr image', () => {
+  it('carries the runtime and mmocr images by the digests images/build.sh recorded, the capabilities asf build made (layout from bundle.yaml, hello from --capability), and the chart; the OCR models only inside the mmocr image', () => {
     const recorded = new Map(
       fs
         .readFileSync(path.join(repoRoot, '.cache', 'images', 'digests.txt'), 'utf8')
@@ -46,15 +52,20 @@ describe('the shipped offline bundle (offline-bundle/bundle.yaml, cpu profile; d
         .split('\n')
         .map((l) => l.split(' ') as [string, string]),
     );
-    assert.deepEqual(manifest.images.map((i) => i.ref), ['ghcr.io/asf-kit/asf-runtime:0.1.0', 'ghcr.io/asf-kit/asf-mmocr:0.1.0']);
-    for (const image of manifest.images) assert.equal(image.digest, recorded.get(image.ref), image.ref);
+    assert.deepEqual(manifest.images.map((i) => i.ref), [
+      'ghcr.io/asf-kit/asf-runtime:0.1.0',
+      'ghcr.io/asf-kit/asf-mmocr:0.1.0',
+      'asf.local/capabilities/layout:v1',
+      'asf.local/capabilities/hello:v1',
+    ]);
+    for (const image of manifest.images.slice(0, 2)) assert.equal(image.digest, recorded.get(image.ref), image.ref);
     assert.deepEqual(manifest.charts.map((c) => c.name), ['asf']);
     // Not shipped twice: the Pods load the models the image carries (checked against
     // images/mmocr/models.sha256 when it is built), so the bundle has no copy beside it.
     assert.deepEqual(manifest.resources, []);
   });
 
-  it('the extracted offline tarball serves both images by digest, and its entrypoint and install script are there', async () => {
+  it('the extracted offline tarball serves every image by digest, enables the capabilities pinned to theirs, and its entrypoint and install script are there', async () => {
     const dir = path.join(out, 'extracted');
     const x = await exec(process.execPath, [asfBin, 'bundle', 'extract', path.join(out, 'asf-offline-0.1.0.tar.gz'), '-C', dir]);
     assert.equal(x.code, 0, x.stderr);
@@ -64,6 +75,15 @@ describe('the shipped offline bundle (offline-bundle/bundle.yaml, cpu profile; d
     assert.match(readme, /\.\/install\.sh --serve-registry/);
     assert.match(readme, /\.\/install\.sh --registry /);
     assert.match(fs.readFileSync(path.join(dir, 'checksums'), 'utf8'), /^[0-9a-f]{64}  README\.md$/m);
+    // The capabilities asf build made are enabled, pinned to the digests carried, with their sample.
+    const values = yaml.load(fs.readFileSync(path.join(dir, 'charts', 'asf.values.yaml'), 'utf8')) as BundleValues;
+    for (const [name, image] of [['layout', manifest.images[2]!], ['hello', manifest.images[3]!]] as const) {
+      const capability = values.capabilities[name];
+      assert.equal(capability?.enabled, true, name);
+      assert.equal(values.global.imageDigests[`${capability.image.repository}:${capability.image.tag}`], image.digest, name);
+    }
+    assert.equal(values.capabilities['layout']?.sample, 'request.json');
+    assert.deepEqual(values.capabilities['layout']?.resources, { requests: { cpu: '150m', memory: '256Mi' }, limits: { memory: '1Gi' } });
     const registry = await serveRegistry(path.join(dir, 'registry'), { readonly: true, binary: path.join(dir, 'bin', 'registry') });
     try {
       for (const image of manifest.images) {
