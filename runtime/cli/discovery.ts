@@ -5,6 +5,8 @@ export interface DiscoveryChoice {
   /** static: the --loader list; kubernetes: EndpointSlices of capability Services. */
   discovery?: 'static' | 'kubernetes';
   loader?: string[];
+  /** static: how often loader names are looked up again. */
+  resolveIntervalMs?: number;
   /** Loaders running in this process (asf up), beside the --loader addresses. */
   inProcess?: { address: string; connection: LoaderConnection }[];
   namespace?: string;
@@ -29,7 +31,7 @@ export async function startDiscovery(registry: ServiceRegistry, options: Discove
   }
   if (!options.loader?.length && !options.inProcess?.length) throw new Error('--loader <host:port> is required unless --discovery kubernetes');
   const { StaticDiscovery } = await import('../discovery/static.js');
-  const discovery = new StaticDiscovery(registry, [...(options.loader ?? []), ...(options.inProcess ?? [])]);
+  const discovery = new StaticDiscovery(registry, [...(options.loader ?? []), ...(options.inProcess ?? [])], { resolveIntervalMs: options.resolveIntervalMs });
   await discovery.start();
   return discovery;
 }

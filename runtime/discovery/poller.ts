@@ -26,12 +26,14 @@ export class ReplicaPoller {
     return [...this.replicas.keys()];
   }
 
-  /** Starts tracking a loader (of `capability`, when discovery knows) and polls it once; resolves when that first answer is filed. */
-  async add(address: string, capability?: string, connection?: LoaderConnection): Promise<void> {
-    if (this.replicas.has(address)) return;
+  /** Starts tracking a loader (of `capability`, when discovery knows) and polls it once; resolves with it when that first answer is filed. */
+  async add(address: string, capability?: string, connection?: LoaderConnection): Promise<Replica> {
+    const known = this.replicas.get(address);
+    if (known) return known;
     const replica = this.registry.addReplica(address, capability, connection);
     this.replicas.set(address, replica);
     await this.poll(replica);
+    return replica;
   }
 
   /** Stops tracking a loader and takes it out of the registry (requests no longer go there). */

@@ -21,6 +21,8 @@ export class Replica {
   private reported = 0;
   /** Licences this gateway holds there: calls not answered yet, sessions not ended. */
   private held = 0;
+  /** Told each time it is found unreachable: discovery may look for it under another address. */
+  onDown?: () => void;
 
   constructor(
     readonly address: string,
@@ -71,6 +73,7 @@ export class Replica {
     this.reported = 0;
     // What we held there is gone with it (the calls fail, the sessions end).
     this.held = 0;
+    this.onDown?.();
   }
 
   /** Its connection is back after being down: it may serve again (the next health report says more). */

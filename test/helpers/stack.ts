@@ -19,7 +19,12 @@ export interface RunningProcess {
 
 /** Runs `asf <args>` as a real child process. */
 export function runAsf(args: string[], env: NodeJS.ProcessEnv = {}): RunningProcess {
-  const child = spawn(process.execPath, [asfBin, ...args], {
+  return runProcess(process.execPath, [asfBin, ...args], env);
+}
+
+/** Runs a command as a real child process (e.g. asf inside `unshare`). */
+export function runProcess(command: string, args: string[], env: NodeJS.ProcessEnv = {}): RunningProcess {
+  const child = spawn(command, args, {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -52,7 +57,7 @@ export function runAsf(args: string[], env: NodeJS.ProcessEnv = {}): RunningProc
         }, timeoutMs);
         const onExit = () => {
           done();
-          reject(new Error(`asf ${args.join(' ')} exited before printing ${pattern}; output:\n${text}`));
+          reject(new Error(`${[command, ...args].join(' ')} exited before printing ${pattern}; output:\n${text}`));
         };
         const done = () => {
           clearTimeout(timer);
