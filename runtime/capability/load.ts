@@ -94,6 +94,12 @@ export function loadCapability(dirArg: string): CapabilitySpec {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
     throw new CapabilityError(`capability folder ${dir} does not exist`);
   }
+  try {
+    fs.accessSync(dir, fs.constants.R_OK | fs.constants.X_OK);
+  } catch (err) {
+    // Otherwise every file in it looks missing ("holds none of …"), hiding the real problem.
+    throw new CapabilityError(`capability folder ${dir} is not readable by this user (uid ${process.getuid?.()}): ${(err as Error).message}`);
+  }
   const found = entries.find(([file]) => fs.existsSync(path.join(dir, file)));
   if (!found) {
     const names = entries.map(([file]) => file).join(', ');

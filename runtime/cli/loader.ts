@@ -12,6 +12,8 @@ export interface LoaderCommandOptions {
   logLevel: string;
   /** On SIGTERM, keep serving this long (reporting 'stopping') before closing: see stop(). */
   drainMs?: number;
+  /** Exit with status 1 when the capability fails to start. */
+  exitOnFailure?: boolean;
 }
 
 /** What a loader tells the `asf up` process that started it; readiness comes from the gateway's health polls. */
@@ -43,7 +45,7 @@ export async function runLoader(options: LoaderCommandOptions): Promise<void> {
     log.info({ why }, 'loader stopping');
     await server.close();
     await loader.stop().catch((err: Error) => log.warn({ err }, 'wrapperFini failed'));
-    process.exit(0);
+    process.exit(); // with process.exitCode: 1 when the capability failed to start
   };
   process.on('SIGTERM', () => void stop('SIGTERM', options.drainMs));
   process.on('SIGINT', () => void stop('SIGINT'));
@@ -52,6 +54,11 @@ export async function runLoader(options: LoaderCommandOptions): Promise<void> {
 
   await loader.start();
   const { error } = loader.health();
-  if (error) log.error({ serviceId: loader.schema.serviceId, error }, 'capability failed to start');
-  else log.info({ serviceId: loader.schema.serviceId, licences: spec.licences, ...host.details }, 'capability ready');
+  if (error) {
+    log.error({ serviceId: loader.schema.serviceId, error }, 'capability failed to start');
+    if (options.exitOnFailure) {
+      process.exitCode = 1;
+      await stop('capability failed to start');
+    }
+  } else log.info({ serviceId: loader.schema.serviceId, licences: spec.licences, ...host.details }, 'capability ready');
 }

@@ -105,7 +105,11 @@ program
   .addOption(queueDepth())
   .addOption(sessionTimeout())
   .addOption(readTimeout())
-  .option('--app-id <id>', 'only let in this app id (repeatable)', collect)
+  .addOption(
+    new Option('--app-id <id>', 'only let in this app id (repeatable; $ASF_APP_IDS, comma-separated, keeps them out of ps)')
+      .env('ASF_APP_IDS')
+      .argParser((value: string, previous: string[] = []) => [...previous, ...value.split(',').filter(Boolean)]),
+  )
   .addOption(quotasOption())
   .addOption(signingOption())
   .addOption(logLevel().default('info'))
@@ -127,6 +131,7 @@ program
   .option('--host <host>', 'listen address', '0.0.0.0')
   .option('--max-message-bytes <bytes>', 'gRPC message size limit each way', integer('max-message-bytes', 1))
   .option('--drain-ms <ms>', "on SIGTERM, keep serving this long while reporting 'stopping' (in a Pod: until the gateways have let it go)", integer('drain-ms', 0), 0)
+  .option('--exit-on-failure', 'exit (status 1) when the capability fails to start, instead of serving its error on health checks (docker compose: the container shows as exited)')
   .addOption(logLevel().default('info'))
   .addHelpText('after', '\nExample:\n  asf loader --capability ./examples/echo --port 5090')
   .action(async (opts) => {

@@ -13,7 +13,7 @@ function integer(name: string, min = 0) {
 
 const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  ${l}`).join('\n')}`;
 
-/** Where `asf config`, `asf up --config` and `asf compose --config` look for gateway settings by default. */
+/** A gateway config file (asf-gateway.yaml by convention): read only when named. */
 const gatewayFileOption = () => new Option('-g, --gateway <file>', 'gateway config file (the one `asf up --config` reads)');
 
 /** asf new / schema / validate / call / config / compose / completion (capability developers) */
@@ -104,23 +104,16 @@ export function registerDevelopCommands(program: Command): void {
 
   program
     .command('compose')
-    .description('write a docker-compose file for the stack: the gateway on port 8889 and one loader service per capability')
+    .description('write a docker-compose file for the stack: the gateway on port 8889 and one loader service (loader-<name>) per capability')
     .option('-c, --capability <dir>', 'capability folder (repeatable; default: the gateway config file\'s, else the demo capability)', collect)
     .addOption(gatewayFileOption())
-    .option('-o, --output <file>', 'file to write (default: print to stdout)')
-    .addHelpText('after', examples('asf compose -c ./echo -o docker-compose.yaml && docker compose up -d', 'asf compose --gateway asf-gateway.yaml -o docker-compose.yaml'))
+    .option('-o, --output <file>', 'file to write; host paths in it are relative to its folder (default: print to stdout, with absolute paths)')
+    .option('--gpu', 'loaders in the runtime image get its CUDA variant and one NVIDIA GPU each')
+    .option('-e, --env <KEY=VALUE>', 'environment variable of every loader (repeatable)', collect)
+    .addHelpText('after', examples('asf compose -c ./echo -o docker-compose.yaml && docker compose up -d --wait', 'asf compose --gateway asf-gateway.yaml -o docker-compose.yaml'))
     .action(async (opts) => {
-      const fs = await import('node:fs');
-      const { composeDocument, composeYaml } = await import('../../develop/compose.js');
-      const { readGatewayConfig, capabilitiesOf } = await import('../../develop/gateway-config.js');
-      const { packageRoot } = await import('../../paths.js');
-      const gateway = opts.gateway ? readGatewayConfig(opts.gateway, true) : {};
-      const capabilities = opts.capability ?? (opts.gateway ? capabilitiesOf(gateway, opts.gateway) : undefined) ?? [path.join(packageRoot, 'examples', 'mmocr')];
-      const outDir = opts.output ? path.dirname(path.resolve(opts.output)) : process.cwd();
-      const text = composeYaml(composeDocument({ capabilities, outDir, gateway }));
-      if (!opts.output) return void process.stdout.write(text);
-      fs.writeFileSync(opts.output, text);
-      process.stdout.write(`wrote ${opts.output}: gateway + ${capabilities.length} loader service(s); start it with: docker compose -f ${opts.output} up -d\n`);
+      const { writeCompose } = await import('../../develop/compose.js');
+      writeCompose({ capabilities: opts.capability, gatewayFile: opts.gateway, output: opts.output, gpu: opts.gpu, env: opts.env });
     });
 
   program
