@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { startDockerEngine, type DockerEngine } from './helpers/docker-engine.js';
-import { b64, freePort, post, repoRoot, runAsf } from './helpers/stack.js';
+import { answeredCalls, b64, freePort, post, repoRoot, runAsf } from './helpers/stack.js';
 import { exec, type Result } from './helpers/tools.js';
 
 const images = process.env['ASF_IMAGES'] ?? path.join(repoRoot, '.cache', 'images');
@@ -131,10 +131,10 @@ describe('asf compose on a real Docker engine (dockerd 20.10 + Compose v2)', fun
     const up = await compose(['up', '--detach', '--wait', '--scale', 'loader-echo=2']);
     assert.equal(up.code, 0, up.stderr);
     await eventually('two ready echo replicas', health, (h) => h.services['echo']?.filter((r) => r.state === 'ready').length === 2);
-    const before = await answered(url);
+    const before = await answeredCalls(url, 'echo');
     const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => post(`${url}/v1/private/echo`, { header: { app_id: 'a' }, payload: { text: { text: b64(`n${i}`) } } })));
     assert.deepEqual(new Set(answers.map((a) => a.status)), new Set([200]));
-    const after = await answered(url);
+    const after = await answeredCalls(url, 'echo');
     const used = [...after].filter(([address, n]) => n > (before.get(address) ?? 0));
     assert.equal(used.length, 2, `replicas that answered: ${JSON.stringify([...after])}`);
   });
@@ -188,11 +188,3 @@ describe('asf compose on a real Docker engine (dockerd 20.10 + Compose v2)', fun
     assert.deepEqual(networks, ['host', 'none']);
   });
 });
-
-/** Calls each echo replica answered, from the gateway's per-replica metric. */
-async function answered(url: string): Promise<Map<string, number>> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const out = new Map<string, number>();
-  for (const m of text.matchAll(/asf_gateway_replica_calls_total\{service="echo",replica="([^"]+)",outcome="answered"\} (\d+)/g)) out.set(m[1]!, Number(m[2]));
-  return out;
-}

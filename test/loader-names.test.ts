@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { b64, freePort, post, repoRoot, runAsf, runProcess, waitHealthy, type RunningProcess } from './helpers/stack.js';
+import { answeredCalls, b64, freePort, post, repoRoot, runAsf, runProcess, waitHealthy, type RunningProcess } from './helpers/stack.js';
 
 const echoDir = path.join(repoRoot, 'examples', 'echo');
 const name = 'echo-loaders.test';
@@ -73,7 +73,7 @@ describe('gateway --loader NAME:PORT: every address behind the name, followed as
     assert.deepEqual(await replicaAddresses(url), [`127.0.0.2:${port}`, `127.0.0.3:${port}`]);
     const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => post(`${url}/v1/private/echo`, request(`spread ${i}`))));
     assert.deepEqual(new Set(answers.map((a) => a.status)), new Set([200]));
-    const calls = await answeredCalls(url);
+    const calls = await answeredCalls(url, 'echo');
     assert.deepEqual([...calls.keys()].sort(), [`127.0.0.2:${port}`, `127.0.0.3:${port}`]);
     for (const [address, count] of calls) assert.ok(count > 0, `${address} answered none`);
   });
@@ -89,7 +89,7 @@ describe('gateway --loader NAME:PORT: every address behind the name, followed as
     }
     // The old addresses are let go once the new one is ready.
     assert.deepEqual(await replicaAddresses(url), [`127.0.0.4:${port}`]);
-    assert.ok((await answeredCalls(url)).get(`127.0.0.4:${port}`)! >= 20);
+    assert.ok((await answeredCalls(url, 'echo')).get(`127.0.0.4:${port}`)! >= 20);
   });
 });
 
@@ -100,12 +100,4 @@ function request(text: string) {
 async function replicaAddresses(url: string): Promise<string[]> {
   const health = (await (await fetch(`${url}/healthz`)).json()) as { services: Record<string, { address: string }[]> };
   return (health.services['echo'] ?? []).map((r) => r.address).sort();
-}
-
-/** Calls each replica answered, from the gateway's per-replica metric. */
-async function answeredCalls(url: string): Promise<Map<string, number>> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const out = new Map<string, number>();
-  for (const m of text.matchAll(/asf_gateway_replica_calls_total\{service="echo",replica="([^"]+)",outcome="answered"\} (\d+)/g)) out.set(m[1]!, Number(m[2]));
-  return out;
 }

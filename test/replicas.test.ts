@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { b64, freePort, post, repoRoot, runAsf, waitHealthy, type RunningProcess } from './helpers/stack.js';
+import { answeredCalls, b64, freePort, post, repoRoot, runAsf, waitHealthy, type RunningProcess } from './helpers/stack.js';
 
 const echoDir = path.join(repoRoot, 'examples', 'echo');
 
@@ -25,9 +25,9 @@ describe('balancing across loader replicas (asf gateway + two asf loader process
   });
 
   it('spreads requests over both replicas', async () => {
-    const before = await loaderCalls(url);
+    const before = await answeredCalls(url, 'echo');
     await Promise.all(Array.from({ length: 40 }, (_, i) => post(`${url}/v1/private/echo`, request(`spread ${i}`))));
-    const after = await loaderCalls(url);
+    const after = await answeredCalls(url, 'echo');
     assert.equal(after.size, 2);
     for (const [address, count] of after) assert.ok(count - (before.get(address) ?? 0) > 0, `replica ${address} got no request`);
   });
@@ -60,12 +60,4 @@ describe('balancing across loader replicas (asf gateway + two asf loader process
 
 function request(text: string) {
   return { header: { app_id: 'a' }, payload: { text: { text: b64(text) } } };
-}
-
-/** Calls each replica answered, from the gateway's per-replica metric. */
-async function loaderCalls(url: string): Promise<Map<string, number>> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const out = new Map<string, number>();
-  for (const m of text.matchAll(/asf_gateway_replica_calls_total\{service="echo",replica="([^"]+)",outcome="answered"\} (\d+)/g)) out.set(m[1]!, Number(m[2]));
-  return out;
 }

@@ -131,3 +131,12 @@ export async function post(url: string, body: unknown, headers: Record<string, s
 }
 
 export const b64 = (text: string | Buffer) => Buffer.from(text).toString('base64');
+
+/** Calls each replica of `service` answered, by address, from the gateway's per-replica metric. */
+export async function answeredCalls(url: string, service: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const out = new Map<string, number>();
+  const line = /asf_gateway_replica_calls_total\{service="([^"]+)",replica="([^"]+)",outcome="answered"\} (\d+)/g;
+  for (const m of text.matchAll(line)) if (m[1] === service) out.set(m[2]!, Number(m[3]));
+  return out;
+}
