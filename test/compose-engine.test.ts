@@ -160,6 +160,30 @@ describe('asf compose on a real Docker engine (dockerd 20.10 + Compose v2)', fun
     assert.equal(restarts, 1);
   });
 
+  it('the only loader killed under load: requests wait for it to come back; only those it was running fail (502, never sent to it again)', async () => {
+    const down = await compose(['up', '--detach', '--wait', '--scale', 'loader-echo=1']);
+    assert.equal(down.code, 0, down.stderr);
+    await eventually('one echo replica', health, (h) => h.services['echo']?.length === 1 && h.services['echo'][0]!.state === 'ready');
+    const [container] = (await compose(['ps', '--quiet', 'loader-echo'])).stdout.trim().split('\n');
+    const pid = Number((await engine!.docker(['inspect', '--format', '{{.State.Pid}}', container!])).stdout.trim());
+    const workers = 4;
+    const failed: string[] = [];
+    let answered = 0;
+    const worker = async (id: number) => {
+      for (let i = 0; i < 150; i++) {
+        const r = await post(`${url}/v1/private/echo`, { header: { app_id: 'a' }, payload: { text: { text: b64(`w${id}-${i}`) } } });
+        if (r.status === 200) answered++;
+        else failed.push(`${r.status} ${r.json?.header?.message}`);
+        if (id === 0 && i === 30) process.kill(pid, 'SIGKILL');
+      }
+    };
+    await Promise.all(Array.from({ length: workers }, (_, id) => worker(id)));
+    console.log(`      ${failed.length} of ${workers * 150} failed (the requests in flight when it died)`);
+    assert.ok(failed.length <= workers, failed.join('\n'));
+    for (const f of failed) assert.match(f, /^502 loader .* went away while running the request/);
+    assert.equal(answered + failed.length, workers * 150);
+  });
+
   it('a capability that cannot start: up --wait fails at once naming its container, which shows as exited', async () => {
     const broken = path.join(tmp, 'broken', 'docker-compose.yaml');
     fs.mkdirSync(path.dirname(broken));
