@@ -131,6 +131,7 @@ describe('asf compose', function () {
     assert.ok(doc.services['loader-venvcap']);
     assert.match(stderr, /^asf: warning: .*venv-cap\/\.venv is a virtualenv of this machine/);
     assert.match(stderr, /ModuleNotFoundError/);
+    assert.match(stderr, /asf build .*venv-cap/);
     assert.match(stderr, /python\.interpreter/);
   });
 

@@ -217,8 +217,8 @@ function venvWarning(spec: CapabilitySpec, venv: string): string {
   return (
     `${venv} is a virtualenv of this machine: its python links to this machine's interpreter, so in the container the loader runs ` +
     `the image's python3 without the packages installed there (${spec.serviceId} fails with ModuleNotFoundError if it needs them). ` +
-    `Put the packages into an image of the capability (FROM the runtime image), or build the virtualenv inside the runtime image ` +
-    `(python3 -m venv, then pip install) and name its interpreter in capability.yaml (python.interpreter)`
+    `Build the capability's image with its packages (asf build ${spec.dir}, from its requirements.txt), make it this service's image ` +
+    `and drop the service's volume; or build a virtualenv inside the runtime image and name its interpreter in capability.yaml (python.interpreter)`
   );
 }
 
