@@ -1,8 +1,9 @@
 // `asf compose` on a real Docker engine: the generated file brought up with Compose v2 (built from
 // the Go module proxy, cached outside the repo: test/compose-engine/build.sh) on Debian's dockerd
 // started by this suite (helpers/docker-engine.ts), with our images loaded from the daemonless OCI
-// layout (images/build.sh; built here when missing) by skopeo. Needs root and `docker.io`
-// (scripts/setup.sh installs it). The first run pays the Compose build (about 4 minutes on 2 cores).
+// layout by skopeo (built with images/build.sh when missing or built from other code than the
+// tree's). Needs root, Go and `docker.io` (scripts/setup.sh installs it). The first run pays the
+// Compose build (about 4 minutes on 2 cores).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -19,6 +20,29 @@ const shipped = (yaml.load(fs.readFileSync(path.join(repoRoot, 'images', 'images
 const layoutTag = (ref: string) => `${ref.slice(0, ref.lastIndexOf(':')).split('/').pop()}-${ref.slice(ref.lastIndexOf(':') + 1)}`;
 const needed = shipped.filter((i) => i.name === 'runtime' || i.name === 'mmocr');
 const project = 'asf-engine-test';
+
+/** A fingerprint of the compiled runtime under a folder (its .js files, in path order): the same script on the tree and in an image. */
+const fingerprint = [
+  "const fs = require('fs'), path = require('path'), hash = require('crypto').createHash('sha256'), root = process.argv[1];",
+  'const walk = (dir) => fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1)).forEach((e) => {',
+  '  const file = path.join(dir, e.name);',
+  "  if (e.isDirectory()) walk(file); else if (file.endsWith('.js')) hash.update(path.relative(root, file)).update(fs.readFileSync(file));",
+  '});',
+  "walk(root); console.log(hash.digest('hex'));",
+].join('\n');
+
+/** Loads the images from the layout into the engine; the names of those missing there or built from other code than dist/runtime. */
+async function loadImages(engine: DockerEngine): Promise<string[]> {
+  const tree = (await exec(process.execPath, ['-e', fingerprint, path.join(repoRoot, 'dist', 'runtime')])).stdout;
+  const stale: string[] = [];
+  for (const image of needed) {
+    // A shared lock on the layout: images/build.sh holds it exclusively while it writes.
+    const load = await exec('flock', ['-s', path.join(images, '.lock'), 'skopeo', 'copy', '-q', `oci:${layout}:${layoutTag(image.ref)}`, `docker-daemon:${image.ref}`, '--dest-daemon-host', engine.host]);
+    const inside = load.code === 0 ? await engine.docker(['run', '--rm', '--network', 'none', '--entrypoint', '/usr/local/bin/node', image.ref, '-e', fingerprint, '/opt/asf/dist/runtime']) : undefined;
+    if (!inside || inside.code !== 0 || inside.stdout !== tree) stale.push(image.name);
+  }
+  return stale;
+}
 
 describe('asf compose on a real Docker engine (dockerd 20.10 + Compose v2)', function () {
   this.timeout(600_000);
@@ -51,17 +75,15 @@ describe('asf compose on a real Docker engine (dockerd 20.10 + Compose v2)', fun
     const built = await exec(path.join(repoRoot, 'test', 'compose-engine', 'build.sh'), []);
     assert.equal(built.code, 0, `building Compose failed:\n${built.stderr.slice(-3000)}`);
     composeBin = built.stdout.trim().split('\n').pop()!;
-    const missing = [];
-    for (const image of needed) if ((await exec('skopeo', ['inspect', `oci:${layout}:${layoutTag(image.ref)}`])).code !== 0) missing.push(image.name);
-    if (missing.length) {
-      const build = await exec(path.join(repoRoot, 'images', 'build.sh'), missing);
-      assert.equal(build.code, 0, `images/build.sh ${missing.join(' ')} failed:\n${build.stderr.slice(-3000)}`);
-    }
     engine = await startDockerEngine(path.join(tmp, 'engine'));
-    for (const image of needed) {
-      // A shared lock on the layout: images/build.sh holds it exclusively while it writes.
-      const load = await exec('flock', ['-s', path.join(images, '.lock'), 'skopeo', 'copy', '-q', `oci:${layout}:${layoutTag(image.ref)}`, `docker-daemon:${image.ref}`, '--dest-daemon-host', engine.host]);
-      assert.equal(load.code, 0, `loading ${image.ref}: ${load.stderr}`);
+    let stale = await loadImages(engine);
+    if (stale.length) {
+      // Not built yet, or built from other code than this tree's: build them (as images.test does).
+      const targets = stale.includes('runtime') ? ['runtime', 'mmocr'] : stale;
+      const build = await exec(path.join(repoRoot, 'images', 'build.sh'), targets);
+      assert.equal(build.code, 0, `images/build.sh ${targets.join(' ')} failed:\n${build.stderr.slice(-3000)}`);
+      stale = await loadImages(engine);
+      assert.deepEqual(stale, [], 'images/build.sh made images whose code differs from dist/runtime');
     }
     const port = await freePort();
     fs.mkdirSync(path.dirname(composeFile));
