@@ -53,6 +53,7 @@ export async function runLoader(options: LoaderCommandOptions): Promise<void> {
   process.on('disconnect', () => void stop('parent went away'));
 
   await loader.start();
+  for (const line of loader.schemaWarnings) log.warn({ capability: spec.dir }, line);
   const { error } = loader.health();
   if (error) {
     log.error({ serviceId: loader.schema.serviceId, error }, 'capability failed to start');

@@ -62,6 +62,7 @@ export async function runUp(options: UpOptions): Promise<void> {
     for (const { dir, loader } of local) {
       void loader.start().then(() => {
         if (loader.error) say(`loader   ${dir} failed to start: ${loader.error}`);
+        for (const line of loader.schemaWarnings) say(`warning  ${dir}: ${line}`);
       });
     }
     gateway = await startGateway({

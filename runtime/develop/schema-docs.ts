@@ -1,24 +1,28 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadCapability } from '../capability/load.js';
+import { pickSchema, schemaConflicts } from '../capability/schema-sources.js';
 import type { CapabilitySchema } from '../capability/types.js';
 import { openApiDocument } from '../gateway/openapi.js';
 import { requestSchema } from '../gateway/schema.js';
 import { packageRoot } from '../paths.js';
+import { wrapperDeclarations } from './wrapper-declarations.js';
 
 export const schemaFormats = ['all', 'request', 'response', 'openapi', 'asf'] as const;
 export type SchemaFormat = (typeof schemaFormats)[number];
 
 const { version: kitVersion } = JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string };
 
-/** The schema a capability folder states (capability.yaml, aiges.toml, folder name): what the gateway would validate against. */
+/**
+ * The schema the gateway validates against once the folder is served: capability.yaml (or the
+ * folder name) and, for a Python wrapper, what wrapper.py declares, combined as the loader does.
+ */
 export function folderSchema(dir: string, warn: (line: string) => void = () => {}): CapabilitySchema {
-  const { serviceId, version, inputs, outputs, params, host, declared } = loadCapability(dir);
-  // A Python wrapper's requestCls/responseCls are read by its worker at serve time, not here.
-  if (host === 'python' && !(declared.inputs && declared.outputs)) {
-    warn(`${dir}: capability.yaml declares no ${declared.inputs ? 'outputs' : 'inputs'}; the wrapper's own declarations apply once served (see GET /openapi.json on asf up)`);
-  }
-  return { serviceId, version, inputs, outputs, params };
+  const spec = loadCapability(dir);
+  if (spec.host !== 'python') return pickSchema(spec);
+  const declared = wrapperDeclarations(spec);
+  for (const line of schemaConflicts(spec, declared)) warn(`${dir}: ${line}`);
+  return pickSchema(spec, declared);
 }
 
 /** The OpenAPI document the gateway serves at /openapi.json when this capability is its only one. */

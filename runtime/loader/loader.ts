@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { pickSchema, schemaConflicts } from '../capability/schema-sources.js';
 import type { CapabilitySchema, CapabilitySpec } from '../capability/types.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { loaderInput, loaderOutput } from '../protocol/codec.js';
@@ -36,6 +37,8 @@ export class Loader {
   schema: CapabilitySchema;
   state: LoaderState = 'starting';
   error?: string;
+  /** Where capability.yaml and the wrapper's own declarations disagree (known once started). */
+  schemaWarnings: string[] = [];
 
   constructor(
     readonly spec: CapabilitySpec,
@@ -57,6 +60,7 @@ export class Loader {
     try {
       const declared = await this.host.start(this.spec.config);
       this.schema = pickSchema(this.spec, declared);
+      this.schemaWarnings = schemaConflicts(this.spec, declared);
       this.state = 'ready';
     } catch (err) {
       this.state = 'failed';
@@ -192,20 +196,6 @@ export class Loader {
       }),
     };
   }
-}
-
-/** capability.yaml wins over what the wrapper declares; the folder name is the last resort. */
-function pickSchema(spec: CapabilitySpec, declared: Partial<CapabilitySchema> = {}): CapabilitySchema {
-  return {
-    serviceId: spec.declared.serviceId ? spec.serviceId : (declared.serviceId ?? spec.serviceId),
-    version: spec.declared.version ? spec.version : (declared.version ?? spec.version),
-    inputs: spec.declared.inputs ? spec.inputs : (declared.inputs ?? {}),
-    outputs: spec.declared.outputs ? spec.outputs : (declared.outputs ?? {}),
-    params: Object.keys(spec.params).length ? spec.params : (declared.params ?? {}),
-    // Serving settings for the gateway (capability.yaml only).
-    ...(spec.balance ? { balance: spec.balance } : {}),
-    ...(spec.queue ? { queue: spec.queue } : {}),
-  };
 }
 
 // Unique per process by a random prefix, then a counter: no entropy to gather per request.

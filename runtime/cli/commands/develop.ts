@@ -11,6 +11,8 @@ function integer(name: string, min = 0) {
   };
 }
 
+const warn = (line: string) => void process.stderr.write(`asf: warning: ${line}\n`);
+
 const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  ${l}`).join('\n')}`;
 
 /** A gateway config file (asf-gateway.yaml by convention): read only when named. */
@@ -42,7 +44,6 @@ export function registerDevelopCommands(program: Command): void {
     .addHelpText('after', examples('asf schema ./echo', 'asf schema ./echo --format request > request.schema.json', 'asf schema ./echo --format asf'))
     .action(async (dir: string, opts) => {
       const { folderSchema, schemaDocument } = await import('../../develop/schema-docs.js');
-      const warn = (line: string) => void process.stderr.write(`asf: warning: ${line}\n`);
       process.stdout.write(`${JSON.stringify(schemaDocument(folderSchema(dir, warn), opts.format), null, 2)}\n`);
     });
 
@@ -55,7 +56,7 @@ export function registerDevelopCommands(program: Command): void {
     .action(async (dir: string, request: string) => {
       const { folderSchema } = await import('../../develop/schema-docs.js');
       const { validateRequestFile } = await import('../../develop/validate-request.js');
-      const verdict = validateRequestFile(request, folderSchema(dir));
+      const verdict = validateRequestFile(request, folderSchema(dir, warn));
       if (verdict.ok) {
         process.stdout.write(`${request}: valid (inputs: ${verdict.inputs.join(', ') || 'none'})\n`);
       } else {

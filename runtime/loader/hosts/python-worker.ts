@@ -5,7 +5,7 @@ import { packageRoot } from '../../paths.js';
 import { encodeFrame, FrameReader, type Frame } from './python-frames.js';
 
 /** The worker program: a folder with __main__.py, run by the capability's interpreter. */
-const workerProgram = path.join(packageRoot, 'runtime', 'python', 'asf_worker');
+export const workerProgram = path.join(packageRoot, 'runtime', 'python', 'asf_worker');
 
 /** A worker went away; `how` says why ("code 1", "signal SIGKILL", or why it could not start). */
 export class WorkerExit extends Error {

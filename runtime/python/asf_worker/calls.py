@@ -33,12 +33,17 @@ class Output:
         self.data = data
 
 
-def load():
-    """Imports module `wrapper` and picks its style: class Wrapper, or module-level functions."""
+def import_wrapper():
+    """Module `wrapper` from the capability folder (the worker's cwd)."""
     try:
-        module = importlib.import_module("wrapper")
+        return importlib.import_module("wrapper")
     except BaseException as err:  # a wrapper may even sys.exit() at import: report that too
         raise _failure(WRAPPER_INIT, "cannot import wrapper.py", err)
+
+
+def load():
+    """Imports module `wrapper` and picks its style: class Wrapper, or module-level functions."""
+    module = import_wrapper()
     cls = getattr(module, "Wrapper", None)
     if isinstance(cls, type):
         return ClassWrapper(cls)

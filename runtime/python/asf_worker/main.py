@@ -92,11 +92,7 @@ def _outputs_reply(outputs):
 def main():
     _die_with_host()
     channel = _take_stdio()
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    # The capability folder (our cwd) is where `import wrapper` and the wrapper's own imports look;
-    # our aiges goes last, so an installed upstream aiges wins.
-    sys.path[0] = os.getcwd()
-    sys.path.append(os.path.join(here, "compat"))
+    use_wrapper_path()
     worker = Worker(channel)
     operations = {name: getattr(worker, name) for name in ("init", "exec", "fini", "create", "write", "read", "destroy")}
     while True:
@@ -115,6 +111,14 @@ def main():
         sys.stdout.flush()
         if op == "fini":
             break
+
+
+def use_wrapper_path():
+    """The capability folder (our cwd) is where `import wrapper` and the wrapper's own imports
+    look; our aiges goes last, so an installed upstream aiges wins."""
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    sys.path[0] = os.getcwd()
+    sys.path.append(os.path.join(here, "compat"))
 
 
 def _die_with_host():
