@@ -78,7 +78,8 @@ describe('capability folders', () => {
 
   it('keeps a capability whose wrapperInit fails out of readiness, with the error shown', async () => {
     const dir = tempCapability({ 'index.js': 'export const wrapperInit = () => 7;\nexport const wrapperError = (c) => `no licence file (code ${c})`;\nexport const wrapperOnceExec = () => ({ list: [] });\n' });
-    const stack = await startStack(['--capability', dir], { waitReady: false });
+    // With echo beside it, so that the stack has something to serve and keeps running.
+    const stack = await startStack(['--capability', dir, '--capability', path.join(repoRoot, 'examples', 'echo')], { waitReady: false });
     try {
       await stack.waitFor(/failed +\S+: wrapperInit returned 7: no licence file \(code 7\)/);
       const res = await fetch(`${stack.url}/healthz`);

@@ -170,9 +170,11 @@ describe('C wrappers (libwrapper.so) through the native bridge', function () {
   });
 
   describe('start-up failures', () => {
+    // A stack with nothing to serve exits: echo beside the failing library keeps it running.
+    const servesSomething = ['--capability', path.join(repoRoot, 'examples', 'echo')];
     it('a library missing a symbol: asf up and /healthz name it', async () => {
       const dir = buildCapability(tmp, 'fixture-nowrite', fixtureSource, fixtureYaml('nowrite'), ['-DFIXTURE_NO_WRITE']);
-      const stack = await startStack(['--capability', dir], { waitReady: false });
+      const stack = await startStack(['--capability', dir, ...servesSomething], { waitReady: false });
       try {
         await stack.waitFor(/failed +nowrite: \S+libwrapper\.so does not export wrapperWrite \(GET/);
         const res = await fetch(`${stack.url}/healthz`);
@@ -185,7 +187,7 @@ describe('C wrappers (libwrapper.so) through the native bridge', function () {
 
     it('wrapperInit failing: its code and text', async () => {
       const dir = buildCapability(tmp, 'fixture-badinit', fixtureSource, fixtureYaml('badinit', { failInit: 'true' }));
-      const stack = await startStack(['--capability', dir], { waitReady: false });
+      const stack = await startStack(['--capability', dir, ...servesSomething], { waitReady: false });
       try {
         await stack.waitFor(/failed +badinit: wrapperInit returned 30005: fixture was told to fail/);
       } finally {

@@ -251,7 +251,8 @@ describe('python host: a wrapperInit that fails', function () {
   const names = ['init_fails', 'init_raises', 'no_python'];
 
   before(async () => {
-    stack = await startStack(names.flatMap((name) => ['--capability', fixture(name)]), { waitReady: false });
+    // echo keeps the stack running (one with nothing to serve exits).
+    stack = await startStack([...names.flatMap((name) => ['--capability', fixture(name)]), '--capability', path.join(repoRoot, 'examples', 'echo')], { waitReady: false });
     await stack.waitFor(/^failed .*\n(.*\n)*failed .*\n(.*\n)*failed /m);
   });
   after(async () => {

@@ -3,6 +3,7 @@ import { loadCapability } from '../capability/load.js';
 import { createHost } from '../loader/hosts/index.js';
 import { Loader } from '../loader/loader.js';
 import { serveLoader } from '../loader/server.js';
+import { signalExitCode } from './exits.js';
 
 export interface LoaderCommandOptions {
   capability: string;
@@ -31,7 +32,7 @@ export async function runLoader(options: LoaderCommandOptions): Promise<void> {
   tell({ type: 'listening', port: server.port });
 
   let stopping = false;
-  const stop = async (why: string, drainMs = 0) => {
+  const stop = async (why: string, drainMs = 0, code = 0) => {
     if (stopping) return;
     stopping = true;
     // Kubernetes sends SIGTERM while the gateways are still learning, from the EndpointSlice and
@@ -45,10 +46,10 @@ export async function runLoader(options: LoaderCommandOptions): Promise<void> {
     log.info({ why }, 'loader stopping');
     await server.close();
     await loader.stop().catch((err: Error) => log.warn({ err }, 'wrapperFini failed'));
-    process.exit(); // with process.exitCode: 1 when the capability failed to start
+    process.exit(code);
   };
   process.on('SIGTERM', () => void stop('SIGTERM', options.drainMs));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGINT', () => void stop('SIGINT', 0, signalExitCode('SIGINT')));
   // Started by `asf up`: go down with it.
   process.on('disconnect', () => void stop('parent went away'));
 
@@ -57,9 +58,6 @@ export async function runLoader(options: LoaderCommandOptions): Promise<void> {
   const { error } = loader.health();
   if (error) {
     log.error({ serviceId: loader.schema.serviceId, error }, 'capability failed to start');
-    if (options.exitOnFailure) {
-      process.exitCode = 1;
-      await stop('capability failed to start');
-    }
+    if (options.exitOnFailure) await stop('capability failed to start', 0, 1);
   } else log.info({ serviceId: loader.schema.serviceId, licences: spec.licences, ...host.details }, 'capability ready');
 }

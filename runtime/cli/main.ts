@@ -1,27 +1,20 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Argument, Command, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, Option } from 'commander';
 import { packageRoot } from '../paths.js';
 import { gatewayDefaults, streamDefaults } from '../gateway/defaults.js';
 import { registerBuildCommand } from './commands/build.js';
 import { registerBundleCommands } from './commands/bundle.js';
 import { registerDevelopCommands } from './commands/develop.js';
 import { registerInstallCommands } from './commands/install.js';
+import { failed, signalExitCode, usageConventions } from './exits.js';
+import { collect, integer, port } from './options.js';
 
 const { version } = JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string };
 
 /** The capability `asf up` serves when none is named. */
 export const defaultCapability = path.join(packageRoot, 'examples', 'mmocr');
 
-function integer(name: string, min = 0) {
-  return (value: string) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
-    return n;
-  };
-}
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 const logLevel = () => new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']);
 
 const sessionTimeout = () =>
@@ -45,12 +38,15 @@ const program = new Command()
   .name('asf')
   .description('ASF kit: serve AIGES-style capabilities behind the ASF HTTP API, and ship them offline')
   .version(version);
+// Before any subcommand is defined, so that they inherit it: usage errors exit 2, as is the
+// convention, with the same prefix as every other asf error.
+usageConventions(program);
 
 program
   .command('up')
   .description('run the embedded stack: a gateway plus one loader process per capability, on this machine')
   .option('-c, --capability <dir>', 'capability folder (repeatable; default: the demo capability)', collect)
-  .option('-p, --port <port>', 'gateway HTTP port', integer('port'), 8889)
+  .option('-p, --port <port>', 'gateway HTTP port', port, 8889)
   .option('--host <host>', 'gateway listen address', '127.0.0.1')
   .option('--replicas <n>', 'loader processes per capability', integer('replicas', 1), 1)
   .option('--body-limit <bytes>', 'largest request body', integer('body-limit', 1), gatewayDefaults.bodyLimit)
@@ -98,7 +94,7 @@ program
   .addOption(new Option('--discovery <kind>', 'how loaders are found: the --loader list, or the EndpointSlices of capability Services').choices(['static', 'kubernetes']).default('static'))
   .option('--namespace <ns>', "kubernetes discovery: namespace to watch (default: the Pod's own)")
   .option('--selector <labels>', 'kubernetes discovery: EndpointSlice label selector', 'app.kubernetes.io/component=loader')
-  .option('-p, --port <port>', 'HTTP port', integer('port'), 8889)
+  .option('-p, --port <port>', 'HTTP port', port, 8889)
   .option('--host <host>', 'listen address', '0.0.0.0')
   .option('--body-limit <bytes>', 'largest request body', integer('body-limit', 1), gatewayDefaults.bodyLimit)
   .option('--timeout <ms>', 'one-shot request timeout', integer('timeout', 1), gatewayDefaults.timeoutMs)
@@ -118,16 +114,16 @@ program
     const { startGateway } = await import('./gateway.js');
     const gateway = await startGateway({ ...opts, timeoutMs: opts.timeout, sessionTimeoutMs: opts.sessionTimeout, readTimeoutMs: opts.readTimeout, resolveIntervalMs: opts.resolveInterval, version });
     process.stdout.write(`gateway listening on ${gateway.url}\n`);
-    const stop = () => void gateway.close().then(() => process.exit(0));
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+    const stop = (code: number) => void gateway.close().then(() => process.exit(code));
+    process.on('SIGINT', () => stop(signalExitCode('SIGINT')));
+    process.on('SIGTERM', () => stop(0));
   });
 
 program
   .command('loader')
   .description('host one capability behind the AIGES-compatible gRPC envelope')
   .requiredOption('-c, --capability <dir>', 'capability folder')
-  .option('-p, --port <port>', 'gRPC port (0 picks a free one)', integer('port'), 5090)
+  .option('-p, --port <port>', 'gRPC port (0 picks a free one)', port, 5090)
   .option('--host <host>', 'listen address', '0.0.0.0')
   .option('--max-message-bytes <bytes>', 'gRPC message size limit each way', integer('max-message-bytes', 1))
   .option('--drain-ms <ms>', "on SIGTERM, keep serving this long while reporting 'stopping' (in a Pod: until the gateways have let it go)", integer('drain-ms', 0), 0)
@@ -194,7 +190,4 @@ registerBuildCommand(program);
 registerBundleCommands(program);
 registerInstallCommands(program);
 
-program.parseAsync().catch((err: Error) => {
-  process.stderr.write(`asf: ${err.message}\n`);
-  process.exit(1);
-});
+program.parseAsync().catch(failed);

@@ -1,11 +1,14 @@
 import type { DiscoveryChoice } from './discovery.js';
 import { startGateway, type GatewayCommandOptions } from './gateway.js';
+import fs from 'node:fs';
 import path from 'node:path';
 import { loadCapability } from '../capability/load.js';
 import { createHost } from '../loader/hosts/index.js';
 import { InProcessLoader } from '../loader/in-process.js';
 import { ThreadLoader } from '../loader/thread-loader.js';
 import { Loader } from '../loader/loader.js';
+import { signalExitCode } from './exits.js';
+import { checkDistinct, checkListen } from './preflight.js';
 import { LoaderProcess } from './supervisor.js';
 
 /** The gateway's options, with loaders started here instead of discovered. */
@@ -35,22 +38,25 @@ export async function runUp(options: UpOptions): Promise<void> {
   const loaders: LoaderProcess[] = [];
   let gateway: Awaited<ReturnType<typeof startGateway>> | undefined;
   let stopping = false;
-  const stop = async (why: string) => {
+  const stop = async (why: string, code = process.exitCode ?? 0) => {
     if (stopping) return;
     stopping = true;
     say(`${why}: stopping`);
     await gateway?.close();
     await stopLoaders();
-    process.exit(process.exitCode ?? 0);
+    process.exit(code);
   };
   const stopLoaders = () =>
     Promise.all([...loaders.map((l) => l.stop()), ...threads.map((t) => t.stop()), ...local.map(({ loader }) => loader.stop().catch(() => {}))]);
-  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGINT', () => void stop('SIGINT', signalExitCode('SIGINT')));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
   try {
-    for (const dir of options.capability) {
-      const spec = loadCapability(dir);
+    const specs = options.capability.map((dir) => loadCapability(dir));
+    checkDistinct(specs);
+    await checkListen(options.host, options.port);
+    for (const [n, spec] of specs.entries()) {
+      const dir = options.capability[n]!;
       for (let i = 0; i < options.replicas; i++) {
         if (spec.host === 'python' && !options.isolate) local.push({ dir, loader: new Loader(spec, createHost(spec)) });
         else if (spec.host === 'js' && !options.isolate) threads.push(new ThreadLoader(dir, say));
@@ -74,7 +80,7 @@ export async function runUp(options: UpOptions): Promise<void> {
       ],
     });
   } catch (err) {
-    say(`asf up failed: ${(err as Error).message}`);
+    process.stderr.write(`asf: ${(err as Error).message}\n`);
     await stopLoaders();
     process.exit(1);
   }
@@ -86,16 +92,26 @@ export async function runUp(options: UpOptions): Promise<void> {
   say(`  gateway  ${gateway.url}`);
   say(`  health   ${gateway.url}/healthz   metrics ${gateway.url}/metrics   openapi ${gateway.url}/openapi.json`);
   const settled = await reportReadiness(gateway.registry, gateway.url);
-  if (options.demo) await demo(gateway.url, settled, stop);
+  if (settled.ready === 0) {
+    // Nothing to serve: say so and what to do, rather than wait for requests that can only fail.
+    const hints = options.capability.filter(hasSetup).map((dir) => `run ${path.join(dir, 'setup.sh')} (it prepares that capability's environment)`);
+    process.stderr.write(`asf: no capability could start${hints.length ? `; ${hints.join('; ')}` : ' (see above)'}\n`);
+    process.exitCode = 1;
+    return stop('nothing to serve');
+  }
+  if (options.demo) await demo(gateway.url, settled.failed ? 'failed' : 'ready', stop);
 }
+
+/** A capability folder with its own setup script (examples/mmocr has one for its venv and models). */
+const hasSetup = (dir: string) => fs.existsSync(path.join(dir, 'setup.sh'));
 
 type Registry = Awaited<ReturnType<typeof startGateway>>['registry'];
 
 /**
  * Prints each service's route once it is ready, and any capability that failed to start.
- * Resolves when every capability has settled: 'ready', or 'failed' if any could not start.
+ * Resolves when every capability has settled, with how many are ready and how many failed.
  */
-async function reportReadiness(registry: Registry, url: string): Promise<'ready' | 'failed'> {
+async function reportReadiness(registry: Registry, url: string): Promise<{ ready: number; failed: number }> {
   const announced = new Set<string>();
   for (;;) {
     let pending = registry.all().length === 0 || registry.allReplicas().some((r) => !r.serviceId);
@@ -112,7 +128,7 @@ async function reportReadiness(registry: Registry, url: string): Promise<'ready'
       if (ready) say(`ready    POST ${url}/${version}/private/${serviceId}`);
       else say(`failed   ${serviceId}: ${failed?.error ?? 'unknown error'} (GET ${url}/healthz shows it)`);
     }
-    if (!pending) return failures ? 'failed' : 'ready';
+    if (!pending) return { ready: registry.all().length - failures, failed: failures };
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }

@@ -1,19 +1,8 @@
 import path from 'node:path';
-import { Argument, type Command, InvalidArgumentError, Option } from 'commander';
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
-
-function integer(name: string, min = 0) {
-  return (value: string) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
-    return n;
-  };
-}
+import { Argument, type Command, Option } from 'commander';
+import { collect, examples, integer } from '../options.js';
 
 const warn = (line: string) => void process.stderr.write(`asf: warning: ${line}\n`);
-
-const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  ${l}`).join('\n')}`;
 
 /** A gateway config file (asf-gateway.yaml by convention): read only when named. */
 const gatewayFileOption = () => new Option('-g, --gateway <file>', 'gateway config file (the one `asf up --config` reads)');

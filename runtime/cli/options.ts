@@ -1,0 +1,21 @@
+// Option parsers and help helpers shared by every asf command group.
+import { InvalidArgumentError } from 'commander';
+
+/** A repeatable option's values, in the order given. */
+export const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** An integer option within [min, max]; commander reports the message as a usage error. */
+export function integer(name: string, min = 0, max = Number.MAX_SAFE_INTEGER) {
+  return (value: string) => {
+    const n = Number(value);
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
+    if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer ${range}, got '${value}'`);
+    return n;
+  };
+}
+
+/** A TCP port; 0 lets the system pick a free one. */
+export const port = integer('port', 0, 65535);
+
+/** The "Examples:" block at the end of a command's --help. */
+export const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  ${l}`).join('\n')}`;
