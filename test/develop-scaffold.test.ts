@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { asf } from './helpers/asf-run.js';
+import { asf, asfStreams } from './helpers/asf-run.js';
 import { asfBin, freePort, startStack, type Stack } from './helpers/stack.js';
 
 describe('asf new: scaffold, serve with asf up, call with asf call', function () {
@@ -55,10 +55,18 @@ describe('asf new: scaffold, serve with asf up, call with asf call', function ()
     });
   }
 
-  it('refuses a name that cannot be a route, and a folder that is not empty, saying what to do', async () => {
-    const bad = await asf(['new', 'no/slash', '--lang', 'js', '--dir', path.join(root, 'x')]);
-    assert.equal(bad.code, 1);
-    assert.match(bad.output, /asf: capability name 'no\/slash' may hold only letters, digits/);
+  it('refuses a name that cannot be a route, a YAML string or a folder, before printing anything on stdout or writing a file', async () => {
+    const unfit = /must start with a letter and hold only letters, digits, '_' and '-'/;
+    const notAString = (read: string) => new RegExp(`reads as ${read} in YAML, not as a name`);
+    const cases: [string, RegExp][] = [['no/slash', unfit], ['123', unfit], ['1e3', unfit], ['.', unfit], ['null', notAString('null')], ['true', notAString('true')], ['NULL', notAString('null')]];
+    for (const [name, why] of cases) {
+      const dir = path.join(root, `bad-${cases.findIndex(([n]) => n === name)}`);
+      const bad = await asfStreams(['new', name, '--lang', 'js', '--dir', dir]);
+      assert.equal(bad.code, 1, `${name}: ${bad.stderr}`);
+      assert.equal(bad.stdout, '', name);
+      assert.match(bad.stderr, new RegExp(`^asf: capability name '${name.replace(/[./]/g, '\\$&')}' ${why.source}`), name);
+      assert.equal(fs.existsSync(dir), false, name);
+    }
     fs.mkdirSync(path.join(root, 'full'));
     fs.writeFileSync(path.join(root, 'full', 'keep.txt'), 'mine');
     const full = await asf(['new', 'full', '--lang', 'js', '--dir', path.join(root, 'full')]);
@@ -66,7 +74,7 @@ describe('asf new: scaffold, serve with asf up, call with asf call', function ()
     assert.match(full.output, /already exists and is not empty: pick another --dir or remove it/);
     assert.equal(fs.readFileSync(path.join(root, 'full', 'keep.txt'), 'utf8'), 'mine');
     const lang = await asf(['new', 'x', '--lang', 'rust']);
-    assert.equal(lang.code, 1);
+    assert.equal(lang.code, 2, 'a usage error');
     assert.match(lang.output, /Allowed choices are python, c, js/);
   });
 });

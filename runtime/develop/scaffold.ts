@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import yaml from 'js-yaml';
 import { packageRoot } from '../paths.js';
 
 export const languages = ['python', 'c', 'js'] as const;
@@ -30,9 +31,7 @@ export interface ScaffoldOptions {
  */
 export function scaffold(options: ScaffoldOptions): string {
   const say = options.say ?? (() => {});
-  if (!/^[A-Za-z0-9_.-]+$/.test(options.name)) {
-    throw new ScaffoldError(`capability name '${options.name}' may hold only letters, digits, '_', '.' and '-' (it becomes the route /v1/private/<name>)`);
-  }
+  checkName(options.name);
   if (options.lang === 'c' && !fs.existsSync(nativeHeader)) {
     throw new ScaffoldError(`${nativeHeader} is missing from this installation: run asf new --lang c from an ASF kit checkout`);
   }
@@ -40,6 +39,7 @@ export function scaffold(options: ScaffoldOptions): string {
   if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) {
     throw new ScaffoldError(`${dir} already exists and is not empty: pick another --dir or remove it`);
   }
+  say(`creating ${options.lang} capability ${options.name}:`);
   fs.mkdirSync(dir, { recursive: true });
   const written = [
     ...copyTemplate(path.join(templatesDir, 'common'), dir, options.name),
@@ -55,6 +55,19 @@ export function scaffold(options: ScaffoldOptions): string {
   }
   for (const file of written.sort()) say(`  ${path.join(path.relative(process.cwd(), dir) || '.', file)}`);
   return dir;
+}
+
+/**
+ * A name is a serviceId, a route segment, a YAML value and a folder: a letter first (no '123',
+ * '1e3' or '.'), then letters, digits, '_' or '-', and not a word YAML reads as something else.
+ */
+function checkName(name: string): void {
+  const route = '(it becomes the serviceId and the route /v1/private/<name>)';
+  if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(name)) {
+    throw new ScaffoldError(`capability name '${name}' must start with a letter and hold only letters, digits, '_' and '-' ${route}`);
+  }
+  const read = yaml.load(name);
+  if (read !== name) throw new ScaffoldError(`capability name '${name}' reads as ${JSON.stringify(read)} in YAML, not as a name: pick another ${route}`);
 }
 
 /** Copies every file of a template folder, putting the capability's name in place of {{name}}. */

@@ -19,7 +19,6 @@ export function registerDevelopCommands(program: Command): void {
     .action(async (name: string, opts) => {
       const { scaffold } = await import('../../develop/scaffold.js');
       const say = (line: string) => process.stdout.write(`${line}\n`);
-      say(`creating ${opts.lang} capability ${name}:`);
       const dir = scaffold({ name, lang: opts.lang, dir: opts.dir, say });
       const rel = path.relative(process.cwd(), dir) || '.';
       say(`next:\n  asf up --capability ${rel}\n  asf call http://127.0.0.1:8889/v1/private/${name} --input text=hello --param mode=upper --output result --decode\n  ASF=asf sh ${rel}/test.sh\nto an air-gapped cluster (README: From wrapper.py to an air-gapped cluster):\n  asf build ${rel}\n  asf bundle build --capability ${rel}`);
