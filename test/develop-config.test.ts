@@ -69,6 +69,31 @@ describe('asf config', function () {
     assert.equal((await asf(['config', 'get', '-c', dir, 'licences'])).output, '4\n', 'the default once unset');
   });
 
+  it('keeps every comment of capability.yaml through set and unset, the header too when its key goes', async () => {
+    const file = path.join(dir, 'capability.yaml');
+    const commented = '# header: what this capability is\nlicences: 4 # one per core\n# the route\nserviceId: tuned\ninputs: {text: {dataType: text}}\noutputs: {result: {dataType: text}}\n';
+    fs.writeFileSync(file, commented);
+    assert.equal((await asf(['config', 'set', '-c', dir, 'licences', '8'])).code, 0);
+    assert.equal(capYaml(), commented.replace('licences: 4', 'licences: 8'), 'one value changed, nothing else');
+    assert.equal((await asf(['config', 'set', '-c', dir, 'python.workers', '2'])).code, 0);
+    assert.equal((await asf(['config', 'unset', '-c', dir, 'licences'])).code, 0);
+    assert.equal(capYaml(), '# header: what this capability is\n# the route\nserviceId: tuned\ninputs: {text: {dataType: text}}\noutputs: {result: {dataType: text}}\npython:\n  workers: 2\n');
+  });
+
+  it("shows the gateway's own defaults for gateway keys the file leaves out", async () => {
+    const file = path.join(root, 'defaults-gateway.yaml');
+    fs.writeFileSync(file, 'port: 9000\n');
+    const get = async (key: string) => (await asf(['config', 'get', '-g', file, key])).output;
+    assert.equal(await get('port'), '9000\n');
+    assert.equal(await get('timeoutMs'), '60000\n', 'the gateway timeout, not the capability one (30000)');
+    assert.equal(await get('bodyLimit'), `${32 * 1024 * 1024}\n`);
+    assert.equal(await get('host'), '127.0.0.1\n');
+    const list = (await asf(['config', 'list', '-g', file])).output;
+    assert.match(list, /^port = 9000 +#/m);
+    assert.match(list, /^sessionTimeoutMs = 180000 \(default\)/m);
+    assert.doesNotMatch(list, /^(port|bodyLimit|host) = \(unset\)/m);
+  });
+
   it('writes a gateway config file that asf up --config serves with: port, timeouts, auth keys, capabilities', async () => {
     const port = await freePort();
     for (const [key, value] of [['port', String(port)], ['appIds', '111,222'], ['timeoutMs', '20000'], ['capabilities', './tuned']]) {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Argument, Command, Option } from 'commander';
 import { packageRoot } from '../paths.js';
-import { gatewayDefaults, streamDefaults } from '../gateway/defaults.js';
+import { gatewayDefaults, streamDefaults, upDefaults } from '../gateway/defaults.js';
 import { registerBuildCommand } from './commands/build.js';
 import { registerBundleCommands } from './commands/bundle.js';
 import { registerDevelopCommands } from './commands/develop.js';
@@ -46,9 +46,9 @@ program
   .command('up')
   .description('run the embedded stack: a gateway plus one loader process per capability, on this machine')
   .option('-c, --capability <dir>', 'capability folder (repeatable; default: the demo capability)', collect)
-  .option('-p, --port <port>', 'gateway HTTP port', port, 8889)
-  .option('--host <host>', 'gateway listen address', '127.0.0.1')
-  .option('--replicas <n>', 'loader processes per capability', integer('replicas', 1), 1)
+  .option('-p, --port <port>', 'gateway HTTP port', port, upDefaults.port)
+  .option('--host <host>', 'gateway listen address', upDefaults.host)
+  .option('--replicas <n>', 'loaders per capability', integer('replicas', 1), upDefaults.replicas)
   .option('--body-limit <bytes>', 'largest request body', integer('body-limit', 1), gatewayDefaults.bodyLimit)
   .option('--timeout <ms>', 'one-shot request timeout at the gateway', integer('timeout', 1), gatewayDefaults.timeoutMs)
   .addOption(queueDepth())
@@ -60,7 +60,7 @@ program
   .option('--demo', 'once ready, call the mmocr demo capability and print what it read')
   .option('--isolate', 'run every loader as a process of its own, as in a cluster (by default a Python capability is served on this process\'s thread, a JS one on a thread of its own, a C one from a loader process)')
   .option('--config <file>', 'gateway config file (written by asf config -g FILE); options given here win over it')
-  .addOption(logLevel().default('warn'))
+  .addOption(logLevel().default(upDefaults.logLevel))
   .addHelpText('after', '\nExamples:\n  asf up --demo\n  asf up --capability ./my-cap --port 9000\n  asf up -c ./ocr -c ./echo --replicas 2\n  asf up --config asf-gateway.yaml')
   .action(async (given, command: Command) => {
     const { runUp } = await import('./up.js');

@@ -75,11 +75,11 @@ export function valuesGet(file: string, key: string): unknown {
   return value;
 }
 
-/** Sets (or unsets) a key in the values file after checking the result against the chart's schema. */
-export function valuesSet(file: string, key: string, text: string | undefined): Tree {
-  const doc = withKey(load(file), key, text === undefined ? undefined : parse(text));
-  checkValues(file, doc);
-  return doc;
+/** Checks the values file with a key set (or unset) against the chart's schema; returns the value to write. */
+export function valuesSet(file: string, key: string, text: string | undefined): unknown {
+  const value = text === undefined ? undefined : parse(text);
+  checkValues(file, withKey(load(file), key, value));
+  return value;
 }
 
 function withKey(doc: Tree, key: string, value: unknown): Tree {

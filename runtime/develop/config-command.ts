@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import yaml from 'js-yaml';
-import { loadCapability } from '../capability/load.js';
-import { ConfigError, getPath, integer, setPath, specOf, word, type KeySpec } from './config-keys.js';
+import { defaults, loadCapability } from '../capability/load.js';
+import { ConfigError, getPath, integer, specOf, word, type KeySpec } from './config-keys.js';
 import { valuesGet, valuesList, valuesSet } from './chart-values.js';
-import { gatewayKeys, readGatewayConfig } from './gateway-config.js';
+import { gatewayConfigDefaults, gatewayKeys, readGatewayConfig } from './gateway-config.js';
+import { YamlFile } from './yaml-edit.js';
 
 /** Which file `asf config` reads and writes: a capability's capability.yaml, a gateway config file, or Helm values for charts/asf. */
 export type ConfigTarget = { kind: 'capability'; dir: string } | { kind: 'gateway'; file: string } | { kind: 'values'; file: string };
@@ -22,29 +22,34 @@ export const capabilityKeys: Record<string, KeySpec> = {
   'config.<name>': { describe: 'a string handed to wrapperInit', parse: (text) => text },
 };
 
-const defaults: Record<string, unknown> = { version: 'v1', licences: 4, timeoutMs: 30000, 'python.workers': 1 };
+/** What applies when capability.yaml leaves a key out (the loader's own defaults). */
+const capabilityDefaults: Record<string, unknown> = { version: defaults.version, licences: defaults.licences, timeoutMs: defaults.timeoutMs, 'python.workers': 1 };
 
 interface Doc {
-  file: string;
+  yaml: YamlFile;
   doc: Record<string, unknown>;
   keys: Record<string, KeySpec>;
+  defaults: Record<string, unknown>;
   what: string;
 }
 
+const configError = (message: string) => new ConfigError(message);
+
 function open(target: Exclude<ConfigTarget, { kind: 'values' }>): Doc {
   if (target.kind === 'gateway') {
-    return { file: target.file, doc: readGatewayConfig(target.file) as Record<string, unknown>, keys: gatewayKeys, what: 'gateway setting' };
+    readGatewayConfig(target.file); // checks what the file holds already
+    const file = YamlFile.open(target.file, configError);
+    return { yaml: file, doc: file.values(), keys: gatewayKeys, defaults: gatewayConfigDefaults, what: 'gateway setting' };
   }
   loadCapability(target.dir); // fails clearly if the folder is no capability, or its file is broken
-  const file = path.join(path.resolve(target.dir), 'capability.yaml');
-  const doc = fs.existsSync(file) ? ((yaml.load(fs.readFileSync(file, 'utf8')) ?? {}) as Record<string, unknown>) : {};
-  return { file, doc, keys: capabilityKeys, what: 'capability setting' };
+  const file = YamlFile.open(path.join(path.resolve(target.dir), 'capability.yaml'), configError);
+  return { yaml: file, doc: file.values(), keys: capabilityKeys, defaults: capabilityDefaults, what: 'capability setting' };
 }
 
 /** `asf config get KEY`: the value as YAML would show it, or the default when unset. */
 export function configGet(target: ConfigTarget, key: string): string {
   if (target.kind === 'values') return show(valuesGet(target.file, key));
-  const { doc, keys, what } = open(target);
+  const { doc, keys, defaults, what } = open(target);
   specOf(keys, key, what, 'config');
   const value = getPath(doc, key) ?? defaults[key];
   if (value === undefined) return '';
@@ -54,12 +59,13 @@ export function configGet(target: ConfigTarget, key: string): string {
 /** `asf config set KEY VALUE` (or unset with `undefined`): checked, written, and read back the way `asf up` reads it. */
 export function configSet(target: ConfigTarget, key: string, text: string | undefined): string {
   if (target.kind === 'values') {
-    const doc = valuesSet(target.file, key, text);
-    const before = fs.existsSync(target.file) ? fs.readFileSync(target.file, 'utf8') : undefined;
-    fs.writeFileSync(target.file, leadingComments(before) + yaml.dump(doc, { lineWidth: 120 }));
+    const value = valuesSet(target.file, key, text);
+    const file = YamlFile.open(target.file, configError);
+    file.set(key, value);
+    file.write();
     return target.file;
   }
-  const { file, doc, keys, what } = open(target);
+  const { yaml: file, keys, what } = open(target);
   const spec = specOf(keys, key, what, 'config');
   let value: unknown;
   try {
@@ -67,26 +73,26 @@ export function configSet(target: ConfigTarget, key: string, text: string | unde
   } catch (err) {
     throw new ConfigError(`${key} ${(err as Error).message}`);
   }
-  setPath(doc, key, value);
-  const before = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined;
-  fs.writeFileSync(file, leadingComments(before) + yaml.dump(doc, { flowLevel: 2, lineWidth: 120 }));
+  file.set(key, value);
+  const before = fs.existsSync(file.file) ? fs.readFileSync(file.file, 'utf8') : undefined;
+  file.write();
   // Read back as the loader or `asf up` would; put the old file back if that fails.
   try {
     if (target.kind === 'capability') loadCapability(target.dir);
-    else readGatewayConfig(file);
+    else readGatewayConfig(file.file);
   } catch (err) {
-    if (before === undefined) fs.rmSync(file);
-    else fs.writeFileSync(file, before);
+    if (before === undefined) fs.rmSync(file.file);
+    else fs.writeFileSync(file.file, before);
     throw err;
   }
-  return file;
+  return file.file;
 }
 
 /** `asf config list`: every known key with its value (or default), one per line. */
 export function configList(target: ConfigTarget): string[] {
   if (target.kind === 'values') return [`# ${target.file} over the chart's defaults`, ...valuesList(target.file)];
-  const { file, doc, keys } = open(target);
-  const lines = [`# ${file}`];
+  const { yaml: file, doc, keys, defaults } = open(target);
+  const lines = [`# ${file.file}`];
   for (const [key, spec] of Object.entries(keys)) {
     if (key === 'config.<name>') {
       const config = (doc['config'] ?? {}) as Record<string, unknown>;
@@ -103,11 +109,3 @@ export function configList(target: ConfigTarget): string[] {
 }
 
 const show = (value: unknown) => (value === undefined || value === null ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value));
-
-/** The comment block at the top of a file, kept when the file is rewritten. */
-function leadingComments(text: string | undefined): string {
-  if (!text) return '';
-  const lines = text.split('\n');
-  const end = lines.findIndex((line) => !line.startsWith('#'));
-  return end > 0 ? `${lines.slice(0, end).join('\n')}\n` : '';
-}

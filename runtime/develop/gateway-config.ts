@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
+import { gatewayDefaults, streamDefaults, upDefaults } from '../gateway/defaults.js';
 import { ConfigError, integer, list, oneOf, specOf, word, type KeySpec } from './config-keys.js';
 
 /** The gateway config file `asf up --config` and `asf compose --config` read, and `asf config --gateway` writes. */
@@ -40,6 +41,13 @@ export const gatewayKeys: Record<keyof GatewayConfig, KeySpec> = {
   capabilities: { describe: 'capability folders, comma-separated, relative to this file', parse: list },
   quotas: { describe: 'per-app quotas file (YAML), relative to this file', parse: word() },
   signing: { describe: 'signing keys file (YAML), relative to this file', parse: word() },
+};
+
+/** What `asf up --config FILE` uses for a key the file leaves out: its own defaults. */
+export const gatewayConfigDefaults: Partial<Record<keyof GatewayConfig, unknown>> = {
+  ...upDefaults,
+  ...gatewayDefaults,
+  ...streamDefaults,
 };
 
 /** Reads and checks a gateway config file; a missing file is an empty config. */

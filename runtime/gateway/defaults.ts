@@ -6,3 +6,6 @@
 export const gatewayDefaults = { bodyLimit: 32 * 1024 * 1024, timeoutMs: 60_000, queueDepth: 256, resolveIntervalMs: 5000 };
 
 export const streamDefaults = { sessionTimeoutMs: 180_000, readTimeoutMs: 15_000 };
+
+/** What `asf up` does when neither its options nor a gateway config file say otherwise. */
+export const upDefaults = { port: 8889, host: '127.0.0.1', replicas: 1, logLevel: 'warn' };
