@@ -1,5 +1,5 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import type { CapabilitySchema } from '../capability/types.js';
+import type { CapabilitySchema, FieldDecl } from '../capability/types.js';
 import { clientDataFields as dataFields } from '../protocol/messages.js';
 
 const scalar = { type: ['string', 'number', 'boolean'] };
@@ -9,6 +9,18 @@ const outputDescriptor = {
   type: 'object',
   properties: { encoding: { type: 'string' }, compress: { type: 'string' }, format: { type: 'string' }, data_type: { type: 'string' } },
 };
+
+const only = (value: string) => ({ type: 'string', enum: [value] });
+
+/**
+ * What a client may ask of one output: the `compress` and `encoding` the capability declares,
+ * since nothing between wrapper and client converts data (an answer claiming `compress: gzip`
+ * would otherwise carry bytes that are not gzip). Undeclared, `compress` can only be `raw` and
+ * `encoding` is the wrapper's to honour. `format` is free: the gateway itself embeds `json`.
+ */
+function outputAttributes(decl: FieldDecl): Record<string, unknown> {
+  return { compress: only(decl.compress ?? 'raw'), ...(decl.encoding ? { encoding: only(decl.encoding) } : {}) };
+}
 
 /**
  * JSON Schema of a one-shot request to this capability (also published in /openapi.json). A stream
@@ -24,14 +36,17 @@ export function requestSchema(schema: CapabilitySchema, frame = false): Record<s
     params[name] = rest;
     if (required === true) requiredParams.push(name);
   }
-  for (const name of Object.keys(schema.outputs)) params[name] = outputDescriptor;
+  for (const [name, decl] of Object.entries(schema.outputs)) {
+    params[name] = { ...outputDescriptor, properties: { ...outputDescriptor.properties, ...outputAttributes(decl) } };
+  }
   const serviceParams = { type: 'object', properties: params, required: requiredParams, additionalProperties: { anyOf: [scalar, outputDescriptor] } };
 
   const inputs: Record<string, unknown> = {};
   for (const [name, decl] of Object.entries(schema.inputs)) {
     inputs[name] = {
       type: 'object',
-      properties: { [decl.dataType]: { type: 'string', contentEncoding: 'base64' }, status: { type: ['integer', 'string'] } },
+      // Its bytes reach the wrapper as sent: compressed only if the capability says it takes that.
+      properties: { [decl.dataType]: { type: 'string', contentEncoding: 'base64' }, status: { type: ['integer', 'string'] }, compress: only(decl.compress ?? 'raw') },
       required: [decl.dataType],
       additionalProperties: scalar,
     };

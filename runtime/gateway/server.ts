@@ -10,6 +10,7 @@ import { Quotas } from './quotas.js';
 import { Signatures } from './signing.js';
 import type { LoaderOutput } from '../protocol/messages.js';
 import { openApiDocument } from './openapi.js';
+import { bodyText, parseBody } from './json-body.js';
 import { toLoaderInput } from './request.js';
 import { renderError, renderSuccess } from './response.js';
 import { resolveServiceId } from './route.js';
@@ -63,16 +64,15 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
     signatures?.stop();
   });
 
-  // Plain JSON.parse: bodies are never merged into other objects, so prototype keys are harmless.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, text, done) => {
-    if (text === '') return done(new AsfError(ErrorCode.InvalidJson, 'body is empty: expected a JSON object'), undefined);
-    // Kept (a reference, not a copy) for telling a replayed signed request from a new one.
-    if (signatures) requestContext(req).rawBody = text as string;
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, bytes, done) => {
     try {
-      done(null, JSON.parse(text as string));
+      const text = bodyText(bytes as Buffer);
+      // Kept (a reference, not a copy) for telling a replayed signed request from a new one.
+      if (signatures) requestContext(req).rawBody = text;
+      done(null, parseBody(text));
     } catch (err) {
-      done(new AsfError(ErrorCode.InvalidJson, `body is not valid JSON: ${(err as Error).message}`), undefined);
+      done(err as AsfError, undefined);
     }
   });
   app.addContentTypeParser('*', (_req, _payload, done) =>
