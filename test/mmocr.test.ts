@@ -188,9 +188,9 @@ describe('mmocr demo capability', function () {
       assertReads(json.payload.boxes.text, sampleWords);
     });
 
-    it('reports an undecodable image as a wrapper error, and the demo exits non-zero printing it', async () => {
+    it('reports an undecodable image as a client error (400: capability.yaml lists the code), and the demo exits non-zero printing it', async () => {
       const { status, json } = await post(`${stack.url}/v1/private/mmocr`, mmocrRequest(Buffer.from('not an image'), '123456'));
-      assert.equal(status, 502);
+      assert.equal(status, 400);
       assert.notEqual(json.header.code, 0);
       assert.equal(json.header.message, 'input data is not a decodable image');
 

@@ -56,6 +56,7 @@ const capabilityFileSchema = {
       if: { properties: { strategy: { const: 'hash' } } },
       then: { required: ['key'] },
     },
+    clientErrors: { type: 'array', items: { type: 'integer', minimum: 1 }, uniqueItems: true },
     queue: {
       type: 'object',
       properties: { depth: { type: 'integer', minimum: 0 } },
@@ -127,6 +128,7 @@ export function loadCapability(dirArg: string): CapabilitySpec {
     ...(yamlFile.balance ? { balance: yamlFile.balance } : {}),
     ...(yamlFile.queue ? { queue: yamlFile.queue } : {}),
     resources: yamlFile.resources ?? [],
+    ...(yamlFile.clientErrors ? { clientErrors: yamlFile.clientErrors } : {}),
     declared: {
       serviceId: yamlFile.serviceId !== undefined,
       version: yamlFile.version !== undefined,

@@ -15,6 +15,7 @@ export function pickSchema(spec: CapabilitySpec, declared: Partial<CapabilitySch
     // Serving settings for the gateway (capability.yaml only).
     ...(spec.balance ? { balance: spec.balance } : {}),
     ...(spec.queue ? { queue: spec.queue } : {}),
+    ...(spec.clientErrors ? { clientErrors: spec.clientErrors } : {}),
   };
 }
 

@@ -24,6 +24,8 @@ export interface CapabilitySchema {
   balance?: BalanceSpec;
   /** Requests that may wait at the gateway when every licence is taken (default: the gateway's). */
   queue?: { depth?: number };
+  /** Wrapper error codes that mean the client's input was at fault: answered 400, not 502. */
+  clientErrors?: number[];
 }
 
 export type HostKind = 'js' | 'python' | 'c';

@@ -1,4 +1,5 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { CapabilitySchema } from '../capability/types.js';
 import type { ServiceRegistry } from '../discovery/registry.js';
 import { requestContext } from './context.js';
 import { OverloadError } from '../balancer/admission.js';
@@ -132,15 +133,16 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
         metrics.call(service.schema.serviceId, replica.address, outcome),
       );
       context.loaderSeconds = loaderSeconds;
-      return answer(req, reply, output);
+      return answer(req, reply, output, service.schema);
     } finally {
       leave?.();
     }
   });
 
-  function answer(req: FastifyRequest, reply: FastifyReply, output: LoaderOutput) {
+  function answer(req: FastifyRequest, reply: FastifyReply, output: LoaderOutput, schema: CapabilitySchema) {
     const { sid } = requestContext(req);
-    if (output.code) throw new AsfError(output.code, output.err ?? 'loader error', 502);
+    // A wrapper's error is the server's fault (502) unless the capability says that code means bad input.
+    if (output.code) throw new AsfError(output.code, output.err ?? 'loader error', schema.clientErrors?.includes(output.code) ? 400 : 502);
     const body = renderSuccess(sid, output);
     observe(req, reply, 0, body);
     return reply.type('application/json').send(body);

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { pickSchema, schemaConflicts } from '../capability/schema-sources.js';
 import type { CapabilitySchema, CapabilitySpec } from '../capability/types.js';
 import { ErrorCode } from '../protocol/errors.js';
@@ -180,6 +181,14 @@ export class Loader {
     return this.reply('', { status: RespStatus.END });
   }
 
+  /**
+   * Error text goes to clients, who have no business with where the capability lives on this
+   * server: its files are named relative to its folder, the folder by its name.
+   */
+  private withoutPaths(text: string): string {
+    return text.replaceAll(`${this.spec.dir}${path.sep}`, '').replaceAll(this.spec.dir, path.basename(this.spec.dir));
+  }
+
   /** Every answer carries the load figures the balancer uses. */
   private reply(sid: string, out: LoaderOutput): ResData {
     return this.replyAll(sid, [out]);
@@ -192,6 +201,7 @@ export class Loader {
       param: { total: String(this.pool.total), idle: String(this.pool.idle) },
       data: outs.map((out) => {
         out.serviceId = this.schema.serviceId;
+        if (out.err) out.err = this.withoutPaths(out.err);
         return { data: loaderOutput.encode(out) };
       }),
     };

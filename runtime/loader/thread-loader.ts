@@ -77,7 +77,7 @@ export class ThreadLoader implements LoaderConnection {
     for (const [id, waiting] of this.pending) {
       this.pending.delete(id);
       clearTimeout(waiting.timer);
-      waiting.reject(failure(GrpcStatus.UNAVAILABLE, `loader ${this.dir}: ${why}`, true));
+      waiting.reject(failure(GrpcStatus.UNAVAILABLE, why, true));
     }
   }
 
@@ -107,7 +107,7 @@ export class ThreadLoader implements LoaderConnection {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.whenRunning.delete(done);
-        reject(failure(GrpcStatus.UNAVAILABLE, `loader ${this.dir}: its thread is not running yet`));
+        reject(failure(GrpcStatus.UNAVAILABLE, 'its thread is not running yet'));
       }, timeoutMs);
       const done = () => {
         clearTimeout(timer);
