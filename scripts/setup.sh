@@ -38,4 +38,7 @@ npm run --silent build
 
 step "native bridge (node-gyp) and the example C capability"
 npm run --silent build:native
+
+step "asf on PATH"
+bash scripts/link-asf.sh
 echo "setup done"
