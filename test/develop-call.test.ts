@@ -14,7 +14,7 @@ describe('asf call: expected outputs, decoded answers, --bench', function () {
   after(async () => void (await stack?.stop()));
 
   it('--bench N -c C sends N requests and prints outcomes, percentiles and a latency histogram', async () => {
-    const run = await asf(['call', url, '-i', 'text=hello', '-P', 'mode=upper', '--bench', '60', '-c', '4']);
+    const run = await asf(['call', url, '-i', 'text=hello', '-P', 'mode=upper', '--bench', '60', '--concurrency', '4']);
     assert.equal(run.code, 0, run.output);
     assert.match(run.output, /^60 requests, concurrency 4, [\d.]+ s, [\d.]+ req\/s$/m);
     assert.match(run.output, /^outcomes: code 0 ×60$/m);
@@ -27,7 +27,7 @@ describe('asf call: expected outputs, decoded answers, --bench', function () {
   });
 
   it('--bench counts failed answers by code and exits 1', async () => {
-    const run = await asf(['call', url, '-i', 'text=hello', '-P', 'mode=shout', '--bench', '5', '-c', '2']);
+    const run = await asf(['call', url, '-i', 'text=hello', '-P', 'mode=shout', '--bench', '5', '--concurrency', '2']);
     assert.equal(run.code, 1);
     assert.match(run.output, /^outcomes: code 10163 ×5$/m);
   });

@@ -8,7 +8,7 @@ import { registerBundleCommands } from './commands/bundle.js';
 import { registerDevelopCommands } from './commands/develop.js';
 import { registerInstallCommands } from './commands/install.js';
 import { failed, signalExitCode, usageConventions } from './exits.js';
-import { collect, integer, port } from './options.js';
+import { collect, integer, onlyWith, port } from './options.js';
 
 const { version } = JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string };
 
@@ -44,7 +44,7 @@ usageConventions(program);
 
 program
   .command('up')
-  .description('run the embedded stack: a gateway plus one loader process per capability, on this machine')
+  .description('run the embedded stack on this machine: the gateway and a loader per capability (see --isolate)')
   .option('-c, --capability <dir>', 'capability folder (repeatable; default: the demo capability)', collect)
   .option('-p, --port <port>', 'gateway HTTP port', port, upDefaults.port)
   .option('--host <host>', 'gateway listen address', upDefaults.host)
@@ -110,7 +110,11 @@ program
   .addOption(signingOption())
   .addOption(logLevel().default('info'))
   .addHelpText('after', '\nExamples:\n  asf gateway --loader 10.0.0.5:5090 --loader 10.0.0.6:5090\n  asf gateway --discovery kubernetes --selector app.kubernetes.io/component=loader')
-  .action(async (opts) => {
+  .action(async (opts, command: Command) => {
+    const kubernetes = opts.discovery === 'kubernetes';
+    onlyWith(command, '--namespace', kubernetes, 'with --discovery kubernetes');
+    onlyWith(command, '--selector', kubernetes, 'with --discovery kubernetes');
+    onlyWith(command, '--loader', !kubernetes, 'without --discovery kubernetes (the loaders are found in the cluster)');
     const { startGateway } = await import('./gateway.js');
     const gateway = await startGateway({ ...opts, timeoutMs: opts.timeout, sessionTimeoutMs: opts.sessionTimeout, readTimeoutMs: opts.readTimeout, resolveIntervalMs: opts.resolveInterval, version });
     process.stdout.write(`gateway listening on ${gateway.url}\n`);
@@ -139,16 +143,18 @@ program
   .command('demo')
   .description('call a demo capability on a running stack and print its answer (mmocr: the text boxes it read)')
   .addArgument(new Argument('<name>', 'demo to run').choices(['mmocr']))
-  .option('-u, --url <url>', 'gateway address, or the full service URL', 'http://127.0.0.1:8889')
-  .option('-i, --image <file>', 'image to send (default: the shipped examples/mmocr/sample.jpg)')
+  .option('--gateway <url>', 'gateway address, or the full service URL', 'http://127.0.0.1:8889')
+  // The name charts, bundles and images already out there put in their hints and helm test hook.
+  .addOption(new Option('-u, --url <url>').hideHelp())
+  .option('--image <file>', 'image to send (default: the shipped examples/mmocr/sample.jpg)')
   .option('--timeout <ms>', 'give up after this long', integer('timeout', 1), 30_000)
   .option('--app-id <id>', 'header.app_id to send', '123456')
   .option('--json', 'print the response body as received')
-  .addHelpText('after', '\nExamples:\n  asf demo mmocr\n  asf demo mmocr --url http://10.0.0.5:30889 --image ./receipt.jpg')
+  .addHelpText('after', '\nExamples:\n  asf demo mmocr\n  asf demo mmocr --gateway http://10.0.0.5:30889 --image ./receipt.jpg')
   .action(async (name: 'mmocr', opts) => {
     const { runDemo, demoDefaults, demoSummary } = await import('./demo.js');
     const results = await runDemo(name, {
-      url: opts.url,
+      url: opts.url ?? opts.gateway,
       image: opts.image ?? demoDefaults.image,
       timeoutMs: opts.timeout,
       appId: opts.appId,
@@ -160,7 +166,7 @@ program
 program
   .command('usage')
   .description('per-app metering from a running gateway: requests, errors, bytes in and out, loader time, by app id and service')
-  .option('-g, --gateway <url>', 'the gateway', 'http://127.0.0.1:8889')
+  .option('--gateway <url>', 'the gateway', 'http://127.0.0.1:8889')
   .option('--json', 'print the rows as JSON')
   .addHelpText('after', '\nExamples:\n  asf usage\n  asf usage --gateway http://10.0.0.5:30889 --json')
   .action(async (opts) => {

@@ -1,5 +1,5 @@
 // Option parsers and help helpers shared by every asf command group.
-import { InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 
 /** A repeatable option's values, in the order given. */
 export const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -19,3 +19,12 @@ export const port = integer('port', 0, 65535);
 
 /** The "Examples:" block at the end of a command's --help. */
 export const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  ${l}`).join('\n')}`;
+
+/**
+ * A usage error (exit 2) for an option typed on the command line that means nothing here, e.g.
+ * `--concurrency` without `--bench`: silently ignoring it would hide the mistake.
+ */
+export function onlyWith(command: Command, flag: `--${string}`, applies: boolean, what: string): void {
+  const key = flag.slice(2).replace(/-(.)/g, (_, c: string) => c.toUpperCase());
+  if (!applies && command.getOptionValueSource(key) === 'cli') command.error(`${flag} only applies ${what}`, { exitCode: 2 });
+}

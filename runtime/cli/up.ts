@@ -139,7 +139,7 @@ async function demo(url: string, settled: 'ready' | 'failed', stop: (why: string
   try {
     if (settled === 'failed') throw new DemoError('a capability failed to start (see above)');
     say(demoSummary(await runDemo('mmocr', { ...demoDefaults, url })));
-    say(`serving until Ctrl-C; call it again with: asf demo mmocr --url ${url}`);
+    say(`serving until Ctrl-C; call it again with: asf demo mmocr --gateway ${url}`);
   } catch (err) {
     say(`demo failed: ${(err as Error).message}`);
     process.exitCode = 1;

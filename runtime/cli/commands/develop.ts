@@ -1,11 +1,11 @@
 import path from 'node:path';
 import { Argument, type Command, Option } from 'commander';
-import { collect, examples, integer } from '../options.js';
+import { collect, examples, integer, onlyWith } from '../options.js';
 
 const warn = (line: string) => void process.stderr.write(`asf: warning: ${line}\n`);
 
 /** A gateway config file (asf-gateway.yaml by convention): read only when named. */
-const gatewayFileOption = () => new Option('-g, --gateway <file>', 'gateway config file (the one `asf up --config` reads)');
+const gatewayFileOption = () => new Option('-g, --gateway-config <file>', 'gateway config file (the one `asf up --config` reads)');
 
 /** asf new / schema / validate / call / config / compose / completion (capability developers) */
 export function registerDevelopCommands(program: Command): void {
@@ -13,8 +13,8 @@ export function registerDevelopCommands(program: Command): void {
     .command('new')
     .description('create a capability folder that `asf up --capability` serves at once: wrapper, capability.yaml, request.json, test.sh (C: Makefile, header, built library)')
     .argument('<name>', 'capability name: its serviceId and route /v1/private/<name>')
-    .addOption(new Option('-l, --lang <language>', 'language of the wrapper').choices(['python', 'c', 'js']).default('python'))
-    .option('-d, --dir <dir>', 'folder to create (default: ./<name>)')
+    .addOption(new Option('--lang <language>', 'language of the wrapper').choices(['python', 'c', 'js']).default('python'))
+    .option('--dir <dir>', 'folder to create (default: ./<name>)')
     .addHelpText('after', examples('asf new ocr --lang python', 'asf new fastcount --lang c --dir ./caps/fastcount', 'asf new echo2 --lang js && asf up --capability ./echo2'))
     .action(async (name: string, opts) => {
       const { scaffold } = await import('../../develop/scaffold.js');
@@ -28,7 +28,7 @@ export function registerDevelopCommands(program: Command): void {
     .command('schema')
     .description("print a capability's request and response JSON Schemas, its OpenAPI document (as the gateway serves it) and ASF's schema document (meta + schemainput + schemaoutput)")
     .argument('<dir>', 'capability folder')
-    .addOption(new Option('-f, --format <format>', 'which document to print').choices(['all', 'request', 'response', 'openapi', 'asf']).default('all'))
+    .addOption(new Option('--format <format>', 'which document to print').choices(['all', 'request', 'response', 'openapi', 'asf']).default('all'))
     .addHelpText('after', examples('asf schema ./echo', 'asf schema ./echo --format request > request.schema.json', 'asf schema ./echo --format asf'))
     .action(async (dir: string, opts) => {
       const { folderSchema, schemaDocument } = await import('../../develop/schema-docs.js');
@@ -60,12 +60,12 @@ export function registerDevelopCommands(program: Command): void {
     .option('-i, --input <key=@file|key=text>', "payload input: a file's bytes or literal text (repeatable)", collect, [])
     .option('-P, --param <name=value>', 'parameter.<serviceId> value (repeatable)', collect, [])
     .option('-o, --output <key[:format]>', 'expected output, with the format to answer in, e.g. result:json (repeatable)', collect, [])
-    .option('-d, --decode', "print each output's decoded data (key: text) instead of the JSON answer")
+    .option('--decode', "print each output's decoded data (key: text) instead of the JSON answer")
     .option('--data-type <type>', 'JSON field carrying the inputs: text, audio, image or video', 'text')
     .option('--stream', 'stream the inputs over a WebSocket, cut into frames')
     .option('--chunk-bytes <n>', 'with --stream: most bytes of each input per frame (text is cut at whitespace)', integer('chunk-bytes', 1), 4096)
     .option('--bench <n>', 'send n one-shot requests and print a latency histogram', integer('bench', 1))
-    .option('-c, --concurrency <n>', 'with --bench: requests in flight at once', integer('concurrency', 1), 1)
+    .option('--concurrency <n>', 'with --bench: requests in flight at once', integer('concurrency', 1), 1)
     .option('--timeout <ms>', 'give up on a request after this long', integer('timeout', 1), 60_000)
     .option('--app-id <id>', 'header.app_id to send', '123456')
     .option('--api-key <key>', 'sign each request as a WebGate client does (with --api-secret)')
@@ -77,10 +77,12 @@ export function registerDevelopCommands(program: Command): void {
         'ASF_API_SECRET=… asf call http://127.0.0.1:8889/v1/private/echo -i text=hello --api-key my-key',
         'asf call http://127.0.0.1:8889/v1/private/echo -i text=hello -P mode=upper --output result:plain --decode',
         'asf call http://127.0.0.1:8889/v1/private/wordcount --stream -i text=@notes.txt --chunk-bytes 64',
-        'asf call http://127.0.0.1:8889/v1/private/echo -i text=hello --bench 1000 -c 16',
+        'asf call http://127.0.0.1:8889/v1/private/echo -i text=hello --bench 1000 --concurrency 16',
       ),
     )
-    .action(async (url: string, opts) => {
+    .action(async (url: string, opts, command: Command) => {
+      onlyWith(command, '--concurrency', opts.bench !== undefined, 'with --bench');
+      onlyWith(command, '--chunk-bytes', Boolean(opts.stream), 'with --stream');
       const { runCall } = await import('../call.js');
       const apiSecret = opts.apiSecret ?? process.env['ASF_API_SECRET'];
       if (opts.apiKey && !apiSecret) throw new Error('--api-key needs --api-secret (or env ASF_API_SECRET)');
@@ -99,10 +101,10 @@ export function registerDevelopCommands(program: Command): void {
     .option('-o, --output <file>', 'file to write; host paths in it are relative to its folder (default: print to stdout, with absolute paths)')
     .option('--gpu', 'loaders in the runtime image get its CUDA variant and one NVIDIA GPU each')
     .option('-e, --env <KEY=VALUE>', 'environment variable of every loader (repeatable)', collect)
-    .addHelpText('after', examples('asf compose -c ./echo -o docker-compose.yaml && docker compose up -d --wait', 'asf compose --gateway asf-gateway.yaml -o docker-compose.yaml'))
+    .addHelpText('after', examples('asf compose -c ./echo -o docker-compose.yaml && docker compose up -d --wait', 'asf compose --gateway-config asf-gateway.yaml -o docker-compose.yaml'))
     .action(async (opts) => {
       const { writeCompose } = await import('../../develop/compose.js');
-      writeCompose({ capabilities: opts.capability, gatewayFile: opts.gateway, output: opts.output, gpu: opts.gpu, env: opts.env });
+      writeCompose({ capabilities: opts.capability, gatewayFile: opts.gatewayConfig, output: opts.output, gpu: opts.gpu, env: opts.env });
     });
 
   program
@@ -132,12 +134,12 @@ function registerConfigCommand(program: Command): void {
         'asf up --config asf-gateway.yaml',
       ),
     );
-  const target = (opts: { capability?: string; gateway?: string; values?: string }) => {
-    if ([opts.capability, opts.gateway, opts.values].filter(Boolean).length > 1) throw new Error('give one of --capability DIR, --gateway FILE or --values FILE');
+  const target = (opts: { capability?: string; gatewayConfig?: string; values?: string }) => {
+    if ([opts.capability, opts.gatewayConfig, opts.values].filter(Boolean).length > 1) throw new Error('give one of --capability DIR, --gateway-config FILE or --values FILE');
     if (opts.capability) return { kind: 'capability' as const, dir: opts.capability };
-    if (opts.gateway) return { kind: 'gateway' as const, file: opts.gateway };
+    if (opts.gatewayConfig) return { kind: 'gateway' as const, file: opts.gatewayConfig };
     if (opts.values) return { kind: 'values' as const, file: opts.values };
-    throw new Error('say which file: --capability DIR (its capability.yaml), --gateway FILE (e.g. asf-gateway.yaml) or --values FILE (Helm values for charts/asf)');
+    throw new Error('say which file: --capability DIR (its capability.yaml), --gateway-config FILE (e.g. asf-gateway.yaml) or --values FILE (Helm values for charts/asf)');
   };
   const withTarget = (command: Command) =>
     command
