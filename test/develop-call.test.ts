@@ -46,7 +46,7 @@ describe('asf call: expected outputs, decoded answers, --bench', function () {
     assert.equal(both.code, 1);
     assert.match(both.output, /asf: --bench sends one-shot requests: drop --stream/);
     const zero = await asf(['call', url, '-i', 'text=hi', '--bench', '0']);
-    assert.equal(zero.code, 1);
+    assert.equal(zero.code, 2, 'a usage error');
     assert.match(zero.output, /bench must be an integer >= 1/);
   });
 });

@@ -45,7 +45,7 @@ describe('asf config', function () {
     }
     const neither = await asf(['config', 'get', 'licences']);
     assert.equal(neither.code, 1);
-    assert.match(neither.output, /asf: say which file: --capability DIR \(its capability\.yaml\), --gateway FILE \(e\.g\. asf-gateway\.yaml\) or --values FILE/);
+    assert.match(neither.output, /asf: say which file: --capability DIR \(its capability\.yaml\), --gateway-config FILE \(e\.g\. asf-gateway\.yaml\) or --values FILE/);
   });
 
   it('sets, gets, lists and unsets capability settings in capability.yaml, keeping its header comment', async () => {

@@ -159,7 +159,7 @@ describe('per-app metering, quotas and signed requests (the WebGate side; real a
       const once = await asf(['call', url(), '-i', 'text=signed', '--api-key', 'key-1', '--api-secret', 'secret-1', '--decode']);
       assert.equal(once.code, 0, once.stdout + once.stderr);
       assert.match(once.stdout, /result: signed/);
-      const bench = await asf(['call', url(), '-i', 'text=x', '--api-key', 'key-1', '--api-secret', 'secret-1', '--bench', '40', '-c', '4']);
+      const bench = await asf(['call', url(), '-i', 'text=x', '--api-key', 'key-1', '--api-secret', 'secret-1', '--bench', '40', '--concurrency', '4']);
       assert.equal(bench.code, 0, bench.stdout + bench.stderr);
       const unsignedSession = await WsSession.open(url());
       unsignedSession.send(textFrame('echo', 'x', 0));

@@ -110,11 +110,11 @@ export function registerDevelopCommands(program: Command): void {
   program
     .command('completion')
     .description('print a shell completion script generated from the commands and options of this asf')
-    .addArgument(new Argument('<shell>', 'shell to complete in').choices(['bash']))
-    .addHelpText('after', examples('source <(asf completion bash)', 'asf completion bash > /etc/bash_completion.d/asf'))
-    .action(async () => {
-      const { bashCompletion } = await import('../../develop/completion.js');
-      process.stdout.write(bashCompletion(program));
+    .addArgument(new Argument('<shell>', 'shell to complete in').choices(['bash', 'zsh', 'fish']))
+    .addHelpText('after', examples('source <(asf completion bash)', 'asf completion bash > /etc/bash_completion.d/asf', 'source <(asf completion zsh)   # after compinit', 'asf completion fish > ~/.config/fish/completions/asf.fish'))
+    .action(async (shell: 'bash' | 'zsh' | 'fish') => {
+      const { completionScript } = await import('../../develop/completion.js');
+      process.stdout.write(completionScript(program, shell));
     });
 }
 
