@@ -1,3 +1,4 @@
+import { consoleLog, type LogFormat } from './console-log.js';
 import { startDiscovery, type DiscoveryChoice } from './discovery.js';
 import { ServiceRegistry } from '../discovery/registry.js';
 import { buildGateway } from '../gateway/server.js';
@@ -16,6 +17,8 @@ export interface GatewayCommandOptions extends DiscoveryChoice {
   /** Signing keys file (--signing). */
   signing?: string;
   logLevel: string;
+  /** text: one line per event for a person (asf up); json: one JSON record per line (default). */
+  logFormat?: LogFormat;
   version: string;
 }
 
@@ -39,6 +42,7 @@ export async function startGateway(options: GatewayCommandOptions): Promise<Runn
     quotasFile: options.quotas,
     signingFile: options.signing,
     logLevel: options.logLevel,
+    logStream: options.logFormat === 'text' ? consoleLog() : undefined,
     version: options.version,
   });
   await app.listen({ host: options.host, port: options.port });

@@ -3,6 +3,7 @@ import { loadCapability } from '../capability/load.js';
 import { createHost } from '../loader/hosts/index.js';
 import { Loader } from '../loader/loader.js';
 import { serveLoader } from '../loader/server.js';
+import { consoleLog, type LogFormat } from './console-log.js';
 import { signalExitCode } from './exits.js';
 
 export interface LoaderCommandOptions {
@@ -11,6 +12,7 @@ export interface LoaderCommandOptions {
   port: number;
   maxMessageBytes?: number;
   logLevel: string;
+  logFormat?: LogFormat;
   /** On SIGTERM, keep serving this long (reporting 'stopping') before closing: see stop(). */
   drainMs?: number;
   /** Exit with status 1 when the capability fails to start. */
@@ -22,7 +24,9 @@ export type LoaderMessage = { type: 'listening'; port: number };
 
 /** `asf loader`: one capability behind the AIGES gRPC envelope. */
 export async function runLoader(options: LoaderCommandOptions): Promise<void> {
-  const log = pino({ level: options.logLevel, base: { role: 'loader' } });
+  // Python workers inherit it: their `aiges` log keeps to the same level.
+  process.env['ASF_LOG_LEVEL'] = options.logLevel;
+  const log = pino({ level: options.logLevel, base: { role: 'loader' } }, options.logFormat === 'text' ? consoleLog() : undefined);
   const spec = loadCapability(options.capability);
   const host = createHost(spec);
   const loader = new Loader(spec, host);

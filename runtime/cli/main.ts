@@ -8,7 +8,7 @@ import { registerBundleCommands } from './commands/bundle.js';
 import { registerDevelopCommands } from './commands/develop.js';
 import { registerInstallCommands } from './commands/install.js';
 import { failed, signalExitCode, usageConventions } from './exits.js';
-import { collect, integer, onlyWith, port } from './options.js';
+import { collect, integer, logFormatOption, onlyWith, port } from './options.js';
 
 const { version } = JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string };
 
@@ -61,6 +61,7 @@ program
   .option('--isolate', 'run every loader as a process of its own, as in a cluster (by default a Python capability is served on this process\'s thread, a JS one on a thread of its own, a C one from a loader process)')
   .option('--config <file>', 'gateway config file (written by asf config -g FILE); options given here win over it')
   .addOption(logLevel().default(upDefaults.logLevel))
+  .addOption(logFormatOption('text'))
   .addHelpText('after', '\nExamples:\n  asf up --demo\n  asf up --capability ./my-cap --port 9000\n  asf up -c ./ocr -c ./echo --replicas 2\n  asf up --config asf-gateway.yaml')
   .action(async (given, command: Command) => {
     const { runUp } = await import('./up.js');
@@ -80,6 +81,7 @@ program
       quotas: opts.quotas,
       signing: opts.signing,
       logLevel: opts.logLevel,
+      logFormat: opts.logFormat,
       version,
       demo: opts.demo,
       isolate: opts.isolate,
@@ -109,6 +111,7 @@ program
   .addOption(quotasOption())
   .addOption(signingOption())
   .addOption(logLevel().default('info'))
+  .addOption(logFormatOption('json'))
   .addHelpText('after', '\nExamples:\n  asf gateway --loader 10.0.0.5:5090 --loader 10.0.0.6:5090\n  asf gateway --discovery kubernetes --selector app.kubernetes.io/component=loader')
   .action(async (opts, command: Command) => {
     const kubernetes = opts.discovery === 'kubernetes';
@@ -133,6 +136,7 @@ program
   .option('--drain-ms <ms>', "on SIGTERM, keep serving this long while reporting 'stopping' (in a Pod: until the gateways have let it go)", integer('drain-ms', 0), 0)
   .option('--exit-on-failure', 'exit (status 1) when the capability fails to start, instead of serving its error on health checks (docker compose: the container shows as exited)')
   .addOption(logLevel().default('info'))
+  .addOption(logFormatOption('json'))
   .addHelpText('after', '\nExample:\n  asf loader --capability ./examples/echo --port 5090')
   .action(async (opts) => {
     const { runLoader } = await import('./loader.js');

@@ -1,5 +1,5 @@
 // Option parsers and help helpers shared by every asf command group.
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 
 /** A repeatable option's values, in the order given. */
 export const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -16,6 +16,10 @@ export function integer(name: string, min = 0, max = Number.MAX_SAFE_INTEGER) {
 
 /** A TCP port; 0 lets the system pick a free one. */
 export const port = integer('port', 0, 65535);
+
+/** How log records are written: for a person (one line each) or for a log collector (JSON). */
+export const logFormatOption = (defaultFormat: 'text' | 'json') =>
+  new Option('--log-format <format>', 'log records as one readable line each, or as JSON').choices(['text', 'json']).default(defaultFormat);
 
 /** The "Examples:" block at the end of a command's --help. */
 export const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  ${l}`).join('\n')}`;

@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { LogFormat } from './console-log.js';
 import type { LoaderMessage } from './loader.js';
 
 const cliMain = fileURLToPath(new URL('./main.js', import.meta.url));
@@ -8,6 +9,7 @@ export interface LoaderProcessOptions {
   capability: string;
   host: string;
   logLevel: string;
+  logFormat: LogFormat;
   /** Called with each line worth showing a person (starts, crashes, restarts). */
   say(line: string): void;
 }
@@ -31,8 +33,8 @@ export class LoaderProcess {
   /** Resolves once the loader's gRPC port is open (its wrapper may still be initialising). */
   start(): Promise<number> {
     return new Promise((resolve, reject) => {
-      const { capability, host, logLevel } = this.options;
-      const args = ['loader', '--capability', capability, '--host', host, '--port', String(this.port), '--log-level', logLevel];
+      const { capability, host, logLevel, logFormat } = this.options;
+      const args = ['loader', '--capability', capability, '--host', host, '--port', String(this.port), '--log-level', logLevel, '--log-format', logFormat];
       const child = fork(cliMain, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       this.child = child;
       let listening = false;

@@ -49,6 +49,8 @@ export async function runUp(options: UpOptions): Promise<void> {
   const stopLoaders = () =>
     Promise.all([...loaders.map((l) => l.stop()), ...threads.map((t) => t.stop()), ...local.map(({ loader }) => loader.stop().catch(() => {}))]);
   process.on('SIGINT', () => void stop('SIGINT', signalExitCode('SIGINT')));
+  // Python workers inherit it: their `aiges` log keeps to the same level.
+  process.env['ASF_LOG_LEVEL'] = options.logLevel;
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
   try {
@@ -60,7 +62,7 @@ export async function runUp(options: UpOptions): Promise<void> {
       for (let i = 0; i < options.replicas; i++) {
         if (spec.host === 'python' && !options.isolate) local.push({ dir, loader: new Loader(spec, createHost(spec)) });
         else if (spec.host === 'js' && !options.isolate) threads.push(new ThreadLoader(dir, say));
-        else loaders.push(new LoaderProcess({ capability: dir, host: '127.0.0.1', logLevel: options.logLevel, say }));
+        else loaders.push(new LoaderProcess({ capability: dir, host: '127.0.0.1', logLevel: options.logLevel, logFormat: options.logFormat ?? 'text', say }));
       }
     }
     await Promise.all(loaders.map((l) => l.start()));

@@ -31,6 +31,8 @@ export interface GatewayOptions {
   /** Keys for signed requests and the services that require them (a YAML file, read again when it changes). */
   signingFile?: string;
   logLevel?: string;
+  /** Where log records go (default: stdout, one JSON line each). */
+  logStream?: NodeJS.WritableStream;
   version?: string;
   /** WebSocket sessions: longest life, and longest wait for a client frame or a final result. */
   sessionTimeoutMs?: number;
@@ -48,7 +50,7 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
   registry.onWait = (service, seconds, outcome) => metrics.queueWait(service, seconds, outcome);
 
   const app = Fastify({
-    logger: { level: options.logLevel ?? 'info' },
+    logger: { level: options.logLevel ?? 'info', ...(options.logStream ? { stream: options.logStream } : {}) },
     // One logger for all requests (our lines carry the sid): no child logger built per request.
     childLoggerFactory: (logger) => logger,
     bodyLimit,
@@ -154,7 +156,8 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
     const ms = reply.elapsedTime;
     metrics.observe(service || 'unknown', code, ms / 1000);
     metering.record({ appId, service, code, inBytes: Number(req.headers['content-length'] ?? 0), outBytes: Buffer.byteLength(body), loaderSeconds });
-    if (code) req.log.warn({ sid, service, code, ms }, 'request failed');
+    // A client's mistake (4xx) is news for the client, not a warning for whoever runs the gateway.
+    if (code) req.log[reply.statusCode >= 500 ? 'warn' : 'info']({ sid, service, code, ms }, 'request failed');
     else req.log.debug({ sid, service, ms }, 'request done');
   }
 
@@ -163,9 +166,10 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
     // Overloaded: when to come back, for HTTP clients and load balancers.
     if (err instanceof OverloadError) reply.header('retry-after', String(err.retryAfterSeconds));
     const body = renderError(sid, err.code, err.message, extra);
+    reply.code(err.httpStatus);
     observe(req, reply, err.code, body);
     req.log.debug({ sid, code: err.code, message: err.message }, 'error answer');
-    return reply.code(err.httpStatus).type('application/json').send(body);
+    return reply.type('application/json').send(body);
   }
 
   return app;

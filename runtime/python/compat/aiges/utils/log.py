@@ -6,6 +6,12 @@ import sys
 _format = "%(asctime)s - %(name)s:%(funcName)s:%(lineno)s - %(levelname)s:  %(message)s"
 
 
+def _console_level():
+    """The loader's --log-level (ASF_LOG_LEVEL: debug, info, warn, error) for what reaches its console."""
+    name = os.environ.get("ASF_LOG_LEVEL", "info").upper()
+    return {"WARN": logging.WARNING}.get(name, getattr(logging, name, logging.INFO))
+
+
 def getLogger(fmt=_format, level=logging.DEBUG, name="aiges"):
     logger = logging.getLogger(name)
     logger.setLevel(level)
@@ -13,7 +19,7 @@ def getLogger(fmt=_format, level=logging.DEBUG, name="aiges"):
         logger.removeHandler(handler)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter(fmt))
-    handler.setLevel(logging.INFO)
+    handler.setLevel(_console_level())
     logger.addHandler(handler)
     logger.propagate = False
     return logger
