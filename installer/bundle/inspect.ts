@@ -1,5 +1,5 @@
-// asf bundle inspect: reads just far enough to find bundle.json (builds put it first), so a
-// multi-gigabyte bundle is listed without being read, let alone extracted.
+// asf bundle inspect: lists bundle.json (builds put it first) without extracting anything. It reads
+// on to the end without hashing, so that a truncated file fails here rather than at install time.
 import { manifestFile, readBundleManifest, type BundleManifest } from './manifest.js';
 import { readArtefact } from './read.js';
 
@@ -13,7 +13,6 @@ export async function inspectArtefact(file: string): Promise<{ manifest: BundleM
       const chunks: Buffer[] = [];
       for await (const chunk of body) chunks.push(chunk as Buffer);
       text = Buffer.concat(chunks).toString();
-      return 'stop';
     },
   });
   if (text === undefined) throw new Error(`${file}: no ${manifestFile} found; is it an ASF kit bundle?`);

@@ -97,6 +97,8 @@ function parseTar(source: Readable, visitor: Visitor, strip: (raw: string) => st
       },
     });
     parser.on('error', fail);
+    // tar only warns when its input stops inside an entry: for a bundle that is a truncated file.
+    parser.on('warn', (code: string, message: string | Error) => code === 'TAR_BAD_ARCHIVE' && fail(Object.assign(new Error(String(message)), { code })));
     parser.on('end', () => chain.then(() => !failed && resolve(), fail));
     source.on('error', fail);
     source.pipe(parser);
@@ -125,7 +127,12 @@ export interface ImageRecord {
  * (blob digests, index → manifest → config → layer) and the record of it returned.
  */
 export async function readArtefact(file: string, visitor: Visitor): Promise<{ kind: ArtefactKind; image?: ImageRecord }> {
-  const kind = artefactKind(file);
+  let kind: ArtefactKind;
+  try {
+    kind = artefactKind(file);
+  } catch (err) {
+    throw readFailure(file, err as NodeJS.ErrnoException);
+  }
   try {
     if (kind === 'directory') await walkDirectory(file, visitor);
     else if (kind === 'offline-tarball') {
@@ -143,9 +150,21 @@ export async function readArtefact(file: string, visitor: Visitor): Promise<{ ki
       });
     } else return { kind, image: await readClusterImage(file, visitor) };
   } catch (err) {
-    if (!(err instanceof Stop)) throw err;
+    if (!(err instanceof Stop)) throw readFailure(file, err as NodeJS.ErrnoException);
   }
   return { kind };
+}
+
+/** A read that failed, as a person can act on it: the file named, and what its state suggests. */
+export function readFailure(file: string, err: NodeJS.ErrnoException): Error {
+  const truncated = err.code === 'TAR_BAD_ARCHIVE' || err.code === 'Z_BUF_ERROR' || /unexpected end of file/i.test(err.message);
+  const why =
+    err.code === 'ENOENT' ? 'no such file or folder'
+    : err.code === 'EACCES' ? 'permission denied'
+    : truncated ? `the file ends early (${err.message}): a copy or download cut short? compare it with its .sha256 and copy it again`
+    : err.code === 'Z_DATA_ERROR' ? `not valid gzip data (${err.message}): the file is damaged`
+    : err.message;
+  return new Error(`${file}: ${why}`);
 }
 
 async function walkDirectory(dir: string, visitor: Visitor): Promise<void> {
