@@ -7,6 +7,7 @@ import { registerBuildCommand } from './commands/build.js';
 import { registerBundleCommands } from './commands/bundle.js';
 import { registerDevelopCommands } from './commands/develop.js';
 import { registerInstallCommands } from './commands/install.js';
+import { registerLocalCommands } from './commands/local.js';
 import { failed, signalExitCode, usageConventions } from './exits.js';
 import { collect, integer, logFormatOption, onlyWith, port } from './options.js';
 
@@ -58,12 +59,15 @@ program
   .addOption(quotasOption())
   .addOption(signingOption())
   .option('--demo', 'once ready, call the mmocr demo capability and print what it read')
+  .option('-d, --detach', 'run in the background, output in a log file (asf ps, asf logs, asf down)')
+  .option('--watch', "restart a capability's loader when a file in its folder changes (every loader then runs in a process of its own)")
   .option('--isolate', 'run every loader as a process of its own, as in a cluster (by default a Python capability is served on this process\'s thread, a JS one on a thread of its own, a C one from a loader process)')
   .option('--config <file>', 'gateway config file (written by asf config -g FILE); options given here win over it')
   .addOption(logLevel().default(upDefaults.logLevel))
   .addOption(logFormatOption('text'))
-  .addHelpText('after', '\nExamples:\n  asf up --demo\n  asf up --capability ./my-cap --port 9000\n  asf up -c ./ocr -c ./echo --replicas 2\n  asf up --config asf-gateway.yaml')
+  .addHelpText('after', '\nExamples:\n  asf up --demo\n  asf up --capability ./my-cap --port 9000\n  asf up -c ./ocr -c ./echo --replicas 2\n  asf up -d -c ./echo && asf ps && asf down\n  asf up --watch -c ./my-cap\n  asf up --config asf-gateway.yaml')
   .action(async (given, command: Command) => {
+    if (given.detach) return (await import('./detach.js')).detachUp(process.argv.slice(3));
     const { runUp } = await import('./up.js');
     const { withGatewayConfig } = await import('../develop/gateway-config.js');
     const opts = given.config ? withGatewayConfig(given, given.config, (o) => command.getOptionValueSource(o) === 'cli') : given;
@@ -85,6 +89,7 @@ program
       version,
       demo: opts.demo,
       isolate: opts.isolate,
+      watch: opts.watch,
     });
   });
 
@@ -199,5 +204,6 @@ registerDevelopCommands(program);
 registerBuildCommand(program);
 registerBundleCommands(program);
 registerInstallCommands(program);
+registerLocalCommands(program);
 
 program.parseAsync().catch(failed);

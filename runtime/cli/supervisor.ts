@@ -22,6 +22,7 @@ export class LoaderProcess {
   port = 0;
   private child?: ChildProcess;
   private stopped = false;
+  private reloading = false;
   private restarts = 0;
 
   constructor(readonly options: LoaderProcessOptions) {}
@@ -47,13 +48,22 @@ export class LoaderProcess {
       child.on('exit', (code, signal) => {
         this.child = undefined;
         if (!listening) return reject(new Error(`loader for ${capability} exited before listening (${signal ?? `code ${code}`})`));
-        if (this.stopped) return;
+        if (this.stopped || this.reloading) return;
         this.restarts++;
         const delay = Math.min(5000, 200 * 2 ** Math.min(this.restarts, 5));
         this.options.say(`loader ${capability} (port ${this.port}) died (${signal ?? `code ${code}`}); restarting in ${delay} ms`);
         setTimeout(() => void this.start().catch((err: Error) => this.options.say(err.message)), delay).unref();
       });
     });
+  }
+
+  /** Starts it again on the same port, at once (its files changed): not a crash, so no back-off. */
+  async reload(): Promise<void> {
+    const child = this.child;
+    this.reloading = true;
+    if (child) await new Promise((resolve) => child.once('exit', resolve).kill('SIGTERM'));
+    this.reloading = false;
+    if (!this.stopped) await this.start();
   }
 
   stop(): Promise<void> {

@@ -8,8 +8,10 @@ import { InProcessLoader } from '../loader/in-process.js';
 import { ThreadLoader } from '../loader/thread-loader.js';
 import { Loader } from '../loader/loader.js';
 import { signalExitCode } from './exits.js';
+import { detachedEnv, logFile, removeStack, writeStack, type LocalStack } from './local-stacks.js';
 import { checkDistinct, checkListen } from './preflight.js';
 import { LoaderProcess } from './supervisor.js';
+import { watchFolder } from './watch.js';
 
 /** The gateway's options, with loaders started here instead of discovered. */
 export interface UpOptions extends Omit<GatewayCommandOptions, keyof DiscoveryChoice> {
@@ -20,6 +22,8 @@ export interface UpOptions extends Omit<GatewayCommandOptions, keyof DiscoveryCh
   demo?: boolean;
   /** Every loader in a process of its own, Python ones too (as in a cluster). */
   isolate?: boolean;
+  /** Restart a capability's loaders when its files change (each loader in a process, as with isolate). */
+  watch?: boolean;
 }
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -30,7 +34,8 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
  * - Python: the loader on the gateway's thread (the wrapper runs in Python worker processes);
  * - JS: the loader on a worker thread of this process (the wrapper runs there, on its own core);
  * - C: a loader process, restarted when it dies (a crashing plugin takes its process along).
- * `--isolate` gives every loader a process of its own, as in a cluster.
+ * `--isolate` gives every loader a process of its own, as in a cluster; so does `--watch`, whose
+ * reloads are loader restarts. The stack is listed in a state file while it runs (local-stacks.ts).
  */
 export async function runUp(options: UpOptions): Promise<void> {
   const local: { dir: string; loader: Loader }[] = [];
@@ -42,6 +47,8 @@ export async function runUp(options: UpOptions): Promise<void> {
     if (stopping) return;
     stopping = true;
     say(`${why}: stopping`);
+    unwatch.forEach((close) => close());
+    if (detached) removeStack(process.pid);
     await gateway?.close();
     await stopLoaders();
     process.exit(code);
@@ -52,6 +59,9 @@ export async function runUp(options: UpOptions): Promise<void> {
   // Python workers inherit it: their `aiges` log keeps to the same level.
   process.env['ASF_LOG_LEVEL'] = options.logLevel;
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  const unwatch: (() => void)[] = [];
+  const detached = process.env[detachedEnv] === '1';
+  const ownProcess = options.isolate || options.watch;
 
   try {
     const specs = options.capability.map((dir) => loadCapability(dir));
@@ -60,8 +70,8 @@ export async function runUp(options: UpOptions): Promise<void> {
     for (const [n, spec] of specs.entries()) {
       const dir = options.capability[n]!;
       for (let i = 0; i < options.replicas; i++) {
-        if (spec.host === 'python' && !options.isolate) local.push({ dir, loader: new Loader(spec, createHost(spec)) });
-        else if (spec.host === 'js' && !options.isolate) threads.push(new ThreadLoader(dir, say));
+        if (spec.host === 'python' && !ownProcess) local.push({ dir, loader: new Loader(spec, createHost(spec)) });
+        else if (spec.host === 'js' && !ownProcess) threads.push(new ThreadLoader(dir, say));
         else loaders.push(new LoaderProcess({ capability: dir, host: '127.0.0.1', logLevel: options.logLevel, logFormat: options.logFormat ?? 'text', say }));
       }
     }
@@ -93,7 +103,29 @@ export async function runUp(options: UpOptions): Promise<void> {
   for (const thread of threads) say(`  loader   ${thread.dir}  in a thread of this process`);
   say(`  gateway  ${gateway.url}`);
   say(`  health   ${gateway.url}/healthz   metrics ${gateway.url}/metrics   openapi ${gateway.url}/openapi.json`);
+  const stack: LocalStack = {
+    pid: process.pid,
+    url: gateway.url,
+    port: Number(new URL(gateway.url).port),
+    capabilities: options.capability.map((dir) => path.resolve(dir)),
+    log: logFile(process.pid),
+    startedAt: new Date().toISOString(),
+  };
+  // Only a background stack is listed: one in a terminal is that terminal's to stop.
+  if (detached) writeStack(stack);
+  if (options.watch) {
+    for (const dir of options.capability) {
+      const mine = loaders.filter((l) => l.options.capability === dir);
+      unwatch.push(
+        watchFolder(dir, (file) => {
+          say(`reload   ${dir}: ${path.relative(dir, file)} changed; restarting its loader${mine.length > 1 ? 's' : ''}`);
+          void Promise.all(mine.map((l) => l.reload())).catch((err: Error) => say(`reload   ${dir} failed: ${err.message}`));
+        }),
+      );
+    }
+  }
   const settled = await reportReadiness(gateway.registry, gateway.url);
+  if (detached) writeStack({ ...stack, settled });
   if (settled.ready === 0) {
     // Nothing to serve: say so and what to do, rather than wait for requests that can only fail.
     const hints = options.capability.filter(hasSetup).map((dir) => `run ${path.join(dir, 'setup.sh')} (it prepares that capability's environment)`);

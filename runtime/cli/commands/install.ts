@@ -119,9 +119,20 @@ export function registerInstallCommands(program: Command): void {
   )
     .option('--node-port <port>', 'gateway NodePort (default 30889)')
     .option('--gateway <url>', 'the gateway to ask for readiness (default http://<first node>:<node-port>)')
+    .option('--local', 'only the stacks asf up runs on this machine (listed first otherwise)')
     .addHelpText(
       'after',
-      '\nExamples:\n  asf status --bundle /srv/asf-offline-0.1.0 --registry registry.local:5000\n  asf status --gateway http://127.0.0.1:8889   # e.g. through kubectl -n asf port-forward service/asf-gateway 8889',
+      '\nExamples:\n  asf status --bundle /srv/asf-offline-0.1.0 --registry registry.local:5000\n  asf status --gateway http://127.0.0.1:8889   # e.g. through kubectl -n asf port-forward service/asf-gateway 8889\n  asf status --local',
     )
-    .action((opts) => run('status', opts));
+    .action(async (opts) => {
+      const { healthy, localStatus, statusLines } = await import('../local-status.js');
+      const local = await localStatus();
+      for (const line of statusLines(local)) process.stdout.write(`status: ${line}\n`);
+      if (!local.every(healthy)) process.exitCode = 1;
+      if (opts.local) {
+        if (local.length === 0) process.stdout.write('status: no local stack is running\n');
+        return;
+      }
+      await run('status', opts);
+    });
 }
