@@ -9,7 +9,7 @@ const echoDir = path.join(repoRoot, 'examples', 'echo');
 
 /** Every command path with a --help of its own. */
 const commands = [
-  ['up'], ['gateway'], ['loader'], ['demo'], ['usage'], ['new'], ['schema'], ['validate'], ['call'], ['compose'], ['completion'], ['build'],
+  ['up'], ['gateway'], ['loader'], ['demo'], ['usage'], ['check'], ['new'], ['schema'], ['validate'], ['call'], ['compose'], ['completion'], ['build'],
   ['config', 'get'], ['config', 'set'], ['config', 'unset'], ['config', 'list'],
   ['bundle', 'build'], ['bundle', 'verify'], ['bundle', 'inspect'], ['bundle', 'extract'], ['install'], ['uninstall'], ['status'],
   ['ps'], ['logs'], ['down'],
@@ -43,6 +43,7 @@ describe('asf: one meaning per flag, usage errors, exit codes', function () {
       [['call', 'http://127.0.0.1:9/v1/private/echo', '--chunk-bytes', '8'], 'asf: --chunk-bytes only applies with --stream'],
       [['gateway', '--namespace', 'asf'], 'asf: --namespace only applies with --discovery kubernetes'],
       [['gateway', '--discovery', 'kubernetes', '--loader', '10.0.0.5:5090'], 'asf: --loader only applies without --discovery kubernetes (the loaders are found in the cluster)'],
+      [['check', '--service', 'echo', 'examples/echo', 'examples/mmocr'], 'asf: --service only applies with one sample'],
       [['up', '--replicas', 'two'], "asf: option '--replicas <n>' argument 'two' is invalid. replicas must be an integer >= 1, got 'two'"],
     ];
     for (const [args, message] of cases) {

@@ -136,10 +136,10 @@ export function mmocrEndpoint(raw: string): string {
   try {
     url = new URL(raw.includes('://') ? raw : `http://${raw}`);
   } catch {
-    throw new DemoError(`--url '${raw}' is not a URL (example: http://127.0.0.1:8889)`);
+    throw new DemoError(`--gateway '${raw}' is not a URL (example: http://127.0.0.1:8889)`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new DemoError(`--url '${raw}' must be http:// or https://`);
+    throw new DemoError(`--gateway '${raw}' must be http:// or https://`);
   }
   const base = url.pathname.replace(/\/+$/, '');
   url.pathname = base.endsWith('/mmocr') ? base : `${base}/v1/private/mmocr`;

@@ -188,14 +188,16 @@ program
   .command('check')
   .description("send each capability's sample request (request.json) through a gateway and print the answers; exits 1 when one does not answer")
   .argument('<sample...>', 'capability folders holding request.json, or request files (the serviceId is the folder name)')
-  .option('--url <url>', 'gateway URL', 'http://127.0.0.1:8889')
+  .option('--gateway <url>', 'the gateway', 'http://127.0.0.1:8889')
+  // The name capability images built before --gateway put in their helm test Pods' arguments.
+  .addOption(new Option('--url <url>').hideHelp())
   .option('--service <id>', 'serviceId to send to, when it is not the folder name (one sample)')
   .option('--timeout <ms>', 'give up on a request after this long', integer('timeout', 1), 60_000)
-  .addHelpText('after', '\nExamples:\n  asf check examples/echo\n  asf check --url http://10.0.0.5:30889 /opt/asf/capabilities/mmocr')
-  .action(async (samples: string[], opts: { url: string; service?: string; timeout: number }) => {
+  .addHelpText('after', '\nExamples:\n  asf check examples/echo\n  asf check --gateway http://10.0.0.5:30889 /opt/asf/capabilities/mmocr')
+  .action(async (samples: string[], opts: { gateway: string; url?: string; service?: string; timeout: number }, command: Command) => {
     const { runCheck } = await import('./check.js');
-    if (opts.service && samples.length > 1) throw new Error('--service names one capability: give one sample with it');
-    const failed = await runCheck({ url: opts.url, samples, service: opts.service, timeoutMs: opts.timeout });
+    onlyWith(command, '--service', samples.length === 1, 'with one sample');
+    const failed = await runCheck({ url: opts.url ?? opts.gateway, samples, service: opts.service, timeoutMs: opts.timeout });
     if (failed) process.exitCode = 1;
   });
 

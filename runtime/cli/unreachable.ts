@@ -5,5 +5,5 @@ export function unreachable(endpoint: string, err: Error, timeoutMs: number): st
   }
   const cause = (err as Error & { cause?: { code?: string; message?: string } }).cause;
   const why = cause?.code ?? (err as NodeJS.ErrnoException).code ?? cause?.message ?? err.message;
-  return `cannot reach ${endpoint} (${why}); is \`asf up\` running? (or pass --url http://<node>:30889 for a cluster)`;
+  return `cannot reach ${endpoint} (${why}); is \`asf up\` running? (or pass --gateway http://<node>:30889 for a cluster)`;
 }
