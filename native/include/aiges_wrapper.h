@@ -3,7 +3,7 @@
  *
  * A capability in C or C++ is a shared library named libwrapper.so that exports the 15 functions
  * below with C linkage. Layouts and ownership follow AIGES, so an existing AIGES libwrapper.so loads
- * unchanged. Written by ASF kit from the published facts of the ABI (docs: spec/wrapper-c.md).
+ * unchanged. Written by ASF kit from the published facts of the ABI (described in docs/c-abi.md).
  *
  * Ownership:
  *  - every list, string and buffer the loader passes in is valid only during the call;

@@ -29,7 +29,7 @@ const fieldSchema = {
   additionalProperties: false,
 };
 
-const capabilityFileSchema = {
+export const capabilityFileSchema = {
   type: 'object',
   properties: {
     serviceId: { type: 'string', pattern: '^[A-Za-z0-9_.-]+$' },

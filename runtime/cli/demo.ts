@@ -113,7 +113,7 @@ interface MmocrResponse {
   payload?: { boxes?: { text?: unknown } };
 }
 
-/** The request body of the ASF mmocr demo (spec/http-api.md, "The mmocr demo capability"). */
+/** The request body of the ASF mmocr demo (docs/http-api.md, "The mmocr demo"). */
 export function mmocrRequest(image: Buffer, appId: string, encoding = 'jpg') {
   return {
     header: { app_id: appId, status: 3 },

@@ -3,7 +3,7 @@ import { AsfError, ErrorCode } from '../protocol/errors.js';
 import { clientDataFields as dataFields, dataTypeOf, SessState, type LoaderInput, type MetaDesc, type Payload, type StringMap } from '../protocol/messages.js';
 import { describeError, validatorFor } from './schema.js';
 
-/** The ASF client request body (spec/http-api.md). */
+/** The ASF client request body (docs/http-api.md). */
 export interface AsfRequest {
   header?: Record<string, unknown>;
   parameter?: Record<string, Record<string, unknown> | undefined>;

@@ -1,6 +1,6 @@
 // Signed requests as iFLYTEK's WebGate clients send them: query parameters `host`, `date` and
 // `authorization`, the last carrying an HMAC-SHA256 of "host: …\ndate: …\n<METHOD> <path> HTTP/1.1"
-// under the api key's secret (spec/http-api.md, "Request signing"). The gateway checks them for the
+// under the api key's secret (docs/http-api.md, "Request signing"). The gateway checks them for the
 // services its signing file names; `asf call --api-key --api-secret` signs.
 //
 //   keys: {my-api-key: my-api-secret}     # api_key -> api_secret

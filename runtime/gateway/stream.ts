@@ -30,7 +30,7 @@ export interface StreamOptions {
 /** How long one AIOut call waits at the loader for results, once the client has sent its last frame. */
 const pollWaitMs = 1000;
 
-/** WebSocket sessions on the same routes as one-shot POSTs (spec/http-api.md). */
+/** WebSocket sessions on the same routes as one-shot POSTs (docs/http-api.md). */
 /** Who may open sessions: signatures (when the service requires one) and per-app quotas. */
 export interface StreamGuards {
   quotas?: Quotas;

@@ -174,7 +174,7 @@ class Session {
 }
 
 /**
- * The loader's streaming sessions (spec/loader-rpc.md): create with SeqNo=1, AIIn per frame,
+ * The loader's streaming sessions (docs/loader-rpc.md): create with SeqNo=1, AIIn per frame,
  * AIOut polling, AIExcp. A session holds one licence from create until wrapperDestroy has returned.
  */
 export class SessionTable {

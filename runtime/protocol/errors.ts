@@ -1,4 +1,4 @@
-/** The 10xxx error space shared by gateway and loader (spec/http-api.md). */
+/** The 10xxx error space shared by gateway and loader (docs/http-api.md). */
 export const ErrorCode = {
   InvalidOperation: 10003,
   UnknownSession: 10008,
@@ -50,7 +50,7 @@ export class AsfError extends Error {
   }
 }
 
-/** Request errors are 400, anything from a loader or wrapper is 502 (spec/http-api.md). */
+/** Request errors are 400, anything from a loader or wrapper is 502 (docs/http-api.md). */
 export function defaultHttpStatus(code: number): number {
   if (code === ErrorCode.NotFound) return 404;
   if (code === ErrorCode.NoLicence || code === ErrorCode.ConnectionRead || code === ErrorCode.OnceTimeout) return 502;
