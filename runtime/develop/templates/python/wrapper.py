@@ -18,8 +18,6 @@ class UserResponse(object):
 
 
 class Wrapper(WrapperBase):
-    serviceId = "{{name}}"
-    version = "v1"
     requestCls = UserRequest()
     responseCls = UserResponse()
 
