@@ -187,7 +187,7 @@ describe('layout demo capability', function () {
       ];
       for (const [body, code, message] of cases) {
         const { status, json } = await post(url, body);
-        assert.equal(status, 502, JSON.stringify(json));
+        assert.equal(status, 400, JSON.stringify(json)); // the input is at fault (clientErrors)
         assert.deepEqual([json.header.code, json.header.message], [code, message]);
       }
     });
@@ -198,7 +198,7 @@ describe('layout demo capability', function () {
         const made = await exec(venvPython, ['-c', 'import sys; from PIL import Image; Image.new("L", (8000, 6000), 255).save(sys.argv[1])', big]);
         assert.equal(made.code, 0, made.stderr);
         const { status, json } = await post(url, request(fs.readFileSync(big)));
-        assert.equal(status, 502, JSON.stringify(json));
+        assert.equal(status, 400, JSON.stringify(json));
         assert.equal(json.header.code, 41006);
         assert.equal(json.header.message, 'input image is too large (see max_pixels in the capability config)');
       } finally {
@@ -215,7 +215,8 @@ describe('layout demo capability', function () {
       copy = fs.mkdtempSync(path.join(os.tmpdir(), 'asf-layout-pin-'));
       for (const file of ['wrapper.py', 'layout_engine.py']) fs.copyFileSync(path.join(layoutDir, file), path.join(copy, file));
       fs.writeFileSync(path.join(copy, 'capability.yaml'), `serviceId: layout\nconfig:\n  model_sha256: "${'0'.repeat(64)}"\n`);
-      stack = await startStack(['--capability', copy], { waitReady: false, env: { ASF_PYTHON: venvPython } });
+      // echo beside it keeps asf up serving (alone, a capability that cannot start ends asf up with 1).
+      stack = await startStack(['--capability', copy, '--capability', path.join(repoRoot, 'examples', 'echo')], { waitReady: false, env: { ASF_PYTHON: venvPython } });
       await stack.waitFor(/^failed /m);
     });
     after(async () => {
