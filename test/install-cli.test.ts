@@ -118,9 +118,9 @@ describe('asf install / status / uninstall (CLI over install.sh)', function () {
     assert.match(r.stderr, /bundle .*nope\.tar\.gz not found; give the offline tarball \(asf-offline-<version>\.tar\.gz\) or its extracted folder/);
   });
 
-  it('install without --bundle: commander says it is required', async () => {
+  it('install without --bundle: a usage error (exit 2) saying it is required', async () => {
     const r = await asf(['install', '--registry', registry.addr]);
-    assert.equal(r.code, 1);
-    assert.match(r.stderr, /required option '-b, --bundle <file\|dir>' not specified/);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^asf: required option '-b, --bundle <file\|dir>' not specified/);
   });
 });
