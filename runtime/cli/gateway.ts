@@ -17,6 +17,8 @@ export interface GatewayCommandOptions extends DiscoveryChoice {
   signing?: string;
   logLevel: string;
   version: string;
+  /** Serve the browser console (false: --no-console). */
+  console?: boolean;
 }
 
 export interface RunningGateway {
@@ -40,6 +42,7 @@ export async function startGateway(options: GatewayCommandOptions): Promise<Runn
     signingFile: options.signing,
     logLevel: options.logLevel,
     version: options.version,
+    console: options.console,
   });
   await app.listen({ host: options.host, port: options.port });
   const address = app.server.address();

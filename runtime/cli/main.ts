@@ -22,6 +22,7 @@ function integer(name: string, min = 0) {
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+const noConsole = () => new Option('--no-console', 'do not serve the browser console at / (then 404)');
 const logLevel = () => new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']);
 
 const sessionTimeout = () =>
@@ -64,6 +65,7 @@ program
   .option('--demo', 'once ready, call the mmocr demo capability and print what it read')
   .option('--isolate', 'run every loader as a process of its own, as in a cluster (by default a Python capability is served on this process\'s thread, a JS one on a thread of its own, a C one from a loader process)')
   .option('--config <file>', 'gateway config file (written by asf config -g FILE); options given here win over it')
+  .addOption(noConsole())
   .addOption(logLevel().default('warn'))
   .addHelpText('after', '\nExamples:\n  asf up --demo\n  asf up --capability ./my-cap --port 9000\n  asf up -c ./ocr -c ./echo --replicas 2\n  asf up --config asf-gateway.yaml')
   .action(async (given, command: Command) => {
@@ -87,6 +89,7 @@ program
       version,
       demo: opts.demo,
       isolate: opts.isolate,
+      console: opts.console,
     });
   });
 
@@ -112,6 +115,7 @@ program
   )
   .addOption(quotasOption())
   .addOption(signingOption())
+  .addOption(noConsole())
   .addOption(logLevel().default('info'))
   .addHelpText('after', '\nExamples:\n  asf gateway --loader 10.0.0.5:5090 --loader 10.0.0.6:5090\n  asf gateway --discovery kubernetes --selector app.kubernetes.io/component=loader')
   .action(async (opts) => {
