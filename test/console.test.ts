@@ -10,6 +10,7 @@ import { freePort, post, repoRoot, runAsf, startStack, type Stack } from './help
 const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
 const mmocrDir = path.join(repoRoot, 'examples', 'mmocr');
 const layoutDir = path.join(repoRoot, 'examples', 'layout');
+const wordcountDir = path.join(repoRoot, 'examples', 'wordcount-stream');
 const withLayout = fs.existsSync(path.join(layoutDir, '.venv', 'bin', 'python'));
 const screenshot = path.join(repoRoot, 'docs', 'console-mmocr.png');
 // What examples/mmocr/make_sample.py draws into sample.jpg, line by line.
@@ -37,7 +38,7 @@ describe('console in the browser (headless Debian chromium)', function () {
     }
     assert.ok(fs.existsSync(path.join(mmocrDir, '.venv', 'bin', 'python')), 'examples/mmocr/.venv is missing: run bash examples/mmocr/setup.sh');
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'asf-console-'));
-    stack = await startStack(['-c', mmocrDir, ...(withLayout ? ['-c', layoutDir] : [])]);
+    stack = await startStack(['-c', mmocrDir, '-c', wordcountDir, ...(withLayout ? ['-c', layoutDir] : [])]);
     browser = await puppeteer.launch({ executablePath: chromium, headless: true, args: ['--no-sandbox'] });
   });
 
@@ -116,7 +117,7 @@ describe('console in the browser (headless Debian chromium)', function () {
     const opened = await openConsole();
     const { page } = opened;
     const services = await page.$$eval('section[data-service]', (all) => all.map((s) => s.getAttribute('data-service')));
-    assert.deepEqual(services, withLayout ? ['layout', 'mmocr'] : ['mmocr']);
+    assert.deepEqual(services, withLayout ? ['layout', 'mmocr', 'wordcount'] : ['mmocr', 'wordcount']);
     const card = await section(page, 'mmocr');
     const shown = await card.evaluate((el) => ({
       readiness: el.querySelector('.readiness')!.textContent,
@@ -199,6 +200,35 @@ describe('console in the browser (headless Debian chromium)', function () {
     assert.deepEqual(rows.map((r) => [r[1], r[2]]), results.map((r) => [r.label, r.score.toFixed(3)]));
     for (const label of ['title', 'figure', 'table']) assert.ok(rows.some((r) => r[1] === label), `no ${label} in ${JSON.stringify(rows)}`);
     assert.equal(await card.$eval('canvas.boxes', (c) => c.getAttribute('data-boxes')), String(results.length));
+    assertStayedHome(opened);
+    await page.close();
+  });
+
+  it('streams a text file in chunks over a WebSocket session and lists each result as it comes, in order', async () => {
+    const opened = await openConsole();
+    const { page } = opened;
+    const words = Array.from({ length: 40 }, (_, i) => `word${i + 1}`);
+    const notes = path.join(tmp, 'notes.txt');
+    fs.writeFileSync(notes, `${words.join(' ')}\n`);
+    const card = await section(page, 'wordcount');
+    await ((await card.$('input#wordcount-stream-file')) as ElementHandle<HTMLInputElement>).uploadFile(notes);
+    const chunk = (await card.$('input#wordcount-stream-chunk'))!;
+    await chunk.click({ count: 3 });
+    await chunk.type('60');
+    await (await card.$('.stream button[type=submit]'))!.click();
+    await card.waitForSelector('.stream-state[data-closed]');
+    const frames = await card.$$eval('.frames li', (items) =>
+      items.map((li) => ({ status: li.getAttribute('data-status'), code: li.getAttribute('data-code'), counts: li.querySelector('code')?.textContent })),
+    );
+    // 271 characters cut after spaces into pieces of at most 60: 5 frames, each answered.
+    assert.equal(frames.length, 5, JSON.stringify(frames));
+    assert.deepEqual(frames.map((f) => f.status), ['0', '1', '1', '1', '2']);
+    assert.ok(frames.every((f) => f.code === '0'), JSON.stringify(frames));
+    const counts = frames.map((f) => JSON.parse(f.counts!.replace(/^counts: /, '')) as { chunk: number; chunkWords: number; words: number });
+    assert.deepEqual(counts.map((c) => c.chunk), [1, 2, 3, 4, 5]);
+    let total = 0;
+    for (const c of counts) assert.equal(c.words, (total += c.chunkWords));
+    assert.equal(total, 40);
     assertStayedHome(opened);
     await page.close();
   });

@@ -1,5 +1,6 @@
 import { copyable, h } from './dom.js';
 import { asfCallLine, curlLine } from './request.js';
+import { streamPanel } from './stream.js';
 import { tryForm } from './try-form.js';
 
 /** Whether the capability can answer now, and with how much room: replicas, free licences, queue. */
@@ -42,13 +43,13 @@ function schemaTables({ inputs, params, outputs }) {
   );
 }
 
-/** One capability: readiness, schema, how to call it, and a form to try it. */
+/** One capability: readiness, schema, how to call it, a form to try it, and a streaming panel for text. */
 export function capabilityCard(cap, origin) {
   return h(
     'section',
     { class: 'capability', id: `capability-${cap.serviceId}`, 'data-service': cap.serviceId },
     h('header', {}, h('h2', {}, cap.serviceId), h('code', {}, `POST ${cap.route}`)),
     readiness(cap),
-    cap.schema ? [schemaTables(cap.schema), copyable('curl', curlLine(origin, cap)), copyable('asf', asfCallLine(origin, cap)), tryForm(cap)] : null,
+    cap.schema ? [schemaTables(cap.schema), copyable('curl', curlLine(origin, cap)), copyable('asf', asfCallLine(origin, cap)), tryForm(cap), streamPanel(cap)] : null,
   );
 }

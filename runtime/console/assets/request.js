@@ -13,7 +13,7 @@ export function encodingOf(decl, file) {
 }
 
 /** What the client asks each output to be: its declared encoding, raw, and the chosen format. */
-function outputDescriptors(schema, formats = {}) {
+export function outputDescriptors(schema, formats = {}) {
   const parameter = {};
   for (const [name, decl] of Object.entries(schema.outputs)) {
     const descriptor = { compress: 'raw', format: formats[name] ?? decl.format ?? 'plain' };
