@@ -233,6 +233,24 @@ describe('console in the browser (headless Debian chromium)', function () {
     await page.close();
   });
 
+  it('shows at a glance, per capability, the requests, req/s, p50/p99 and errors by code the gateway counted', async () => {
+    const route = `${stack.url}/v1/private/wordcount`;
+    const text = (words: string) => ({ text: { encoding: 'utf8', status: 3, text: Buffer.from(words).toString('base64') } });
+    for (let i = 0; i < 4; i++) assert.equal((await post(route, { header: { app_id: '1', status: 3 }, payload: text('one two') })).status, 200);
+    const missing = await post(route, { header: { app_id: '1', status: 3 }, payload: {} });
+    await post(route, { header: { app_id: '1', status: 3 }, payload: {} });
+    assert.notEqual(missing.json.header.code, 0, missing.text);
+
+    const opened = await openConsole();
+    const row = await opened.page.$eval('table.glance tr[data-service="wordcount"]', (tr) => [...tr.children].map((td) => td.textContent));
+    assert.equal(row[1], '6');
+    assert.match(row[3]!, /^≤ \d+ ms$/);
+    assert.match(row[4]!, /^≤ \d+ (ms|s)$/);
+    assert.equal(row[5], `${missing.json.header.code} × 2`);
+    assertStayedHome(opened);
+    await opened.page.close();
+  });
+
   it('shows errors as the API gives them: a text file as the image (the wrapper), a parameter too long (the gateway)', async () => {
     const opened = await openConsole();
     const { page } = opened;

@@ -1,9 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { Registry } from 'prom-client';
 import type { ServiceRegistry } from '../discovery/registry.js';
 import { packageRoot } from '../paths.js';
 import { capabilityViews } from './capabilities.js';
+import { Glance } from './glance.js';
 
 /** The page's files, shipped in the package beside the compiled code (as runtime/python is). */
 export const consoleAssetsDir = path.join(packageRoot, 'runtime', 'console', 'assets');
@@ -48,11 +50,13 @@ function loadAssets(dir: string): Map<string, Asset> {
 
 export interface ConsoleOptions {
   registry: ServiceRegistry;
+  /** The gateway's own metrics, for the figures at a glance. */
+  metrics: Registry;
   version: string;
   assetsDir?: string;
 }
 
-/** The browser console: `/` and `/console/<file>` from the package, and the capability list it shows. */
+/** The browser console: `/` and `/console/<file>` from the package, and the capability list and figures it shows. */
 export async function consolePlugin(app: FastifyInstance, options: ConsoleOptions): Promise<void> {
   const assets = loadAssets(options.assetsDir ?? consoleAssetsDir);
   const send = (reply: FastifyReply, name: string) => {
@@ -73,4 +77,9 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
   app.get('/console/', (_req, reply) => send(reply, 'index.html'));
   app.get<{ Params: { file: string } }>('/console/:file', (req, reply) => send(reply, req.params.file));
   app.get('/console/api/capabilities', async () => ({ version: options.version, capabilities: capabilityViews(options.registry) }));
+
+  const glance = new Glance(options.metrics);
+  glance.start();
+  app.addHook('onClose', async () => glance.stop());
+  app.get('/console/api/glance', () => glance.view());
 }

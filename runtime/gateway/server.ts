@@ -105,7 +105,7 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
     return reply.type(metrics.register.contentType).send(await metrics.register.metrics());
   });
 
-  if (options.console !== false) app.register(consolePlugin, { registry, version: options.version ?? '0.0.0' });
+  if (options.console !== false) app.register(consolePlugin, { registry, metrics: metrics.register, version: options.version ?? '0.0.0' });
 
   app.get('/openapi.json', async () => openApiDocument(registry.all().map((s) => s.schema), options.version ?? '0.0.0'));
 

@@ -1,13 +1,15 @@
 import { h } from './dom.js';
 import { capabilityCard, readiness } from './capability.js';
+import { glanceTable } from './glance.js';
 
 const list = document.getElementById('capabilities');
 const status = document.getElementById('status');
+const glance = document.getElementById('glance');
 const refreshMs = 5000;
 
-async function fetchCapabilities() {
-  const res = await fetch('/console/api/capabilities');
-  if (!res.ok) throw new Error(`GET /console/api/capabilities answered HTTP ${res.status}`);
+async function getJson(url) {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`GET ${url} answered HTTP ${res.status}`);
   return res.json();
 }
 
@@ -32,11 +34,13 @@ function show({ version, capabilities }) {
 
 async function refresh() {
   try {
-    show(await fetchCapabilities());
+    const [capabilities, figures] = await Promise.all([getJson('/console/api/capabilities'), getJson('/console/api/glance')]);
+    show(capabilities);
+    glance.replaceChildren(glanceTable(figures));
     status.hidden = true;
     document.body.dataset.state = 'ready';
   } catch (err) {
-    status.textContent = `could not list the capabilities: ${err.message}`;
+    status.textContent = `could not reach the gateway: ${err.message}`;
     status.hidden = false;
   }
 }
