@@ -263,8 +263,13 @@ describe('console in the browser (headless Debian chromium)', function () {
     });
     assert.equal(direct.status, 502);
 
+    // The app id typed in the top bar is the one sent (the gateway's metering counts it).
+    await (await page.$('#app-id'))!.click({ count: 3 });
+    await page.keyboard.type('console-check');
     const card = await send(page, 'mmocr', notImage);
     let answer = await answerOf(card);
+    const metered = await (await fetch(`${stack.url}/metrics`)).text();
+    assert.match(metered, new RegExp(`asf_app_requests_total\\{app_id="console-check",service="mmocr",code="${answer.code}"\\} 1`));
     assert.equal(answer.status, '502');
     assert.equal(answer.code, String(direct.json.header.code));
     assert.equal(answer.message, direct.json.header.message);

@@ -1,7 +1,7 @@
 import { toBase64 } from './base64.js';
 
-/** The app id the console's requests carry (the README's and the samples'). */
-export const appId = '123456';
+/** The app id of the copyable lines and the console's default (the README's and the samples'). */
+export const sampleAppId = '123456';
 
 const sampleFile = { image: 'image.jpg', audio: 'audio.wav', video: 'video.mp4' };
 
@@ -27,7 +27,7 @@ export function outputDescriptors(schema, formats = {}) {
  * The ASF JSON request of one form: inputs as {bytes, encoding}, params already typed, a format per
  * output. Inputs left out of `inputs` are left out of the request, so the API says what is missing.
  */
-export function asfRequest(cap, { inputs = {}, params = {}, formats = {} }) {
+export function asfRequest(cap, { appId, inputs = {}, params = {}, formats = {} }) {
   const { schema, serviceId } = cap;
   const payload = {};
   for (const [name, { bytes, encoding }] of Object.entries(inputs)) {
@@ -48,7 +48,7 @@ export function curlLine(origin, cap) {
     const encoding = decl.encoding ?? (decl.dataType === 'text' ? 'utf8' : (sampleFile[decl.dataType] ?? 'input.bin').split('.').pop());
     payload[name] = { encoding, status: 3, [decl.dataType]: `@@${name}@@` };
   }
-  const body = { header: { app_id: appId, status: 3 }, parameter: { [serviceId]: outputDescriptors(schema) }, payload };
+  const body = { header: { app_id: sampleAppId, status: 3 }, parameter: { [serviceId]: outputDescriptors(schema) }, payload };
   let json = JSON.stringify(body);
   for (const [name, decl] of Object.entries(schema.inputs)) {
     const bytes = decl.dataType === 'text' ? 'printf %s hello | base64 -w0' : `base64 -w0 ${sampleFile[decl.dataType] ?? 'input.bin'}`;

@@ -1,7 +1,8 @@
 import { h } from './dom.js';
 import { toBase64 } from './base64.js';
 import { decodeOutputs } from './decode.js';
-import { appId, outputDescriptors } from './request.js';
+import { appIdField } from './app-id.js';
+import { outputDescriptors } from './request.js';
 
 /** Pieces of at most `size` characters, cut after whitespace where there is some, so words stay whole. */
 export function cutText(text, size) {
@@ -22,7 +23,7 @@ export function cutText(text, size) {
  * The session's frames: status 0 (first, with the parameters), 1, …, 2 (last), each carrying one
  * chunk of the input. A single chunk still gets a first frame before it: the first opens the session.
  */
-export function sessionFrames(cap, input, chunks) {
+export function sessionFrames(cap, input, chunks, appId) {
   const total = Math.max(2, chunks.length);
   const offset = total - chunks.length;
   return Array.from({ length: total }, (_, i) => {
@@ -68,7 +69,7 @@ export function streamPanel(cap) {
       return;
     }
     const chunks = cutText(await file.files[0].text(), Math.max(1, Number(size.value) || 64));
-    const frames = sessionFrames(cap, input, chunks);
+    const frames = sessionFrames(cap, input, chunks, appIdField());
     results.replaceChildren();
     delete state.dataset.closed;
     start.disabled = true;

@@ -1,5 +1,6 @@
 import { h } from './dom.js';
 import { answerView } from './answer.js';
+import { appIdField } from './app-id.js';
 import { asfRequest, encodingOf } from './request.js';
 
 const formats = ['json', 'plain'];
@@ -55,7 +56,7 @@ export function tryForm(cap) {
     send.disabled = true;
     answer.replaceChildren(h('p', { class: 'pending' }, 'sending…'));
     try {
-      const values = { inputs: {}, params: {}, formats: {} };
+      const values = { appId: appIdField(), inputs: {}, params: {}, formats: {} };
       let imageUrl;
       for (const read of readers) imageUrl = (await read(values)) ?? imageUrl;
       const body = JSON.stringify(asfRequest(cap, values));
