@@ -208,6 +208,15 @@ describe('charts/asf (real helm, strict Kubernetes schema validation)', function
     assert.deepEqual(gateway.volumes.map((v: any) => v.configMap?.name ?? v.secret?.secretName), ['dryrun-asf-gateway-quotas', 'asf-signing']);
   });
 
+  it('the console is on by default; gateway.console.enabled=false gives the gateway --no-console', async () => {
+    const gatewayArgs = async (args: string[]) => find(docs(await render(args)), 'Deployment', 'dryrun-asf-gateway').spec.template.spec.containers[0].args as string[];
+    assert.ok(!(await gatewayArgs([])).includes('--no-console'));
+    assert.ok((await gatewayArgs(['--set', 'gateway.console.enabled=false'])).includes('--no-console'));
+    const r = await helm(['template', 'dryrun', chart, '--set-string', 'gateway.console.enabled=no']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /gateway\.console\.enabled: Invalid type. Expected: boolean, given: string/);
+  });
+
   it('values.schema.json rejects bad values with readable messages', async () => {
     const cases: [string[], RegExp[]][] = [
       // out of the NodePort range

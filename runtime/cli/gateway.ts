@@ -20,6 +20,8 @@ export interface GatewayCommandOptions extends DiscoveryChoice {
   /** text: one line per event for a person (asf up); json: one JSON record per line (default). */
   logFormat?: LogFormat;
   version: string;
+  /** Serve the browser console (false: --no-console). */
+  console?: boolean;
 }
 
 export interface RunningGateway {
@@ -44,6 +46,7 @@ export async function startGateway(options: GatewayCommandOptions): Promise<Runn
     logLevel: options.logLevel,
     logStream: options.logFormat === 'text' ? consoleLog() : undefined,
     version: options.version,
+    console: options.console,
   });
   await app.listen({ host: options.host, port: options.port });
   const address = app.server.address();

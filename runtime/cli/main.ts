@@ -16,6 +16,7 @@ const { version } = JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.j
 /** The capability `asf up` serves when none is named. */
 export const defaultCapability = path.join(packageRoot, 'examples', 'mmocr');
 
+const noConsole = () => new Option('--no-console', 'do not serve the browser console at / (then 404)');
 const logLevel = () => new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']);
 
 const sessionTimeout = () =>
@@ -63,6 +64,7 @@ program
   .option('--watch', "restart a capability's loader when a file in its folder changes (every loader then runs in a process of its own)")
   .option('--isolate', 'run every loader as a process of its own, as in a cluster (by default a Python capability is served on this process\'s thread, a JS one on a thread of its own, a C one from a loader process)')
   .option('--config <file>', 'gateway config file (written by asf config -g FILE); options given here win over it')
+  .addOption(noConsole())
   .addOption(logLevel().default(upDefaults.logLevel))
   .addOption(logFormatOption('text'))
   .addHelpText('after', '\nExamples:\n  asf up --demo\n  asf up --capability ./my-cap --port 9000\n  asf up -c ./ocr -c ./echo --replicas 2\n  asf up -d -c ./echo && asf ps && asf down\n  asf up --watch -c ./my-cap\n  asf up --config asf-gateway.yaml')
@@ -90,6 +92,7 @@ program
       demo: opts.demo,
       isolate: opts.isolate,
       watch: opts.watch,
+      console: opts.console,
     });
   });
 
@@ -115,6 +118,7 @@ program
   )
   .addOption(quotasOption())
   .addOption(signingOption())
+  .addOption(noConsole())
   .addOption(logLevel().default('info'))
   .addOption(logFormatOption('json'))
   .addHelpText('after', '\nExamples:\n  asf gateway --loader 10.0.0.5:5090 --loader 10.0.0.6:5090\n  asf gateway --discovery kubernetes --selector app.kubernetes.io/component=loader')

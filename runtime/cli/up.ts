@@ -103,6 +103,7 @@ export async function runUp(options: UpOptions): Promise<void> {
   for (const thread of threads) say(`  loader   ${thread.dir}  in a thread of this process`);
   say(`  gateway  ${gateway.url}`);
   say(`  health   ${gateway.url}/healthz   metrics ${gateway.url}/metrics   openapi ${gateway.url}/openapi.json`);
+  if (options.console !== false) say(`  console  ${gateway.url}/`);
   const stack: LocalStack = {
     pid: process.pid,
     url: gateway.url,

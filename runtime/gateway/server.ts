@@ -17,6 +17,7 @@ import { renderError, renderSuccess } from './response.js';
 import { resolveServiceId } from './route.js';
 import { gatewayDefaults, streamDefaults } from './defaults.js';
 import { registerStreams } from './stream.js';
+import { consolePlugin } from '../console/plugin.js';
 
 export interface GatewayOptions {
   registry: ServiceRegistry;
@@ -37,6 +38,8 @@ export interface GatewayOptions {
   /** WebSocket sessions: longest life, and longest wait for a client frame or a final result. */
   sessionTimeoutMs?: number;
   readTimeoutMs?: number;
+  /** Serve the browser console at / and /console/ (default true). */
+  console?: boolean;
 }
 
 /** The HTTP front: ASF routes, validation, auth, errors, health, metrics and OpenAPI. */
@@ -104,6 +107,8 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
   app.get('/metrics', async (_req, reply) => {
     return reply.type(metrics.register.contentType).send(await metrics.register.metrics());
   });
+
+  if (options.console !== false) app.register(consolePlugin, { registry, metrics: metrics.register, version: options.version ?? '0.0.0' });
 
   app.get('/openapi.json', async () => openApiDocument(registry.all().map((s) => s.schema), options.version ?? '0.0.0'));
 
