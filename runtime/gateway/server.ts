@@ -11,7 +11,7 @@ import { Signatures } from './signing.js';
 import type { LoaderOutput } from '../protocol/messages.js';
 import { openApiDocument } from './openapi.js';
 import { toLoaderInput } from './request.js';
-import { renderError, renderSuccess } from './response.js';
+import { loaderError, renderError, renderSuccess } from './response.js';
 import { resolveServiceId } from './route.js';
 import { gatewayDefaults, streamDefaults } from './defaults.js';
 import { registerStreams } from './stream.js';
@@ -140,7 +140,7 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
 
   function answer(req: FastifyRequest, reply: FastifyReply, output: LoaderOutput) {
     const { sid } = requestContext(req);
-    if (output.code) throw new AsfError(output.code, output.err ?? 'loader error', 502);
+    if (output.code) throw loaderError(output);
     const body = renderSuccess(sid, output);
     observe(req, reply, 0, body);
     return reply.type('application/json').send(body);
