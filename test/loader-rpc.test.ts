@@ -79,14 +79,13 @@ describe('loader gRPC envelope (/utils.XsfCall/call) driven like an AIGES tool',
     assert.equal(output(await call({ op: 'AIHotword' })).code, 0);
   });
 
-  it('ToolBox cmdserver answers health and schema', async () => {
-    const query = (q: string) =>
-      new Promise<{ body: string }>((resolve, reject) => toolbox['cmdserver']!({ query: q }, (err: Error | null, res: { body: string }) => (err ? reject(err) : resolve(res))));
-    const health = JSON.parse((await query('health')).body);
-    assert.equal(health.serviceId, 'echo');
-    assert.equal(health.state, 'ready');
-    const schema = JSON.parse((await query('schema')).body);
+  it('ToolBox cmdserver answers health and schema with JSON, asked by name or as AIGES tools ask ({"cmd":...}, string headers)', async () => {
+    const query = (request: { query: string; headers?: string }) => unary<{ headers: string; body: string }>(toolbox, 'cmdserver', request);
+    for (const health of [await query({ query: 'health' }), await query({ query: '{"cmd":"health"}', headers: '{"method":"GET"}' })]) {
+      assert.deepEqual(JSON.parse(health.body), { serviceId: 'echo', state: 'ready', total: 8, idle: 8 });
+    }
+    const schema = JSON.parse((await query({ query: '{"cmd":"schema"}' })).body);
     assert.deepEqual(Object.keys(schema.outputs), ['result']);
-    assert.match((await query('bogus')).body, /unknown query 'bogus'/);
+    assert.equal((await query({ query: 'bogus' })).body, "unknown query 'bogus': try health or schema");
   });
 });
