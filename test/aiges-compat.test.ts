@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { freePort, repoRoot, runAsf, type RunningProcess } from './helpers/stack.js';
-import { onceCall, outputOf, unary, XsfCall, type Client, type Res } from './helpers/xsf-tool.js';
+import { LoaderInput, onceCall, outputOf, unary, XsfCall, type Client, type Res } from './helpers/xsf-tool.js';
 
 // Our loader answers as the AIGES loader does where AIGES-era tools (xtest) look: inside
 // LoaderOutput, with AIGES's codes and message shapes, never as a failed gRPC call.
@@ -71,6 +71,24 @@ describe('loader answers as AIGES does (real loader processes, real gRPC)', func
       assert.equal(ok.code, 0);
       assert.equal(ok.pl[0].meta.name, 'result');
     });
+  });
+
+  it('a session opened with an empty expect: 10106, and its licence is given back', async () => {
+    const client = await startLoader(path.join(repoRoot, 'test', 'fixtures', 'js', 'stream-probe'));
+    try {
+      const open = (expect: unknown[]) => {
+        const data = LoaderInput.encode(LoaderInput.fromObject({ state: 'STREAM', headers: { status: '0' }, expect })).finish();
+        return unary<Res>(client, 'call', { op: 'AIIn', s: { h: `session-${expect.length}` }, param: { SeqNo: '1', version: 'v2' }, data: [{ data }] });
+      };
+      const refused = await open([]);
+      assert.equal(outputOf(refused).code, 10106);
+      assert.match(outputOf(refused).err, /expects no output .*: name at least one of result/);
+      assert.equal(refused.param['idle'], refused.param['total']);
+      const opened = await open([{ name: 'result' }]);
+      assert.equal(outputOf(opened).code, 0);
+    } finally {
+      client.close();
+    }
   });
 
   describe('a Python capability (class-style wrapper returning response_err)', () => {
