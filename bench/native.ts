@@ -5,6 +5,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { CapabilitySchema } from '../runtime/capability/types.js';
 import { loaderInput, loaderOutput } from '../runtime/protocol/codec.js';
 import { LoaderClient } from '../runtime/protocol/client.js';
 import { SessState, type LoaderInput, type ReqData } from '../runtime/protocol/messages.js';
@@ -103,7 +104,8 @@ export async function loaderGrpc(capability: string, concurrency: number, second
   const client = new LoaderClient(`127.0.0.1:${port}`);
   try {
     await waitReady(client, loader);
-    const serviceId = JSON.parse(await client.query('schema')).serviceId as string;
+    const schema = JSON.parse(await client.query({ query: 'schema' })) as CapabilitySchema;
+    const serviceId = schema.serviceId;
     // As the gateway builds it for the echo body (gateway/request.ts); the sid travels in the envelope.
     const input: LoaderInput = {
       serviceId,
@@ -111,7 +113,7 @@ export async function loaderGrpc(capability: string, concurrency: number, second
       state: SessState.ONCE,
       headers: { app_id: 'bench', appid: 'bench', status: '3' },
       params: {},
-      expect: [],
+      expect: Object.keys(schema.outputs).map((name) => ({ name })),
       pl: [{ meta: { name: 'text', dataType: 0, attribute: { status: '3', seq: '0', encoding: 'utf8' } }, data: Buffer.from(benchText) }],
     };
     const encoded = loaderInput.encode(input);
@@ -149,7 +151,7 @@ async function waitReady(client: LoaderClient, loader: ChildProcess) {
   let last = '';
   for (let i = 0; i < 300 && loader.exitCode === null; i++) {
     try {
-      const health = JSON.parse(await client.query('health', 1000)) as { state: string; error?: string };
+      const health = JSON.parse(await client.query({ query: 'health' }, 1000)) as { state: string; error?: string };
       if (health.state === 'ready') return;
       if (health.state === 'failed') throw new Error(`the loader failed to start: ${health.error}`);
       last = health.state;

@@ -78,7 +78,7 @@ describe('loader: grpc.health.v1.Health/Check (the Kubernetes readiness probe) a
     // arrives (the gateway had not heard yet) is answered, not refused.
     const client = new LoaderClient(address);
     try {
-      assert.equal((JSON.parse(await client.query('health')) as { state: string }).state, 'stopping');
+      assert.equal((JSON.parse(await client.query({ query: 'health' })) as { state: string }).state, 'stopping');
       const input = loaderInput.encode({
         serviceId: 'echo',
         state: SessState.ONCE,

@@ -1,27 +1,13 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import protobuf from 'protobufjs';
 import { freePort, repoRoot, runAsf, type RunningProcess } from './helpers/stack.js';
-
-// Built from our .proto files by the standard loaders, independently of the runtime's codec,
-// as an AIGES tool (xtest) would build its client.
-const protoDir = path.join(repoRoot, 'runtime', 'protocol', 'proto');
-const definition = protoLoader.loadSync(path.join(protoDir, 'xsf.proto'), { keepCase: true, longs: Number, defaults: true });
-const utils = grpc.loadPackageDefinition(definition)['utils'] as grpc.GrpcObject;
-const XsfCall = utils['XsfCall'] as grpc.ServiceClientConstructor;
-const ToolBox = utils['ToolBox'] as grpc.ServiceClientConstructor;
-const payloadRoot = protobuf.loadSync(path.join(protoDir, 'loader.proto'));
-const LoaderInput = payloadRoot.lookupType('protocol.LoaderInput');
-const LoaderOutput = payloadRoot.lookupType('protocol.LoaderOutput');
-
-type Res = { code: number; error_info: string; s: { h: string }; param: Record<string, string>; data: { data: Buffer }[] };
+import { onceCall, outputOf as output, ToolBox, unary, XsfCall, type Client, type Res } from './helpers/xsf-tool.js';
 
 describe('loader gRPC envelope (/utils.XsfCall/call) driven like an AIGES tool', function () {
   let loader: RunningProcess;
-  let client: grpc.Client & Record<string, Function>;
-  let toolbox: grpc.Client & Record<string, Function>;
+  let client: Client;
+  let toolbox: Client;
 
   before(async () => {
     const port = await freePort();
@@ -36,24 +22,21 @@ describe('loader gRPC envelope (/utils.XsfCall/call) driven like an AIGES tool',
     await loader?.stop();
   });
 
-  const call = (req: unknown) =>
-    new Promise<Res>((resolve, reject) => client['call']!(req, (err: Error | null, res: Res) => (err ? reject(err) : resolve(res))));
-  const output = (res: Res) => LoaderOutput.toObject(LoaderOutput.decode(res.data[0]!.data), { enums: String, defaults: true }) as any;
+  const call = (req: unknown) => unary<Res>(client, 'call', req);
 
-  function onceRequest(text: string, sid = 'iat000704fa@dx16ade44e4d87a1c802') {
-    const input = LoaderInput.encode(
-      LoaderInput.fromObject({
+  const onceRequest = (text: string, sid?: string) =>
+    onceCall(
+      {
         serviceId: 'echo',
         serviceName: 'echo',
         state: 'ONCE',
-        headers: { sid, status: '3', appid: '123456', uid: 'u1', sub: 'ase' },
+        headers: { sid: sid ?? 'iat000704fa@dx16ade44e4d87a1c802', status: '3', appid: '123456', uid: 'u1', sub: 'ase' },
         params: { mode: 'upper' },
         expect: [{ name: 'result', dataType: 'TEXT', attribute: { encoding: 'utf8', compress: 'raw', format: 'plain' } }],
         pl: [{ meta: { name: 'text', dataType: 'TEXT', attribute: { status: '3', seq: '0', encoding: 'utf8' } }, data: Buffer.from(text) }],
-      }),
-    ).finish();
-    return { op: 'AIIn', s: { t: 'trace-1', h: sid }, param: { SeqNo: '1', version: 'v2', waitTime: '3000', baseId: '0' }, data: [{ data: input }] };
-  }
+      },
+      sid,
+    );
 
   it('AIIn one-shot returns LoaderOutput with the result, status ONCE and seq/status attributes', async () => {
     const res = await call(onceRequest('hello loader'));
@@ -96,14 +79,13 @@ describe('loader gRPC envelope (/utils.XsfCall/call) driven like an AIGES tool',
     assert.equal(output(await call({ op: 'AIHotword' })).code, 0);
   });
 
-  it('ToolBox cmdserver answers health and schema', async () => {
-    const query = (q: string) =>
-      new Promise<{ body: string }>((resolve, reject) => toolbox['cmdserver']!({ query: q }, (err: Error | null, res: { body: string }) => (err ? reject(err) : resolve(res))));
-    const health = JSON.parse((await query('health')).body);
-    assert.equal(health.serviceId, 'echo');
-    assert.equal(health.state, 'ready');
-    const schema = JSON.parse((await query('schema')).body);
+  it('ToolBox cmdserver answers health and schema with JSON, asked by name or as AIGES tools ask ({"cmd":...}, string headers)', async () => {
+    const query = (request: { query: string; headers?: string }) => unary<{ headers: string; body: string }>(toolbox, 'cmdserver', request);
+    for (const health of [await query({ query: 'health' }), await query({ query: '{"cmd":"health"}', headers: '{"method":"GET"}' })]) {
+      assert.deepEqual(JSON.parse(health.body), { serviceId: 'echo', state: 'ready', total: 8, idle: 8 });
+    }
+    const schema = JSON.parse((await query({ query: '{"cmd":"schema"}' })).body);
     assert.deepEqual(Object.keys(schema.outputs), ['result']);
-    assert.match((await query('bogus')).body, /unknown query 'bogus'/);
+    assert.equal((await query({ query: 'bogus' })).body, "unknown query 'bogus': try health or schema");
   });
 });

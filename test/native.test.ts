@@ -265,7 +265,7 @@ describe('C wrappers (libwrapper.so) through the native bridge', function () {
     it('personalisation resources: wrapperLoadRes / wrapperUnloadRes, used through psrIds', async () => {
       const host = await startHost('host-resources');
       try {
-        await assert.rejects(host.createSession('sid-res-1', {}, { psrIds: [7] }), (err: WrapperError) => err.code === 30004);
+        await assert.rejects(host.createSession('sid-res-1', {}, { psrIds: [7] }), (err: WrapperError) => err.code === 10905 && err.wrapperCode === 30004);
         await host.loadResource(7, Buffer.from('hot words'));
         const session = await host.createSession('sid-res-2', {}, { psrIds: [7] });
         await host.destroySession(session);

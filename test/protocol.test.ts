@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { parseAigesHealth } from '../runtime/protocol/aiges-health.js';
 import { maxBatchItems, TurnBatcher } from '../runtime/protocol/turn-batcher.js';
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
@@ -35,5 +36,25 @@ describe('pipe batching (TurnBatcher)', () => {
     batcher.discard();
     await nextTurn();
     assert.deepEqual(sent, []);
+  });
+});
+
+describe("AIGES's plain-text health answer", () => {
+  it('is healthy with no checks, or with every check <nil>', () => {
+    assert.deepEqual(parseAigesHealth('health staus:'), { ok: true });
+    assert.deepEqual(parseAigesHealth('health staus:\nengine\tcheck: <nil>\ndisk\tcheck: <nil>'), { ok: true });
+  });
+
+  it('names each failing check, and a failed load report', () => {
+    assert.deepEqual(parseAigesHealth('health staus:\nengine\tcheck: <nil>\ngpu\tcheck: no device\ndisk\tcheck: full'), {
+      ok: false,
+      error: 'AIGES health: gpu check: no device; disk check: full',
+    });
+    assert.deepEqual(parseAigesHealth('report error'), { ok: false, error: 'AIGES health: report error (its load report failed)' });
+  });
+
+  it('is not an AIGES answer when it says anything else', () => {
+    assert.equal(parseAigesHealth("don't support the cmd"), undefined);
+    assert.equal(parseAigesHealth(''), undefined);
   });
 });

@@ -22,7 +22,7 @@ describe('python host: AIGES wrapper.py run by `asf up` in python worker process
   let stack: Stack;
 
   before(async () => {
-    const capabilities = ['class_style', 'two_arg', 'legacy', 'faulty'];
+    const capabilities = ['class_style', 'two_arg', 'legacy', 'faulty', 'upstream_demo'];
     stack = await startStack(capabilities.flatMap((name) => ['--capability', fixture(name)]));
   });
   after(async () => {
@@ -129,6 +129,14 @@ describe('python host: AIGES wrapper.py run by `asf up` in python worker process
     assert.equal(refused.status, 502);
     assert.equal(refused.json.header.code, 10013);
     assert.equal(refused.json.header.message, 'reqData is empty or refused');
+  });
+
+  it("loads a wrapper written as upstream's demos are (import flags; logger = flags.logger), its log lines in the loader's log", async () => {
+    // No output named: the gateway asks for the declared one.
+    const { status, json } = await post(`${stack.url}/v1/private/demo`, request('demo', { text: text('one two three') }));
+    assert.equal(status, 200, JSON.stringify(json));
+    assert.deepEqual(json.payload.result.text, { words: 3 });
+    assert.match(stack.output(), /wrapper:wrapperInit:\d+ - INFO:  model initializing\.\.\./);
   });
 
   describe('a misbehaving wrapper (two workers, timeoutMs 1500)', () => {

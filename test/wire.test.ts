@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import protobuf from 'protobufjs';
+import { toolRequest, toolResponse } from '../runtime/protocol/codec.js';
 import { loaderInput, loaderOutput, reqBatch, resBatch, resData } from '../runtime/protocol/envelope.js';
 import type { LoaderInput, LoaderOutput, ReqBatch, ResBatch } from '../runtime/protocol/messages.js';
 import { repoRoot } from './helpers/stack.js';
@@ -93,5 +94,16 @@ describe('request-path protobuf codecs (checked against protobufjs on our .proto
     const unprintable = { toString: () => { throw new Error('not a string'); } } as unknown as string;
     assert.throws(() => loaderInput.encode({ ...input, headers: { sid: 'sid-1', bad: unprintable } }), /not a string/);
     assert.deepEqual(loaderInput.encode(input), whole, 'the writer starts clean after an encode threw');
+  });
+
+  it("ToolBox Request and Response carry headers as a string field, as AIGES's xsf.proto declares them", () => {
+    const field = (tag: number, text: string) => Buffer.concat([Buffer.from([tag, Buffer.byteLength(text)]), Buffer.from(text)]);
+    // Field 1 query, field 2 headers: both length-delimited text, the headers not map entries.
+    const query = '{"cmd":"health"}';
+    const headers = '{"method":"GET"}';
+    assert.deepEqual(toolRequest.encode({ query, headers }), Buffer.concat([field(0x0a, query), field(0x12, headers)]));
+    // Response: field 1 headers, field 2 body, as an AIGES loader sends its health.
+    const answer = toolResponse.decode(Buffer.concat([field(0x0a, '{}'), field(0x12, 'health staus:')]));
+    assert.deepEqual({ headers: answer.headers, body: answer.body }, { headers: '{}', body: 'health staus:' });
   });
 });

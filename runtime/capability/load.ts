@@ -4,7 +4,7 @@ import yaml from 'js-yaml';
 import { parse as parseToml } from 'smol-toml';
 import { Ajv } from 'ajv';
 import { clientDataFields } from '../protocol/messages.js';
-import type { CapabilitySpec, HostKind } from './types.js';
+import type { CapabilitySchema, CapabilitySpec, HostKind } from './types.js';
 
 /** Files that make a folder a capability, in the order they are looked for. */
 const entries: [string, HostKind][] = [
@@ -109,24 +109,18 @@ export function loadCapability(dirArg: string): CapabilitySpec {
   const [file, host] = found;
 
   const toml = readAigesToml(dir);
-  const yamlFile = readCapabilityYaml(dir);
+  const yamlFile = readCapabilityYaml(path.join(dir, 'capability.yaml'));
   const config = { ...toml.config, ...stringMap(yamlFile.config ?? {}) };
 
   return {
     dir,
     host,
     entry: path.join(dir, file),
-    serviceId: yamlFile.serviceId ?? path.basename(dir),
-    version: yamlFile.version ?? defaults.version,
-    inputs: yamlFile.inputs ?? {},
-    outputs: yamlFile.outputs ?? {},
-    params: yamlFile.params ?? {},
+    ...schemaOf(yamlFile, dir),
     licences: yamlFile.licences ?? toml.licences ?? defaults.licences,
     config,
     timeoutMs: yamlFile.timeoutMs ?? defaults.timeoutMs,
     python: yamlFile.python,
-    ...(yamlFile.balance ? { balance: yamlFile.balance } : {}),
-    ...(yamlFile.queue ? { queue: yamlFile.queue } : {}),
     resources: yamlFile.resources ?? [],
     ...(yamlFile.clientErrors ? { clientErrors: yamlFile.clientErrors } : {}),
     declared: {
@@ -138,8 +132,35 @@ export function loadCapability(dirArg: string): CapabilitySpec {
   };
 }
 
-function readCapabilityYaml(dir: string): CapabilityFile {
-  const file = path.join(dir, 'capability.yaml');
+/**
+ * The schema and licence count a capability folder (or its capability.yaml alone) states, for a
+ * gateway in front of a loader that cannot say them (AIGES's). No code is needed: it runs elsewhere.
+ */
+export function loadServiceSchema(pathArg: string): { schema: CapabilitySchema; licences: number } {
+  const where = path.resolve(pathArg);
+  if (!fs.existsSync(where)) throw new CapabilityError(`capability ${where} does not exist`);
+  const folder = fs.statSync(where).isDirectory();
+  const file = folder ? path.join(where, 'capability.yaml') : where;
+  const dir = folder ? where : path.dirname(where);
+  if (!fs.existsSync(file)) throw new CapabilityError(`capability folder ${where} has no capability.yaml to give the schema of the loader`);
+  const yamlFile = readCapabilityYaml(file);
+  return { schema: schemaOf(yamlFile, dir), licences: yamlFile.licences ?? (folder ? readAigesToml(dir).licences : undefined) ?? defaults.licences };
+}
+
+/** What capability.yaml states of the schema, with the defaults (the service id: the folder's name). */
+function schemaOf(yamlFile: CapabilityFile, dir: string): CapabilitySchema {
+  return {
+    serviceId: yamlFile.serviceId ?? path.basename(dir),
+    version: yamlFile.version ?? defaults.version,
+    inputs: yamlFile.inputs ?? {},
+    outputs: yamlFile.outputs ?? {},
+    params: yamlFile.params ?? {},
+    ...(yamlFile.balance ? { balance: yamlFile.balance } : {}),
+    ...(yamlFile.queue ? { queue: yamlFile.queue } : {}),
+  };
+}
+
+function readCapabilityYaml(file: string): CapabilityFile {
   if (!fs.existsSync(file)) return {};
   let doc: unknown;
   try {

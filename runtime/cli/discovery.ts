@@ -4,7 +4,10 @@ import type { LoaderConnection } from '../protocol/client.js';
 export interface DiscoveryChoice {
   /** static: the --loader list; kubernetes: EndpointSlices of capability Services. */
   discovery?: 'static' | 'kubernetes';
+  /** static: `[NAME=]HOST:PORT` each. */
   loader?: string[];
+  /** static: capability folders or capability.yaml files giving the schema of loaders named after their serviceId. */
+  loaderSchemas?: string[];
   /** static: how often loader names are looked up again. */
   resolveIntervalMs?: number;
   /** Loaders running in this process (asf up), beside the --loader addresses. */
@@ -30,8 +33,9 @@ export async function startDiscovery(registry: ServiceRegistry, options: Discove
     return discovery;
   }
   if (!options.loader?.length && !options.inProcess?.length) throw new Error('--loader <host:port> is required unless --discovery kubernetes');
-  const { StaticDiscovery } = await import('../discovery/static.js');
-  const discovery = new StaticDiscovery(registry, [...(options.loader ?? []), ...(options.inProcess ?? [])], { resolveIntervalMs: options.resolveIntervalMs });
+  const [{ StaticDiscovery }, { staticLoaders }] = await Promise.all([import('../discovery/static.js'), import('./loader-args.js')]);
+  const loaders = [...staticLoaders(options.loader ?? [], options.loaderSchemas), ...(options.inProcess ?? [])];
+  const discovery = new StaticDiscovery(registry, loaders, { resolveIntervalMs: options.resolveIntervalMs });
   await discovery.start();
   return discovery;
 }

@@ -99,7 +99,8 @@ program
 program
   .command('gateway')
   .description('run the HTTP gateway in front of running loaders')
-  .option('-l, --loader <host:port>', 'loader gRPC address (repeatable; replicas of one capability are balanced; a name stands for every address it resolves to)', collect)
+  .option('-l, --loader <[name=]host:port>', 'loader gRPC address (repeatable; replicas of one capability are balanced; a host name stands for every address it resolves to); name= gives the service it serves, for loaders that cannot say (AIGES\'s)', collect)
+  .option('-c, --capability <dir>', 'capability folder or capability.yaml (repeatable): the schema and licences of the loaders named after its serviceId', collect)
   .option('--resolve-interval <ms>', 'look loader names up again this often (and at once when one of their loaders is unreachable)', integer('resolve-interval', 1), gatewayDefaults.resolveIntervalMs)
   .addOption(new Option('--discovery <kind>', 'how loaders are found: the --loader list, or the EndpointSlices of capability Services').choices(['static', 'kubernetes']).default('static'))
   .option('--namespace <ns>', "kubernetes discovery: namespace to watch (default: the Pod's own)")
@@ -121,14 +122,15 @@ program
   .addOption(noConsole())
   .addOption(logLevel().default('info'))
   .addOption(logFormatOption('json'))
-  .addHelpText('after', '\nExamples:\n  asf gateway --loader 10.0.0.5:5090 --loader 10.0.0.6:5090\n  asf gateway --discovery kubernetes --selector app.kubernetes.io/component=loader')
+  .addHelpText('after', '\nExamples:\n  asf gateway --loader 10.0.0.5:5090 --loader 10.0.0.6:5090\n  asf gateway --loader mmocr=10.0.0.7:5090 --capability ./mmocr     # an AIGES loader\n  asf gateway --discovery kubernetes --selector app.kubernetes.io/component=loader')
   .action(async (opts, command: Command) => {
     const kubernetes = opts.discovery === 'kubernetes';
     onlyWith(command, '--namespace', kubernetes, 'with --discovery kubernetes');
     onlyWith(command, '--selector', kubernetes, 'with --discovery kubernetes');
     onlyWith(command, '--loader', !kubernetes, 'without --discovery kubernetes (the loaders are found in the cluster)');
+    onlyWith(command, '--capability', !kubernetes, 'without --discovery kubernetes (the loaders there say their schema)');
     const { startGateway } = await import('./gateway.js');
-    const gateway = await startGateway({ ...opts, timeoutMs: opts.timeout, sessionTimeoutMs: opts.sessionTimeout, readTimeoutMs: opts.readTimeout, resolveIntervalMs: opts.resolveInterval, version });
+    const gateway = await startGateway({ ...opts, loaderSchemas: opts.capability, timeoutMs: opts.timeout, sessionTimeoutMs: opts.sessionTimeout, readTimeoutMs: opts.readTimeout, resolveIntervalMs: opts.resolveInterval, version });
     process.stdout.write(`gateway listening on ${gateway.url}\n`);
     const stop = (code: number) => void gateway.close().then(() => process.exit(code));
     process.on('SIGINT', () => stop(signalExitCode('SIGINT')));

@@ -151,6 +151,6 @@ export class KubernetesDiscovery {
     }
     const joining = [...wanted].filter((address) => !known.has(address));
     for (const address of joining) this.options.log?.info({ address }, 'loader replica joined');
-    await Promise.all(joining.map((address) => this.poller.add(address, endpoints.get(address))));
+    await Promise.all(joining.map((address) => this.poller.add(address, { capability: endpoints.get(address) })));
   }
 }

@@ -1,3 +1,4 @@
+import type { GivenService } from './loader-queries.js';
 import type { ReplicaPoller } from './poller.js';
 import type { Replica } from './replica.js';
 import { resolveAll } from './resolve.js';
@@ -18,6 +19,7 @@ export class NamedLoader {
   constructor(
     readonly name: string,
     private readonly poller: ReplicaPoller,
+    private readonly given?: GivenService,
   ) {}
 
   /** Looks the name up again; calls while a lookup runs share it. */
@@ -46,7 +48,7 @@ export class NamedLoader {
   }
 
   private async track(address: string) {
-    const replica = await this.poller.add(address);
+    const replica = await this.poller.add(address, { given: this.given });
     this.tracked.set(address, replica);
     replica.onDown = () => void this.refresh();
   }

@@ -1,7 +1,5 @@
-import type { CapabilitySchema } from '../capability/types.js';
-import type { LoaderHealth } from '../loader/loader.js';
-import type { LoaderConnection } from '../protocol/client.js';
 import type { Replica, ServiceRegistry } from './registry.js';
+import type { ReplicaOptions } from './replica.js';
 
 export interface PollerOptions {
   /** How often each loader is asked for its health and load. */
@@ -26,11 +24,11 @@ export class ReplicaPoller {
     return [...this.replicas.keys()];
   }
 
-  /** Starts tracking a loader (of `capability`, when discovery knows) and polls it once; resolves with it when that first answer is filed. */
-  async add(address: string, capability?: string, connection?: LoaderConnection): Promise<Replica> {
+  /** Starts tracking a loader (of `options.capability`, when discovery knows) and polls it once; resolves with it when that first answer is filed. */
+  async add(address: string, options: Omit<ReplicaOptions, 'maxMessageBytes'> = {}): Promise<Replica> {
     const known = this.replicas.get(address);
     if (known) return known;
-    const replica = this.registry.addReplica(address, capability, connection);
+    const replica = this.registry.addReplica(address, options);
     this.replicas.set(address, replica);
     await this.poll(replica);
     return replica;
@@ -64,18 +62,14 @@ export class ReplicaPoller {
 
   private async poll(replica: Replica) {
     try {
-      const health = JSON.parse(await replica.client.query('health')) as LoaderHealth;
+      const health = await replica.queries.health();
       // The schema is fixed once a loader is ready; fetch it on the first ready report only.
       const needSchema = health.state === 'ready' && (replica.state !== 'ready' || replica.serviceId !== health.serviceId);
-      const schema = needSchema || !this.registry.get(health.serviceId) ? await this.schema(replica) : undefined;
+      const schema = needSchema || !this.registry.get(health.serviceId) ? await replica.queries.schema() : undefined;
       // Removed while we waited: filing the answer would bring it back.
       if (this.tracked(replica)) this.registry.report(replica, health, schema);
     } catch (err) {
       if (this.tracked(replica)) this.registry.markDown(replica, `unreachable: ${(err as Error).message}`);
     }
-  }
-
-  private async schema(replica: Replica): Promise<CapabilitySchema> {
-    return JSON.parse(await replica.client.query('schema')) as CapabilitySchema;
   }
 }

@@ -4,8 +4,7 @@ import type { CapabilitySchema } from '../capability/types.js';
 import type { LoaderHealth } from '../loader/loader.js';
 import { gatewayDefaults } from '../gateway/defaults.js';
 import { AsfError, ErrorCode } from '../protocol/errors.js';
-import type { LoaderConnection } from '../protocol/client.js';
-import { Replica, type ReplicaState } from './replica.js';
+import { Replica, type ReplicaOptions, type ReplicaState } from './replica.js';
 
 export { Replica };
 
@@ -72,10 +71,10 @@ export class ServiceRegistry {
     return [...this.replicas.values()];
   }
 
-  addReplica(address: string, capability?: string, connection?: LoaderConnection): Replica {
+  addReplica(address: string, options: Omit<ReplicaOptions, 'maxMessageBytes'> = {}): Replica {
     let replica = this.replicas.get(address);
     if (!replica) {
-      replica = new Replica(address, { capability, connection, maxMessageBytes: this.options.maxMessageBytes });
+      replica = new Replica(address, { ...options, maxMessageBytes: this.options.maxMessageBytes });
       this.replicas.set(address, replica);
     }
     return replica;

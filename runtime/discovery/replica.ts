@@ -1,5 +1,16 @@
 import { LoaderClient, type LoaderConnection } from '../protocol/client.js';
 import type { LoaderHealth, LoaderState } from '../loader/loader.js';
+import { LoaderQueries, type GivenService } from './loader-queries.js';
+
+export interface ReplicaOptions {
+  /** The capability discovery knows it as (a Kubernetes Service's label, a name given with --loader). */
+  capability?: string;
+  maxMessageBytes?: number;
+  /** A loader in this process, reached without gRPC. */
+  connection?: LoaderConnection;
+  /** What the user says it serves, for loaders that cannot say (AIGES's). */
+  given?: GivenService;
+}
 
 /** 'down' = unreachable; 'unknown' = not heard from yet; the others are the loader's own report. */
 export type ReplicaState = LoaderState | 'down' | 'unknown';
@@ -10,6 +21,8 @@ export type ReplicaState = LoaderState | 'down' | 'unknown';
  */
 export class Replica {
   readonly client: LoaderConnection;
+  /** Its health and schema, asked in the dialect it speaks. */
+  readonly queries: LoaderQueries;
   /** The capability discovery knows it as (a Kubernetes Service's asf.io/capability label), if any. */
   readonly capability?: string;
   /** The service it reported; set by the registry when it files the replica. */
@@ -26,10 +39,11 @@ export class Replica {
 
   constructor(
     readonly address: string,
-    options: { capability?: string; maxMessageBytes?: number; connection?: LoaderConnection } = {},
+    options: ReplicaOptions = {},
   ) {
     this.client = options.connection ?? new LoaderClient(address, { maxMessageBytes: options.maxMessageBytes });
-    this.capability = options.capability;
+    this.queries = new LoaderQueries(this.client, options.given);
+    this.capability = options.capability ?? options.given?.serviceId;
   }
 
   get state(): ReplicaState {

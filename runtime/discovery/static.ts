@@ -1,5 +1,6 @@
 import { gatewayDefaults } from '../gateway/defaults.js';
 import type { LoaderConnection } from '../protocol/client.js';
+import type { GivenService } from './loader-queries.js';
 import type { ServiceRegistry } from './registry.js';
 import { NamedLoader } from './named-loader.js';
 import { ReplicaPoller, type PollerOptions } from './poller.js';
@@ -10,8 +11,15 @@ export interface StaticDiscoveryOptions extends PollerOptions {
   resolveIntervalMs?: number;
 }
 
-/** A loader given by address (reached over gRPC), or one running in this process (its connection given). */
-export type StaticLoader = string | { address: string; connection: LoaderConnection };
+/**
+ * A loader given by address (reached over gRPC; `given` when the user named its service), or one
+ * running in this process (its connection given).
+ */
+export interface StaticLoader {
+  address: string;
+  given?: GivenService;
+  connection?: LoaderConnection;
+}
 
 /**
  * Embedded mode: a fixed list of loaders, polled for health, load and schema. An address by IP is
@@ -35,9 +43,9 @@ export class StaticDiscovery {
   async start(): Promise<void> {
     await Promise.all(
       this.loaders.map(async (loader) => {
-        if (typeof loader !== 'string') return void (await this.poller.add(loader.address, undefined, loader.connection));
-        if (isLiteral(loader)) return void (await this.poller.add(loader));
-        const named = new NamedLoader(loader, this.poller);
+        const { address, given, connection } = loader;
+        if (connection || isLiteral(address)) return void (await this.poller.add(address, { given, connection }));
+        const named = new NamedLoader(address, this.poller, given);
         this.names.push(named);
         await named.refresh();
       }),

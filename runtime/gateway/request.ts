@@ -31,7 +31,8 @@ export function toLoaderInput(body: unknown, schema: CapabilitySchema, sid: stri
     throw new AsfError(ErrorCode.AppIdInvalid, 'appid cannot be empty');
   }
   const params = request.parameter?.[schema.serviceId];
-  const expect = expectedOutputs(params, schema);
+  // Later frames of a session need not say again what it expects.
+  const expect = frame && !frame.first ? [] : expectedOutputs(params, schema);
   const validate = validatorFor(schema, Boolean(frame));
   if (!validate(request)) {
     throw new AsfError(ErrorCode.SchemaMismatch, describeError(validate.errors![0]!));
@@ -78,12 +79,14 @@ function scalarParams(params: Record<string, unknown> | undefined): StringMap {
   return out;
 }
 
-/** Object-valued parameters name outputs; only declared outputs may be asked for (10106). */
+/**
+ * Object-valued parameters name outputs; only declared outputs may be asked for (10106). A client
+ * that names none gets every declared output: loaders (AIGES's, and ours) answer only what is expected.
+ */
 function expectedOutputs(params: Record<string, unknown> | undefined, schema: CapabilitySchema): MetaDesc[] {
   const expect: MetaDesc[] = [];
-  if (!params || typeof params !== 'object') return expect;
   const declared = Object.keys(schema.outputs);
-  for (const [name, value] of Object.entries(params)) {
+  for (const [name, value] of Object.entries(params ?? {})) {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) continue;
     const decl = schema.outputs[name];
     if (!decl && declared.length) {
@@ -98,7 +101,23 @@ function expectedOutputs(params: Record<string, unknown> | undefined, schema: Ca
     }
     expect.push({ name, dataType: dataTypeOf(decl?.dataType ?? 'text'), attribute });
   }
-  return expect;
+  return expect.length ? expect : declaredOutputs(schema);
+}
+
+/** Every declared output with its declared attributes, made once per schema. */
+const declaredCache = new WeakMap<CapabilitySchema, MetaDesc[]>();
+
+function declaredOutputs(schema: CapabilitySchema): MetaDesc[] {
+  let declared = declaredCache.get(schema);
+  if (!declared) {
+    declared = Object.entries(schema.outputs).map(([name, decl]) => {
+      const attribute: StringMap = {};
+      for (const key of ['encoding', 'compress', 'format'] as const) if (decl[key] !== undefined) attribute[key] = decl[key]!;
+      return { name, dataType: dataTypeOf(decl.dataType), attribute };
+    });
+    declaredCache.set(schema, declared);
+  }
+  return declared;
 }
 
 /** Each payload's status defaults to the frame's (3 for one-shot requests). */

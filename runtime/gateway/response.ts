@@ -1,3 +1,4 @@
+import { AsfError } from '../protocol/errors.js';
 import { dataFieldName, type LoaderOutput } from '../protocol/messages.js';
 
 /** Attributes typed as integers in the client protocol; all others are strings. */
@@ -43,4 +44,19 @@ function encodeData(data: Buffer, format: string | undefined): string {
 /** An error answer; a stream's error frame also has `status`. */
 export function renderError(sid: string, code: number, message: string, extra: Record<string, unknown> = {}, status?: number): string {
   return JSON.stringify({ ...extra, header: { code, message, sid, status } });
+}
+
+/** A wrapper's own code after its text, as AIGES (and our loader) put it under the call's 109xx code. */
+const wrapperCodeSuffix = /^([\s\S]*);code=(-?\d+)$/;
+
+/**
+ * A failed LoaderOutput as the client sees it. A wrapper failure reaches ASF clients with the
+ * wrapper's own code and its wrapperError text, whichever loader (ours or AIGES's) ran it; it is
+ * the server's fault (502) unless the capability lists that code among its `clientErrors` (400).
+ */
+export function loaderError(output: LoaderOutput, clientErrors: readonly number[] = []): AsfError {
+  const err = output.err || 'loader error';
+  const own = output.code! >= 10900 && output.code! <= 10999 ? wrapperCodeSuffix.exec(err) : null;
+  const code = own ? Number(own[2]) : output.code!;
+  return new AsfError(code, own ? own[1]! : err, clientErrors.includes(code) ? 400 : 502);
 }

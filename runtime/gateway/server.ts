@@ -13,7 +13,7 @@ import type { LoaderOutput } from '../protocol/messages.js';
 import { openApiDocument } from './openapi.js';
 import { bodyText, parseBody } from './json-body.js';
 import { toLoaderInput } from './request.js';
-import { renderError, renderSuccess } from './response.js';
+import { loaderError, renderError, renderSuccess } from './response.js';
 import { resolveServiceId } from './route.js';
 import { gatewayDefaults, streamDefaults } from './defaults.js';
 import { registerStreams } from './stream.js';
@@ -148,8 +148,7 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
 
   function answer(req: FastifyRequest, reply: FastifyReply, output: LoaderOutput, schema: CapabilitySchema) {
     const { sid } = requestContext(req);
-    // A wrapper's error is the server's fault (502) unless the capability says that code means bad input.
-    if (output.code) throw new AsfError(output.code, output.err ?? 'loader error', schema.clientErrors?.includes(output.code) ? 400 : 502);
+    if (output.code) throw loaderError(output, schema.clientErrors);
     const body = renderSuccess(sid, output);
     observe(req, reply, 0, body);
     return reply.type('application/json').send(body);

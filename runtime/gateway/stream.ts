@@ -13,7 +13,7 @@ import type { Quotas } from './quotas.js';
 import type { Signatures } from './signing.js';
 import type { GatewayMetrics } from './metrics.js';
 import { toLoaderInput } from './request.js';
-import { renderError, renderSuccess } from './response.js';
+import { loaderError, renderError, renderSuccess } from './response.js';
 import { resolveServiceId } from './route.js';
 
 export interface StreamOptions {
@@ -271,7 +271,7 @@ class StreamSession {
       const output = loaderOutput.decode(meta.data);
       if (output.code) {
         this.loaderOpen = false;
-        throw new AsfError(output.code, output.err ?? 'loader error', 502);
+        throw loaderError(output);
       }
       const final = output.status === RespStatus.END || output.status === RespStatus.ONCE;
       if (output.pl?.length) {

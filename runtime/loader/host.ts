@@ -69,11 +69,16 @@ export interface WrapperHost {
   readonly details?: Record<string, string>;
 }
 
-/** A failure in user code; `code` is the ASF code sent to the client (109xx or the wrapper's own). */
+/**
+ * A failure in user code. `code` is the ASF code of the failed call (109xx, or another loader
+ * code); `wrapperCode` is the wrapper's own return code, when it gave one (AIGES sends it on as
+ * `<text>;code=<n>` under the call's code).
+ */
 export class WrapperError extends Error {
   constructor(
     readonly code: number,
     message: string,
+    readonly wrapperCode?: number,
   ) {
     super(message);
     this.name = 'WrapperError';

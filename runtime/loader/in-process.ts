@@ -1,7 +1,8 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { LoaderConnection } from '../protocol/client.js';
-import type { ReqData, ResData } from '../protocol/messages.js';
+import type { ReqData, ResData, ToolRequest } from '../protocol/messages.js';
 import type { Loader } from './loader.js';
+import { answerToolQuery } from './toolbox.js';
 
 /**
  * A loader in the gateway's own process (asf up, for capabilities whose wrapper runs in worker
@@ -23,10 +24,8 @@ export class InProcessLoader implements LoaderConnection {
     }
   }
 
-  async query(query: string): Promise<string> {
-    if (query === 'health') return JSON.stringify(this.loader.health());
-    if (query === 'schema') return JSON.stringify(this.loader.schema);
-    return `unknown query '${query}': try health or schema`;
+  async query(request: ToolRequest): Promise<string> {
+    return answerToolQuery(this.loader, request);
   }
 
   async waitForReady(): Promise<void> {}

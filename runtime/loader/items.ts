@@ -10,29 +10,24 @@ export function failure(code: number, err: string): LoaderOutput {
   return { code, err, status: RespStatus.END };
 }
 
-/** Every declared output with its declared attributes, made once per schema. */
-const declaredOutputs = new WeakMap<CapabilitySchema, ReadonlyMap<string, MetaDesc>>();
+/** A wrapper's failure as AIGES reports it: the call's code, the wrapper's own code after its text. */
+export function wrapperFailure(err: WrapperError): LoaderOutput {
+  return failure(err.code, err.wrapperCode === undefined ? err.message : `${err.message};code=${err.wrapperCode}`);
+}
 
-/** Expected outputs: those the request names, else every declared output. Not to be modified. */
+/**
+ * The outputs a request expects, by name. AIGES answers only what is asked for, so an empty
+ * `expect` is refused (10106) when the capability declares outputs; a capability that declares
+ * none takes whatever its wrapper returns.
+ */
 export function expectedOutputs(expect: MetaDesc[] | undefined, schema: CapabilitySchema): ReadonlyMap<string, MetaDesc> {
-  if (expect?.length) {
-    const out = new Map<string, MetaDesc>();
-    for (const desc of expect) out.set(desc.name, desc);
-    return out;
+  const out = new Map<string, MetaDesc>();
+  for (const desc of expect ?? []) out.set(desc.name, desc);
+  const declared = Object.keys(schema.outputs);
+  if (out.size === 0 && declared.length > 0) {
+    throw new WrapperError(ErrorCode.InvalidOutput, `the request expects no output (LoaderInput.expect is empty): name at least one of ${declared.join(', ')}`);
   }
-  let declared = declaredOutputs.get(schema);
-  if (!declared) {
-    const out = new Map<string, MetaDesc>();
-    for (const [name, decl] of Object.entries(schema.outputs)) {
-      const attribute: Record<string, string> = {};
-      if (decl.encoding) attribute['encoding'] = decl.encoding;
-      if (decl.compress) attribute['compress'] = decl.compress;
-      if (decl.format) attribute['format'] = decl.format;
-      out.set(name, { name, attribute });
-    }
-    declaredOutputs.set(schema, (declared = out));
-  }
-  return declared;
+  return out;
 }
 
 export function toItem(pl: Payload): DataItem {

@@ -5,6 +5,7 @@ import { loadCapability } from '../capability/load.js';
 import { createHost } from './hosts/index.js';
 import { Loader } from './loader.js';
 import type { ReqData, ResData } from '../protocol/messages.js';
+import { answerToolQuery } from './toolbox.js';
 import { asBuffers, type ThreadReply, type ThreadRequest } from './thread-messages.js';
 
 const port = parentPort!;
@@ -23,7 +24,7 @@ port.on('message', (message: ThreadRequest) => {
       );
       return;
     case 'query':
-      reply({ type: 'answer-query', id: message.id, body: message.query === 'health' ? JSON.stringify(loader.health()) : JSON.stringify(loader.schema) });
+      reply({ type: 'answer-query', id: message.id, body: answerToolQuery(loader, message.request) });
       return;
     case 'stop':
       void started

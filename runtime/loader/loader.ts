@@ -7,7 +7,7 @@ import { loaderInput, loaderOutput } from '../protocol/codec.js';
 import { RespStatus, SessState, type LoaderInput, type LoaderOutput, type ReqData, type ResData } from '../protocol/messages.js';
 import { LicencePool } from './licences.js';
 import { WrapperError, type DataItem, type WrapperHost } from './host.js';
-import { expectedOutputs, failure, toItem, toPayloads } from './items.js';
+import { expectedOutputs, failure, toItem, toPayloads, wrapperFailure } from './items.js';
 import { SessionTable } from './sessions.js';
 import { RequestSignal } from './request-signal.js';
 
@@ -113,7 +113,13 @@ export class Loader {
 
   private async input(req: ReqData): Promise<ResData> {
     const raw = req.data?.[0]?.data;
-    const input = raw ? loaderInput.decode(raw) : ({} as LoaderInput);
+    let input: LoaderInput;
+    try {
+      input = raw ? loaderInput.decode(raw) : {};
+    } catch (err) {
+      // As AIGES: an answer the caller can read, not a failed call (which tools count as transport errors).
+      return this.reply(req.s?.h ?? '', failure(ErrorCode.PbUnmarshal, `LoaderInput is not a valid protocol.LoaderInput: ${(err as Error).message}`));
+    }
     const sid = req.s?.h || input.headers?.['sid'] || newSid();
     if (req.param?.['SeqNo'] !== '1') return this.replyAll(sid, await this.sessions.input(sid, input));
     const stream = input.state !== SessState.ONCE && input.headers?.['status'] !== '3';
@@ -136,8 +142,7 @@ export class Loader {
     try {
       out = await this.once(sid, input);
     } catch (err) {
-      const code = err instanceof WrapperError ? err.code : ErrorCode.WrapperExec;
-      out = failure(code, err instanceof Error ? err.message : String(err));
+      out = err instanceof WrapperError ? wrapperFailure(err) : failure(ErrorCode.WrapperExec, err instanceof Error ? err.message : String(err));
     } finally {
       this.pool.release();
     }

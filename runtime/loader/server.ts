@@ -5,6 +5,7 @@ import { healthCheckMethod, ServingStatus, type HealthCheckRequest, type HealthC
 import type { ReqBatch, ReqData, ResBatch, ResData, ToolRequest, ToolResponse } from '../protocol/messages.js';
 import { TurnBatcher } from '../protocol/turn-batcher.js';
 import type { Loader } from './loader.js';
+import { answerToolQuery } from './toolbox.js';
 
 export interface LoaderServerOptions {
   host?: string;
@@ -62,10 +63,7 @@ export async function serveLoader(loader: Loader, options: LoaderServerOptions =
 
   server.addService(toolBoxService, {
     cmdserver: (call: grpc.ServerUnaryCall<ToolRequest, ToolResponse>, callback: grpc.sendUnaryData<ToolResponse>) => {
-      const query = call.request.query;
-      if (query === 'health') return callback(null, { body: JSON.stringify(loader.health()) });
-      if (query === 'schema') return callback(null, { body: JSON.stringify(loader.schema) });
-      callback(null, { headers: { error: 'unknown query' }, body: `unknown query '${query}': try health or schema` });
+      callback(null, { body: answerToolQuery(loader, call.request) });
     },
   });
 

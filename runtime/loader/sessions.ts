@@ -2,7 +2,7 @@ import type { CapabilitySchema } from '../capability/types.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { RespStatus, type LoaderInput, type LoaderOutput, type MetaDesc } from '../protocol/messages.js';
 import { WrapperError, type DataItem, type WrapperHost, type WrapperSession } from './host.js';
-import { expectedOutputs, failure, toItem, toPayloads } from './items.js';
+import { expectedOutputs, failure, toItem, toPayloads, wrapperFailure } from './items.js';
 import type { LicencePool } from './licences.js';
 
 export interface SessionOptions {
@@ -123,7 +123,7 @@ class Session {
 
   fail(err: WrapperError): void {
     if (this.ended) return;
-    this.results.push({ code: err.code, err: err.message, status: RespStatus.END });
+    this.results.push(wrapperFailure(err));
     this.end();
     this.wakeUp?.();
   }
@@ -194,7 +194,13 @@ export class SessionTable {
       this.pool.release();
       return [failure(ErrorCode.InvalidOperation, `session '${sid}' is already open`)];
     }
-    const expect = expectedOutputs(input.expect, schema);
+    let expect: ReadonlyMap<string, MetaDesc>;
+    try {
+      expect = expectedOutputs(input.expect, schema);
+    } catch (err) {
+      this.pool.release();
+      return [wrapperFailure(err as WrapperError)];
+    }
     const session = new Session(sid, expect, schema, this.options.reorderWindow, (s) => this.finish(s));
     const idle = setTimeout(() => this.expire(sid), this.options.idleMs);
     this.open.set(sid, { session, idle });

@@ -1,7 +1,7 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { Worker } from 'node:worker_threads';
 import type { LoaderConnection } from '../protocol/client.js';
-import type { ReqData, ResData } from '../protocol/messages.js';
+import type { ReqData, ResData, ToolRequest } from '../protocol/messages.js';
 import { asBuffers, type ThreadReply, type ThreadRequest } from './thread-messages.js';
 
 interface Pending {
@@ -97,8 +97,8 @@ export class ThreadLoader implements LoaderConnection {
     return this.send<ResData>({ type: 'call', id: ++this.nextId, req }, timeoutMs);
   }
 
-  query(query: string, timeoutMs = 2000): Promise<string> {
-    return this.send<string>({ type: 'query', id: ++this.nextId, query }, timeoutMs);
+  query(request: ToolRequest, timeoutMs = 2000): Promise<string> {
+    return this.send<string>({ type: 'query', id: ++this.nextId, request }, timeoutMs);
   }
 
   /** Resolves once a thread runs (at once, unless one is being started again after it ended). */

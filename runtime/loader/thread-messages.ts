@@ -1,7 +1,7 @@
-import type { ReqData, ResData } from '../protocol/messages.js';
+import type { ReqData, ResData, ToolRequest } from '../protocol/messages.js';
 
 /** From the gateway's thread to a loader thread. */
-export type ThreadRequest = { type: 'call'; id: number; req: ReqData } | { type: 'query'; id: number; query: string } | { type: 'stop' };
+export type ThreadRequest = { type: 'call'; id: number; req: ReqData } | { type: 'query'; id: number; request: ToolRequest } | { type: 'stop' };
 
 /** From a loader thread back. */
 export type ThreadReply =

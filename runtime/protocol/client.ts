@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { cmdServerMethod, defaultMaxMessageBytes, pipeCallIdKey, pipeMethod, xsfCallMethod } from './codec.js';
-import type { ReqBatch, ReqData, ResBatch, ResData } from './messages.js';
+import type { ReqBatch, ReqData, ResBatch, ResData, ToolRequest } from './messages.js';
 import { TurnBatcher } from './turn-batcher.js';
 
 export interface LoaderClientOptions {
@@ -38,8 +38,8 @@ function grpcError(code: grpc.status, details: string, lost = false): CallError 
 export interface LoaderConnection {
   /** One envelope call; fails like grpc-js does (a DEADLINE_EXCEEDED code past `timeoutMs`). */
   call(req: ReqData, timeoutMs: number): Promise<ResData>;
-  /** ToolBox cmdserver: "health" and "schema", answered with JSON. */
-  query(query: string, timeoutMs?: number): Promise<string>;
+  /** ToolBox cmdserver: the answer's body (see discovery/loader-queries.ts for what loaders answer). */
+  query(request: ToolRequest, timeoutMs?: number): Promise<string>;
   waitForReady(timeoutMs: number): Promise<void>;
   close(): void;
 }
@@ -80,9 +80,8 @@ export class LoaderClient implements LoaderConnection {
     }
   }
 
-  /** ToolBox cmdserver: our loaders answer "health" and "schema" with JSON. */
-  async query(query: string, timeoutMs = 2000): Promise<string> {
-    const res = await this.unary(cmdServerMethod, { query }, timeoutMs);
+  async query(request: ToolRequest, timeoutMs = 2000): Promise<string> {
+    const res = await this.unary(cmdServerMethod, request, timeoutMs);
     return res.body ?? '';
   }
 

@@ -16,6 +16,8 @@ export const ErrorCode = {
   ConnectionRead: 10200,
   SessionEnded: 10202,
   AppIdInvalid: 10313,
+  /** A LoaderInput that does not decode (AIGES's code for it). */
+  PbUnmarshal: 10401,
   /** Ours: a signature missing, malformed, or not matching (HTTP 401). */
   SignatureInvalid: 10317,
   /** Ours: a signed request too far from the gateway's clock, or replayed (HTTP 403). */

@@ -88,13 +88,14 @@ export interface LoaderOutput {
   pl?: Payload[];
 }
 
+/** ToolBox cmdserver messages; headers are text on the wire (JSON for AIGES's cmdserver). */
 export interface ToolRequest {
   query: string;
-  headers?: StringMap;
+  headers?: string;
   body?: string;
 }
 
 export interface ToolResponse {
-  headers?: StringMap;
+  headers?: string;
   body?: string;
 }

@@ -79,10 +79,10 @@ export class JsHost implements WrapperHost {
     }
     const created = await guard(ErrorCode.WrapperCreate, () => wrapperCreate(request.params, request.sid));
     const { handle, error_code: code } = typeof created === 'object' && created !== null && 'handle' in created ? created : { handle: created, error_code: 0 };
-    if (code) throw new WrapperError(code, errorText(module, code));
+    if (code) throw new WrapperError(ErrorCode.WrapperCreate, errorText(module, code), code);
     // As AIGES reports them: the failed call's 109xx code, with the wrapper's own code and text in the message.
     const checkRet = (code: number, name: string, ret: number | void) => {
-      if (ret) throw new WrapperError(code, `${name} returned ${ret}: ${errorText(module, ret)}`);
+      if (ret) throw new WrapperError(code, `${name} returned ${ret}: ${errorText(module, ret)}`, ret);
     };
     return {
       write: async (inputs) => checkRet(ErrorCode.WrapperWrite, 'wrapperWrite', await guard(ErrorCode.WrapperWrite, () => wrapperWrite(handle, dataList(inputs), request.sid))),
@@ -105,7 +105,7 @@ function dataList(inputs: DataItem[]): JsDataList {
 /** A Response's items, or its error_code as a WrapperError; `status` is the default item status. */
 function responseItems(module: JsWrapperModule, response: JsResponse, call: string, code: number, status: DataStatus): DataItem[] {
   if (response?.error_code) {
-    throw new WrapperError(response.error_code, errorText(module, response.error_code));
+    throw new WrapperError(code, errorText(module, response.error_code), response.error_code);
   }
   if (!Array.isArray(response?.list)) {
     throw new WrapperError(code, `${call} did not return a response with a list`);

@@ -89,13 +89,11 @@ const callCodes: Record<string, number> = {
   wrapperCallback: ErrorCode.WrapperExecAsync,
 };
 
-/** A plugin's own code and wrapperError text go to the client as they are; else the call's 109xx code. */
+/** The failed call's 109xx code, with the plugin's own code (when it returned one) and wrapperError text. */
 function toWrapperError(err: unknown): WrapperError {
   if (err instanceof WrapperError) return err;
   const failure = err as Partial<NativeFailure>;
-  const message = failure.message ?? String(err);
-  if (failure.code) return new WrapperError(failure.code, message);
-  return new WrapperError(callCodes[failure.call ?? ''] ?? ErrorCode.WrapperExec, message);
+  return new WrapperError(callCodes[failure.call ?? ''] ?? ErrorCode.WrapperExec, failure.message ?? String(err), failure.code || undefined);
 }
 
 async function guard<T>(call: () => Promise<T>): Promise<T> {

@@ -12,6 +12,8 @@ interface Reply {
   ok: boolean;
   code?: number;
   message?: string;
+  /** The wrapper's own return code, beside the call's 109xx `code`. */
+  wrapperCode?: number | null;
   schema?: Partial<CapabilitySchema>;
   outputs?: { key: string; type: DataType; status: DataStatus }[];
   /** create: results come from wrapperRead (else only from callback). */
@@ -331,7 +333,7 @@ function outputsOf(reply: Reply, frame: Frame): DataItem[] {
 /** The worker's answer, or its failure as a WrapperError. */
 function checked(frame: Frame, code: number): Reply {
   const reply = frame.header as unknown as Reply;
-  if (!reply.ok) throw new WrapperError(reply.code ?? code, reply.message ?? 'the python wrapper failed');
+  if (!reply.ok) throw new WrapperError(reply.code ?? code, reply.message ?? 'the python wrapper failed', reply.wrapperCode ?? undefined);
   return reply;
 }
 

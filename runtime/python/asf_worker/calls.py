@@ -17,12 +17,14 @@ WRAPPER_EXEC = 10909
 
 
 class WrapperFailure(Exception):
-    """A failed wrapper call, as the host reports it to the loader."""
+    """A failed wrapper call, as the host reports it to the loader: the call's 109xx code and,
+    when the wrapper returned one, its own code."""
 
-    def __init__(self, code, message):
+    def __init__(self, code, message, wrapper_code=None):
         super().__init__(message)
         self.code = code
         self.message = message
+        self.wrapper_code = wrapper_code
 
 
 class Output:
@@ -98,7 +100,7 @@ class ClassWrapper:
         # A SessionCreateResponse, or (some wrappers) the handle itself.
         handle, code = (created, 0) if isinstance(created, (str, int)) else (getattr(created, "handle", None), getattr(created, "error_code", 0))
         if code:
-            raise WrapperFailure(int(code), self.error_text(int(code)))
+            raise WrapperFailure(WRAPPER_CREATE, self.error_text(int(code)), int(code))
         if handle is None or handle == "":
             raise WrapperFailure(WRAPPER_CREATE, "wrapperCreate returned no session handle")
         return handle
@@ -155,7 +157,7 @@ class FunctionWrapper:
         resp = []
         ret = _call(WRAPPER_EXEC, "wrapperOnceExec", self.module.wrapperOnceExec, sid, params, _dicts(inputs), resp, [], 0)
         if ret:
-            raise WrapperFailure(int(ret), self.error_text(int(ret)))
+            raise WrapperFailure(WRAPPER_EXEC, self.error_text(int(ret)), int(ret))
         return _dict_outputs(resp, WRAPPER_EXEC, "respData")
 
     def create(self, params, sid):
@@ -197,7 +199,7 @@ def response_outputs(wrapper, response, code, name):
     """A Response's items as outputs; its error_code as a failure."""
     error = getattr(response, "error_code", 0)
     if error:
-        raise WrapperFailure(int(error), wrapper.error_text(int(error)))
+        raise WrapperFailure(code, wrapper.error_text(int(error)), int(error))
     items = getattr(response, "list", None)
     if not isinstance(items, (list, tuple)):
         raise WrapperFailure(code, f"{name} returned {type(response).__name__}, not a Response with a list")
@@ -249,8 +251,9 @@ def _failure(code, what, err):
 def _check_return(wrapper, code, name, ret):
     if not ret:
         return
-    text = wrapper.error_text(ret) if isinstance(ret, int) else "expected 0"
-    raise WrapperFailure(code, f"{name} returned {ret!r}: {text}")
+    if not isinstance(ret, int):
+        raise WrapperFailure(code, f"{name} returned {ret!r}: expected 0")
+    raise WrapperFailure(code, f"{name} returned {ret}: {wrapper.error_text(ret)}", ret)
 
 
 def _error_text(method, code):

@@ -59,7 +59,7 @@ class Worker:
         try:
             reply, out = _outputs_reply(response_outputs(self.wrapper, response, WRAPPER_READ, "callback's Response"))
         except WrapperFailure as failure:
-            reply, out = {"ok": False, "code": failure.code, "message": failure.message}, ()
+            reply, out = {"ok": False, "code": failure.code, "message": failure.message, "wrapperCode": failure.wrapper_code}, ()
         reply.update(event="push", sid=sid)
         self.channel.send(reply, out)
 
@@ -106,7 +106,7 @@ def main():
                 raise WrapperFailure(WRAPPER_EXEC, f"unknown op {op!r}")
             reply, out = operations[op](header, blobs)
         except WrapperFailure as failure:
-            reply, out = {"ok": False, "code": failure.code, "message": failure.message}, ()
+            reply, out = {"ok": False, "code": failure.code, "message": failure.message, "wrapperCode": failure.wrapper_code}, ()
         channel.send(reply, out)
         sys.stdout.flush()
         if op == "fini":
