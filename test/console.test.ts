@@ -12,7 +12,9 @@ const mmocrDir = path.join(repoRoot, 'examples', 'mmocr');
 const layoutDir = path.join(repoRoot, 'examples', 'layout');
 const wordcountDir = path.join(repoRoot, 'examples', 'wordcount-stream');
 const withLayout = fs.existsSync(path.join(layoutDir, '.venv', 'bin', 'python'));
-const screenshot = path.join(repoRoot, 'docs', 'console-mmocr.png');
+// The README's picture: each run writes it under dist/; ASF_UPDATE_DOCS=1 writes the committed one
+// (a run leaves the tree clean otherwise: the bytes differ with every port and latency).
+const screenshot = path.join(repoRoot, process.env['ASF_UPDATE_DOCS'] === '1' ? 'docs' : 'dist', 'console-mmocr.png');
 // What examples/mmocr/make_sample.py draws into sample.jpg, line by line.
 const sampleWords = ['ASF', 'KIT', 'OFFLINE', 'OCR', '2026', 'AthenaServing', 'demo'];
 
@@ -184,6 +186,7 @@ describe('console in the browser (headless Debian chromium)', function () {
 
     fs.mkdirSync(path.dirname(screenshot), { recursive: true });
     await card.screenshot({ path: screenshot });
+    console.log(`      screenshot: ${path.relative(repoRoot, screenshot)}`);
     assertStayedHome(opened);
     await page.close();
   });
