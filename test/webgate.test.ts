@@ -85,15 +85,25 @@ describe('per-app metering, quotas and signed requests (the WebGate side; real a
     });
 
     it('perMinute from the default: the 4th request of a minute is refused; raised in the file, it passes without a restart', async () => {
-      const statuses: number[] = [];
-      for (let i = 0; i < 4; i++) statuses.push((await post(`${stack.url}/v1/private/slow`, slow('metered'))).status);
+      // The quota counts per clock minute (weighing in the one before): four requests that straddle
+      // a minute's turn are not "four in a minute", so such a try is made again, as another app.
+      const minute = () => Math.floor(Date.now() / 60_000);
+      let statuses: number[] = [];
+      let app = '';
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const started = minute();
+        app = `metered-${attempt}`;
+        statuses = [];
+        for (let i = 0; i < 4; i++) statuses.push((await post(`${stack.url}/v1/private/slow`, slow(app))).status);
+        if (minute() === started) break;
+      }
       assert.deepEqual(statuses, [200, 200, 200, 429]);
       fs.writeFileSync(file, 'default: {perMinute: 100}\napps:\n  one-at-a-time: {concurrent: 1}\n');
       const deadline = Date.now() + 15_000;
       let status = 429;
       while (status === 429 && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 250));
-        status = (await post(`${stack.url}/v1/private/slow`, slow('metered'))).status;
+        status = (await post(`${stack.url}/v1/private/slow`, slow(app))).status;
       }
       assert.equal(status, 200, 'the raised quota did not take effect');
     });
