@@ -205,16 +205,15 @@ describe('python host: AIGES wrapper.py run by `asf up` in python worker process
     });
 
     it('answers 10102 for a request that hangs past timeoutMs, kills its worker, and keeps serving', async () => {
-      const started = Date.now();
-      const hung = call('hang');
-      // The other worker serves meanwhile.
+      let hungAnswered = false;
+      const hung = call('hang').finally(() => (hungAnswered = true));
+      // The other worker serves meanwhile: answered while the hung one still waits for its timeout.
       await new Promise((resolve) => setTimeout(resolve, 200));
       await ok();
-      assert.ok(Date.now() - started < 1500, 'a request beside the hung one was answered before the timeout');
+      assert.equal(hungAnswered, false, 'the hung request was answered before the one beside it');
       const { status, json } = await hung;
       assert.equal(status, 502);
       assert.equal(json.header.code, 10102);
-      assert.ok(Date.now() - started < 5000, `the hung request took ${Date.now() - started} ms`);
       await Promise.all([ok(), ok(), ok(), ok()]);
       assert.match(stack.output(), /exited \(signal SIGKILL: request timed out after 1500 ms\); starting a new one/);
     });
