@@ -86,7 +86,7 @@ export function sampleRss(root: number): { stop(): { total: number; byProgram: T
 }
 
 /** CPU seconds (user + system) used so far by `root` and its descendants. */
-function treeCpuSeconds(root: number): number {
+export function treeCpuSeconds(root: number): number {
   let ticks = 0;
   for (const pid of treePids(root)) {
     const fields = readStat(pid)?.fields; // undefined: ended meanwhile

@@ -14,7 +14,7 @@ const warmupSeconds = 2;
 const reps = Number(process.env['BENCH_REPS'] ?? 3);
 
 // `npm run bench -- --only echo,mmocr` (or BENCH_ONLY=echo,mmocr) runs a subset while iterating.
-const sections = ['js', 'echo', 'hops', 'mmocr', 'layout', 'burst', 'streaming', 'native', 'bundle'] as const;
+const sections = ['js', 'echo', 'hops', 'mmocr', 'layout', 'burst', 'streaming', 'native', 'aiges', 'bundle'] as const;
 const onlyFlag = process.argv.indexOf('--only');
 const only = (onlyFlag >= 0 ? process.argv[onlyFlag + 1] : process.env['BENCH_ONLY'])?.split(',').filter(Boolean);
 for (const name of only ?? []) {
@@ -223,6 +223,12 @@ if (runs('native')) {
       'µs/call in flight is the inverse of calls/s; one call at a time also waits for a hand-off to a worker thread and back to the event loop. ' +
       'On a shared 2-core machine these figures vary by up to 2× from run to run: compare runs, not single rows.',
   );
+}
+
+// The real AIGES loader against ours on one C wrapper (issue 23), when ASF_AIGES_DIR names a build.
+if (runs('aiges')) {
+  const { aigesSection } = await import('./aiges.js');
+  await aigesSection(seconds, reps);
 }
 
 // The offline bundle (issue 7): asf bundle build against cp -r, asf bundle verify against sha256sum.
