@@ -22,6 +22,11 @@ describe('the local lifecycle: asf up -d, ps, logs, status, down; up --watch', f
   // Each test run keeps its stacks' state apart from the user's (and from other runs).
   const env = { ASF_STATE_HOME: path.join(root, 'state') };
   const run = (...args: string[]) => asfStreams(args, env);
+  /** `asf up -d ARGS`, which must start; its output is the failure message when it does not. */
+  const upDetached = async (...args: string[]) => {
+    const r = await run('up', '-d', ...args);
+    assert.equal(r.code, 0, `asf up -d ${args.join(' ')} exited ${r.code}:\n${r.stdout}${r.stderr}`);
+  };
   after(async () => {
     await run('down', '--all');
     fs.rmSync(root, { recursive: true, force: true });
@@ -67,7 +72,7 @@ describe('the local lifecycle: asf up -d, ps, logs, status, down; up --watch', f
 
   it('asf logs -f follows the output until the stack stops', async () => {
     const port = await freePort();
-    assert.equal((await run('up', '-d', '-c', echoDir, '--port', String(port), '--log-level', 'info')).code, 0);
+    await upDetached('-c', echoDir, '--port', String(port), '--log-level', 'info');
     const follow = runAsf(['logs', '-f'], env);
     const exited = new Promise((resolve) => follow.child.once('exit', resolve));
     try {
@@ -112,8 +117,8 @@ describe('the local lifecycle: asf up -d, ps, logs, status, down; up --watch', f
     fs.mkdirSync(bad);
     fs.writeFileSync(path.join(bad, 'index.js'), 'export const wrapperInit = () => 3;\nexport const wrapperOnceExec = () => ({ list: [] });\n');
     const [p1, p2] = [await freePort(), await freePort()];
-    assert.equal((await run('up', '-d', '-c', echoDir, '-c', bad, '--port', String(p1))).code, 0);
-    assert.equal((await run('up', '-d', '-c', echoDir, '--port', String(p2))).code, 0);
+    await upDetached('-c', echoDir, '-c', bad, '--port', String(p1));
+    await upDetached('-c', echoDir, '--port', String(p2));
     assert.match((await run('ps')).stdout, new RegExp(`^${p1} .* bad +failed: wrapperInit returned 3`, 'm'));
     const status = await run('status', '--local');
     assert.equal(status.code, 1);
