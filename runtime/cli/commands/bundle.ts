@@ -17,11 +17,11 @@ export function registerBundleCommands(program: Command): void {
     .option('--platform <os/arch>', 'platform of third-party images to keep (repeatable; default linux/amd64)', collect)
     .option('--authfile <file>', 'registry credentials for third-party images (docker config.json format)')
     .option('--skip-image-build', 'use our images as images/build.sh last left them instead of rebuilding them')
-    .option('--capability <dir>', 'a capability folder to build (asf build) and serve, besides bundle.yaml capabilities: (repeatable)', collect)
+    .option('-c, --capability <dir>', 'a capability folder to build (asf build) and serve, besides bundle.yaml capabilities: (repeatable)', collect)
     .addOption(new Option('--only <artefact>', 'build just one artefact').choices(['oci', 'offline']))
     .addHelpText(
       'after',
-      '\nExamples:\n  asf bundle build\n  asf bundle build --capability ./ocr --capability ./detect\n  asf bundle build --profile gpu --platform linux/amd64 --platform linux/arm64 -o /srv/bundles\n  asf bundle build -f my-bundle.yaml --authfile ~/.docker/config.json',
+      '\nExamples:\n  asf bundle build\n  asf bundle build -c ./ocr -c ./detect\n  asf bundle build --profile gpu --platform linux/amd64 --platform linux/arm64 -o /srv/bundles\n  asf bundle build -f my-bundle.yaml --authfile ~/.docker/config.json',
     )
     .action(async (opts) => {
       const { buildBundle } = await import('../../../installer/bundle/build.js');
