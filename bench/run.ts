@@ -63,10 +63,11 @@ if (runs('js')) {
   const targets = [
     bareFastify,
     asfStack('asf up: gateway → loader on a worker thread → JS echo', echoJs, '/v1/private/echo'),
+    asfStack("asf up, js.thread: false: gateway → loader on the gateway's thread → JS echo", path.join(repoRoot, 'bench', 'fixtures', 'echo-js-inline'), '/v1/private/echo'),
     asfStack('asf up --isolate: gateway → gRPC → loader process → JS echo', echoJs, '/v1/private/echo', {}, ['--isolate']),
   ];
   const { markdown: section } = await compareFrameworks('Framework overhead: bench/fixtures/echo-js, our full path against bare fastify', targets, echoBody('echo'), options);
-  const target = 'Targets: at 32 connections the full path at ≥ 0.40 of bare fastify (issue 2); at 1, ≥ 0.6 (issue 26). asf up serves a JS capability from a worker thread of its own process (no gRPC hop; `--isolate` puts it back in a process of its own).';
+  const target = 'Targets: at 32 connections the full path at ≥ 0.40 of bare fastify (issue 2); at 1, ≥ 0.6 (issue 26). asf up serves a JS capability from a worker thread of its own process (no gRPC hop; `--isolate` puts it back in a process of its own), or with capability.yaml `js.thread: false` on the gateway\'s thread (no hand-off between threads).';
   console.log(`\n${target}`);
   frameworkSections.push(`${section}\n\n${target}`);
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { asfStreams } from './helpers/asf-run.js';
 import { b64, post, repoRoot, runAsf, startStack, waitHealthy } from './helpers/stack.js';
 
 const echoDir = path.join(repoRoot, 'examples', 'echo');
@@ -41,6 +42,30 @@ describe('asf up process supervision', function () {
       await stack.stop();
       fs.rmSync(root, { recursive: true, force: true });
     }
+  });
+
+  it('js.thread: false serves a JS capability on the gateway\'s own thread; a js setting that is not a boolean is refused naming the file', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'asf-up-js-inline-'));
+    const inline = path.join(root, 'inline');
+    fs.cpSync(echoDir, inline, { recursive: true });
+    const yamlFile = path.join(inline, 'capability.yaml');
+    const original = fs.readFileSync(yamlFile, 'utf8');
+    fs.writeFileSync(yamlFile, `${original}js:\n  thread: false\n`);
+    const stack = await startStack(['--capability', inline]);
+    try {
+      assert.match(stack.output(), /loader +\S+inline +on the gateway's thread \(js\.thread: false\)\n/);
+      assert.doesNotMatch(stack.output(), /in a thread of this process/);
+      const { status, json } = await post(`${stack.url}/v1/private/echo`, { header: { app_id: '1' }, payload: { text: { text: b64('on one thread') } } });
+      assert.equal(status, 200, JSON.stringify(json));
+      assert.equal(json.payload.result.text, b64('on one thread'));
+    } finally {
+      await stack.stop();
+    }
+    fs.writeFileSync(yamlFile, `${original}js:\n  thread: "no"\n`);
+    const refused = await asfStreams(['schema', inline]);
+    fs.rmSync(root, { recursive: true, force: true });
+    assert.equal(refused.code, 1, refused.stdout);
+    assert.match(refused.stderr, /inline\/capability\.yaml: js\.thread must be boolean/);
   });
 
   it('a JS wrapper that ends its loader thread fails that request alone; the thread starts again and the gateway never stops', async () => {

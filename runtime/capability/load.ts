@@ -45,6 +45,13 @@ export const capabilityFileSchema = {
       properties: { interpreter: { type: 'string', minLength: 1 }, workers: { type: 'integer', minimum: 1 } },
       additionalProperties: false,
     },
+    // Where asf up runs a JS wrapper: on a worker thread of its own (true, the default) or on the
+    // gateway's thread (false: no hand-off between threads, for wrappers that never compute long).
+    js: {
+      type: 'object',
+      properties: { thread: { type: 'boolean' } },
+      additionalProperties: false,
+    },
     balance: {
       type: 'object',
       properties: {
@@ -121,6 +128,7 @@ export function loadCapability(dirArg: string): CapabilitySpec {
     config,
     timeoutMs: yamlFile.timeoutMs ?? defaults.timeoutMs,
     python: yamlFile.python,
+    ...(yamlFile.js ? { js: yamlFile.js } : {}),
     resources: yamlFile.resources ?? [],
     ...(yamlFile.clientErrors ? { clientErrors: yamlFile.clientErrors } : {}),
     declared: {

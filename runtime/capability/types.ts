@@ -44,6 +44,8 @@ export interface CapabilitySpec extends CapabilitySchema {
   timeoutMs: number;
   /** Python host settings from capability.yaml (hosts/python-options.ts fills in the defaults). */
   python?: { interpreter?: string; workers?: number };
+  /** JS host settings from capability.yaml: `thread: false` runs the wrapper on asf up's gateway thread. */
+  js?: { thread?: boolean };
   /** Files declared in capability.yaml `resources:` (paths relative to `dir`). */
   resources: { path: string; sha256: string }[];
   /** Which schema fields were stated by the folder's files (the wrapper may declare the rest). */
