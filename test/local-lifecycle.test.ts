@@ -70,6 +70,16 @@ describe('the local lifecycle: asf up -d, ps, logs, status, down; up --watch', f
     assert.deepEqual(fs.readdirSync(stacks), [], 'no state or log left');
   });
 
+  it('-d bundled with other short flags (asf up -dc DIR) starts one background stack, not a chain of them', async () => {
+    const port = await freePort();
+    const started = await run('up', '-dc', echoDir, '--port', String(port));
+    assert.equal(started.code, 0, started.stdout + started.stderr);
+    assert.match(started.stdout, /^started in the background: pid \d+/);
+    const listed = (await run('ps', '--json')).stdout;
+    assert.equal((JSON.parse(listed) as unknown[]).length, 1, listed);
+    assert.equal((await run('down', '--port', String(port))).code, 0);
+  });
+
   it('asf logs -f follows the output until the stack stops', async () => {
     const port = await freePort();
     await upDetached('-c', echoDir, '--port', String(port), '--log-level', 'info');

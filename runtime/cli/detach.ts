@@ -16,7 +16,8 @@ export async function detachUp(args: string[]): Promise<void> {
   // Named by our pid until the stack has one, then by its pid (the open file follows the rename).
   const starting = path.join(stacksDir(), `starting-${process.pid}.log`);
   const out = fs.openSync(starting, 'a');
-  const child = spawn(process.execPath, [cliMain, 'up', ...args.filter((a) => a !== '-d' && a !== '--detach')], { detached: true, stdio: ['ignore', out, out], env: { ...process.env, [detachedEnv]: '1' } });
+  // The same arguments: with detachedEnv set, the child serves instead of detaching again.
+  const child = spawn(process.execPath, [cliMain, 'up', ...args], { detached: true, stdio: ['ignore', out, out], env: { ...process.env, [detachedEnv]: '1' } });
   fs.closeSync(out);
   const log = logFile(child.pid!);
   fs.renameSync(starting, log);

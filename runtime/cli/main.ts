@@ -9,6 +9,7 @@ import { registerDevelopCommands } from './commands/develop.js';
 import { registerInstallCommands } from './commands/install.js';
 import { registerLocalCommands } from './commands/local.js';
 import { failed, signalExitCode, usageConventions } from './exits.js';
+import { detachedEnv } from './local-stacks.js';
 import { collect, integer, logFormatOption, onlyWith, port } from './options.js';
 
 const { version } = JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string };
@@ -69,7 +70,8 @@ program
   .addOption(logFormatOption('text'))
   .addHelpText('after', '\nExamples:\n  asf up --demo\n  asf up --capability ./my-cap --port 9000\n  asf up -c ./ocr -c ./echo --replicas 2\n  asf up -d -c ./echo && asf ps && asf down\n  asf up --watch -c ./my-cap\n  asf up --config asf-gateway.yaml')
   .action(async (given, command: Command) => {
-    if (given.detach) return (await import('./detach.js')).detachUp(process.argv.slice(3));
+    // The background stack is this same command line, -d and all (also inside -dc ...): it must not detach again.
+    if (given.detach && process.env[detachedEnv] !== '1') return (await import('./detach.js')).detachUp(process.argv.slice(3));
     const { runUp } = await import('./up.js');
     const { withGatewayConfig } = await import('../develop/gateway-config.js');
     const opts = given.config ? withGatewayConfig(given, given.config, (o) => command.getOptionValueSource(o) === 'cli') : given;
