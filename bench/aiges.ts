@@ -10,7 +10,7 @@ import * as grpc from '@grpc/grpc-js';
 import { loaderInput, loaderOutput, xsfCallMethod } from '../runtime/protocol/codec.js';
 import { SessState, type ReqData, type ResData } from '../runtime/protocol/messages.js';
 import { asfBin, freePort, repoRoot } from '../test/helpers/stack.js';
-import { median } from './native.js';
+import { closedLoop, median } from './native.js';
 import { treeCpuSeconds } from './process-tree.js';
 
 const capability = path.join(repoRoot, 'examples', 'textstats-c');
@@ -155,23 +155,9 @@ async function drive(loader: Loader, concurrency: number, seconds: number): Prom
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     const run = async (runSeconds: number): Promise<Run> => {
-      const latencies: number[] = [];
-      let errors = 0;
       const cpuBefore = treeCpuSeconds(child.pid!);
-      const deadline = performance.now() + runSeconds * 1000;
-      const lane = async () => {
-        while (performance.now() < deadline) {
-          const start = performance.now();
-          const ok = await once().catch(() => false);
-          latencies.push(performance.now() - start);
-          if (!ok) errors++;
-        }
-      };
-      const begin = performance.now();
-      await Promise.all(Array.from({ length: concurrency }, lane));
-      const elapsed = (performance.now() - begin) / 1000;
+      const { latencies, errors, elapsed } = await closedLoop(concurrency, runSeconds, () => once().catch(() => false));
       const cpu = treeCpuSeconds(child.pid!) - cpuBefore;
-      latencies.sort((a, b) => a - b);
       return {
         callsPerSec: latencies.length / elapsed,
         cpuMsPerCall: (cpu * 1000) / latencies.length,

@@ -25,6 +25,27 @@ export function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/**
+ * `concurrency` lanes each calling `once` back to back for `seconds`: every call's latency (ms,
+ * ascending), the calls that answered with an error (once() resolving false), and the wall time.
+ */
+export async function closedLoop(concurrency: number, seconds: number, once: () => Promise<boolean>): Promise<{ latencies: number[]; errors: number; elapsed: number }> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const deadline = performance.now() + seconds * 1000;
+  const lane = async () => {
+    while (performance.now() < deadline) {
+      const start = performance.now();
+      const ok = await once();
+      latencies.push(performance.now() - start);
+      if (!ok) errors++;
+    }
+  };
+  const begin = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, lane));
+  return { latencies: latencies.sort((a, b) => a - b), errors, elapsed: (performance.now() - begin) / 1000 };
+}
+
 /** Several rounds of one measure: their median, and the spread that shows the machine's noise. */
 export interface Rounds {
   median: number;
@@ -118,24 +139,15 @@ export async function loaderGrpc(capability: string, concurrency: number, second
     };
     const encoded = loaderInput.encode(input);
     let sequence = 0;
+    const once = async () => {
+      // A fresh message per call, as the gateway makes: the client tags it with its pipe call id.
+      const req: ReqData = { op: 'AIIn', s: { h: `bench-${++sequence}` }, param: { SeqNo: '1', version: 'v2', waitTime: '10000' }, data: [{ data: encoded }] };
+      const res = await client.call(req, 10_000);
+      const raw = res.data?.[0]?.data;
+      return !(res.code || !raw || loaderOutput.decode(raw).code);
+    };
     const run = async (runSeconds: number) => {
-      const latencies: number[] = [];
-      let errors = 0;
-      const deadline = performance.now() + runSeconds * 1000;
-      const lane = async () => {
-        while (performance.now() < deadline) {
-          // A fresh message per call, as the gateway makes: the client tags it with its pipe call id.
-          const req: ReqData = { op: 'AIIn', s: { h: `bench-${++sequence}` }, param: { SeqNo: '1', version: 'v2', waitTime: '10000' }, data: [{ data: encoded }] };
-          const start = performance.now();
-          const res = await client.call(req, 10_000);
-          latencies.push(performance.now() - start);
-          const raw = res.data?.[0]?.data;
-          if (res.code || !raw || loaderOutput.decode(raw).code) errors++;
-        }
-      };
-      const begin = performance.now();
-      await Promise.all(Array.from({ length: concurrency }, lane));
-      const elapsed = (performance.now() - begin) / 1000;
+      const { latencies, errors, elapsed } = await closedLoop(concurrency, runSeconds, once);
       return { callsPerSec: latencies.length / elapsed, p50Ms: median(latencies), errors };
     };
     await run(1);
