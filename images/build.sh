@@ -37,7 +37,7 @@ die() { say "$*"; exit 1; }
 for tool in debootstrap umoci skopeo npm tar flock; do
   command -v "$tool" >/dev/null || die "$tool not found (apt-get install debootstrap umoci skopeo)"
 done
-[ -f "$root/dist/runtime/cli/main.js" ] || die "dist/runtime missing: run npm run build first"
+[ -f "$root/dist/cli/main.js" ] || die "dist/ missing: run npm run build first"
 
 ref_of() { # the reference images/images.yaml gives the image called $1
   awk -v n="$1" '$1=="-" && $2=="name:" {cur=$3} $1=="ref:" && cur==n {print $2; exit}' "$root/images/images.yaml"
@@ -84,7 +84,7 @@ build_runtime() {
   cp "$root/package.json" "$root/package-lock.json" "$app/"
   cp -r "$root/bin" "$app/bin"
   mkdir -p "$app/dist" "$app/examples" "$app/capabilities"
-  cp -r "$root/dist/runtime" "$app/dist/runtime"
+  cp -r "$root/dist/runtime" "$root/dist/cli" "$app/dist/"
   find "$app/dist" -name '*.map' -delete
   # Files the runtime reads beside its code: gRPC .proto files, the Python worker and aiges shim.
   (cd "$root" && find runtime -type f ! -name '*.ts' ! -path '*/__pycache__/*' -print0 | xargs -0 cp --parents -t "$app")

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { mmocrRequest } from '../runtime/cli/demo.js';
+import { mmocrRequest } from '../cli/demo.js';
 import { asfBin, freePort, repoRoot, startStack, type Stack } from './helpers/stack.js';
 import { exec } from './helpers/tools.js';
 

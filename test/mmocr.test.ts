@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { asfBin, b64, freePort, post, repoRoot, startStack, type Stack } from './helpers/stack.js';
-import { formatReport, mmocrEndpoint, mmocrRequest, parseBoxes, type OcrImageResult } from '../runtime/cli/demo.js';
+import { formatReport, mmocrEndpoint, mmocrRequest, parseBoxes, type OcrImageResult } from '../cli/demo.js';
 
 const mmocrDir = path.join(repoRoot, 'examples', 'mmocr');
 const venvPython = path.join(mmocrDir, '.venv', 'bin', 'python');
@@ -115,7 +115,7 @@ describe('mmocr demo capability', function () {
     });
   });
 
-  describe('demo client (runtime/cli/demo.ts)', () => {
+  describe('demo client (cli/demo.ts)', () => {
     it('builds the ASF request of the demo', () => {
       const req = mmocrRequest(Buffer.from('img'), '42');
       assert.equal(req.header.app_id, '42');

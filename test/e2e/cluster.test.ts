@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startRegistry, type Registry } from '../helpers/bundle-fixture.js';
 import { clusterDown, clusterUp, eventually, nodeIp, type Cluster } from '../helpers/cluster.js';
-import { mmocrRequest } from '../../runtime/cli/demo.js';
+import { mmocrRequest } from '../../cli/demo.js';
 import { shippedBundle } from '../helpers/shipped-bundle.js';
 import { asfBin, repoRoot } from '../helpers/stack.js';
 import { exec, type Result } from '../helpers/tools.js';

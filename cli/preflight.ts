@@ -1,5 +1,5 @@
 import net from 'node:net';
-import type { CapabilitySpec } from '../capability/types.js';
+import type { CapabilitySpec } from '../runtime/capability/types.js';
 
 /** A problem `asf up` finds before it starts anything. */
 export class PreflightError extends Error {

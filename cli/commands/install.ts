@@ -57,7 +57,7 @@ const releaseOptions = (command: Command) =>
     .option('--state-dir <dir>', 'where the served registry keeps its data and config (default /var/lib/asf)');
 
 async function run(action: string, opts: Record<string, unknown> & { bundle?: string; extractTo?: string }): Promise<void> {
-  const { bundleRoot, fallbackHelm, installerFor, runInstaller } = await import('../../install/run-installer.js');
+  const { bundleRoot, fallbackHelm, installerFor, runInstaller } = await import('../run-installer.js');
   const say = (line: string) => process.stdout.write(`${action}: ${line}\n`);
   const root = opts.bundle ? await bundleRoot(opts.bundle, opts.extractTo, say) : undefined;
   // The password goes through the environment: a command line is visible to every user (ps).

@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { packageRoot } from '../paths.js';
+import { packageRoot } from '../runtime/paths.js';
 
 /** The install.sh this package ships (the bundle builder copies it into the tarball). */
 export const packagedInstaller = path.join(packageRoot, 'installer', 'install.sh');
@@ -22,7 +22,7 @@ export async function bundleRoot(bundle: string, extractTo?: string, say: (line:
     return target;
   }
   say(`extracting ${bundle} into ${target}`);
-  const { extractArtefact } = await import('../../installer/bundle/extract.js');
+  const { extractArtefact } = await import('../installer/bundle/extract.js');
   return extractArtefact(bundle, target);
 }
 
@@ -41,7 +41,7 @@ export async function fallbackHelm(root: string | undefined): Promise<string | u
   if (process.env['ASF_HELM'] || (root && fs.existsSync(path.join(root, 'bin', 'helm')))) return undefined;
   const onPath = (process.env['PATH'] ?? '').split(path.delimiter).some((dir) => dir && fs.existsSync(path.join(dir, 'helm')));
   if (onPath) return undefined;
-  const { helmBinary } = await import('../../installer/bundle/charts.js');
+  const { helmBinary } = await import('../installer/bundle/charts.js');
   return helmBinary().catch(() => undefined);
 }
 

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { packageRoot } from '../paths.js';
+import { packageRoot } from '../runtime/paths.js';
 import { unreachable } from './unreachable.js';
 
 /** The demo capabilities `asf demo` knows how to call. */

@@ -1,5 +1,5 @@
-import type { ServiceRegistry } from '../discovery/registry.js';
-import type { LoaderConnection } from '../protocol/client.js';
+import type { ServiceRegistry } from '../runtime/discovery/registry.js';
+import type { LoaderConnection } from '../runtime/protocol/client.js';
 
 export interface DiscoveryChoice {
   /** static: the --loader list; kubernetes: EndpointSlices of capability Services. */
@@ -25,7 +25,7 @@ export interface RunningDiscovery {
 export async function startDiscovery(registry: ServiceRegistry, options: DiscoveryChoice): Promise<RunningDiscovery> {
   if (options.discovery === 'kubernetes') {
     // Loaded only in cluster mode: the Kubernetes client is large.
-    const [{ KubernetesDiscovery }, { pino }] = await Promise.all([import('../discovery/kubernetes.js'), import('pino')]);
+    const [{ KubernetesDiscovery }, { pino }] = await Promise.all([import('../runtime/discovery/kubernetes.js'), import('pino')]);
     const log = pino({ level: options.logLevel ?? 'info', base: { role: 'discovery' } });
     const discovery = new KubernetesDiscovery(registry, { namespace: options.namespace, selector: options.selector, log });
     log.info({ namespace: discovery.namespace, selector: discovery.selector }, 'watching EndpointSlices');
@@ -33,7 +33,7 @@ export async function startDiscovery(registry: ServiceRegistry, options: Discove
     return discovery;
   }
   if (!options.loader?.length && !options.inProcess?.length) throw new Error('--loader <host:port> is required unless --discovery kubernetes');
-  const [{ StaticDiscovery }, { staticLoaders }] = await Promise.all([import('../discovery/static.js'), import('./loader-args.js')]);
+  const [{ StaticDiscovery }, { staticLoaders }] = await Promise.all([import('../runtime/discovery/static.js'), import('./loader-args.js')]);
   const loaders = [...staticLoaders(options.loader ?? [], options.loaderSchemas), ...(options.inProcess ?? [])];
   const discovery = new StaticDiscovery(registry, loaders, { resolveIntervalMs: options.resolveIntervalMs });
   await discovery.start();

@@ -1,8 +1,8 @@
 import { pino } from 'pino';
-import { loadCapability } from '../capability/load.js';
-import { createHost } from '../loader/hosts/index.js';
-import { Loader } from '../loader/loader.js';
-import { serveLoader } from '../loader/server.js';
+import { loadCapability } from '../runtime/capability/load.js';
+import { createHost } from '../runtime/loader/hosts/index.js';
+import { Loader } from '../runtime/loader/loader.js';
+import { serveLoader } from '../runtime/loader/server.js';
 import { consoleLog, type LogFormat } from './console-log.js';
 import { signalExitCode } from './exits.js';
 

@@ -1,7 +1,7 @@
 import { consoleLog, type LogFormat } from './console-log.js';
 import { startDiscovery, type DiscoveryChoice } from './discovery.js';
-import { ServiceRegistry } from '../discovery/registry.js';
-import { buildGateway } from '../gateway/server.js';
+import { ServiceRegistry } from '../runtime/discovery/registry.js';
+import { buildGateway } from '../runtime/gateway/server.js';
 
 export interface GatewayCommandOptions extends DiscoveryChoice {
   host: string;

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { packageRoot } from '../../paths.js';
+import { packageRoot } from '../../runtime/paths.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -24,7 +24,7 @@ export function registerBundleCommands(program: Command): void {
       '\nExamples:\n  asf bundle build\n  asf bundle build -c ./ocr -c ./detect\n  asf bundle build --profile gpu --platform linux/amd64 --platform linux/arm64 -o /srv/bundles\n  asf bundle build -f my-bundle.yaml --authfile ~/.docker/config.json',
     )
     .action(async (opts) => {
-      const { buildBundle } = await import('../../../installer/bundle/build.js');
+      const { buildBundle } = await import('../../installer/bundle/build.js');
       const result = await buildBundle({
         file: opts.file,
         out: opts.output,
@@ -35,7 +35,7 @@ export function registerBundleCommands(program: Command): void {
         artefacts: opts.only ? [opts.only] : undefined,
         capabilities: opts.capability,
       });
-      const { verifyArtefact } = await import('../../../installer/bundle/verify.js');
+      const { verifyArtefact } = await import('../../installer/bundle/verify.js');
       // Both at once: hashing one while the other is read and inflated on the thread pool.
       const files = [result.clusterImage, result.offlineTarball].filter((f): f is string => Boolean(f));
       const reports = await Promise.all(files.map((file) => verifyArtefact(file)));
@@ -52,7 +52,7 @@ export function registerBundleCommands(program: Command): void {
     .argument('<file>', 'artefact to verify')
     .addHelpText('after', '\nExamples:\n  asf bundle verify dist/bundle/asf-offline-0.1.0.tar.gz\n  asf bundle verify dist/bundle/asf-0.1.0.oci.tar')
     .action(async (file: string) => {
-      const { verifyArtefact } = await import('../../../installer/bundle/verify.js');
+      const { verifyArtefact } = await import('../../installer/bundle/verify.js');
       const report = await verifyArtefact(file);
       if (report.problems.length) {
         process.stderr.write(`${file}: ${report.problems.length} problem(s)\n${report.problems.map((p) => `  ${p}`).join('\n')}\n`);
@@ -69,9 +69,9 @@ export function registerBundleCommands(program: Command): void {
     .option('--json', 'print bundle.json as stored')
     .addHelpText('after', '\nExample:\n  asf bundle inspect dist/bundle/asf-0.1.0.oci.tar')
     .action(async (file: string, opts: { json?: boolean }) => {
-      const { inspectArtefact } = await import('../../../installer/bundle/inspect.js');
+      const { inspectArtefact } = await import('../../installer/bundle/inspect.js');
       const { manifest, text } = await inspectArtefact(file);
-      process.stdout.write(opts.json ? text : (await import('../../../installer/bundle/manifest.js')).renderMarkdown(manifest));
+      process.stdout.write(opts.json ? text : (await import('../../installer/bundle/manifest.js')).renderMarkdown(manifest));
     });
 
   bundle
@@ -81,7 +81,7 @@ export function registerBundleCommands(program: Command): void {
     .requiredOption('-C, --directory <dir>', 'target folder (created; must not exist yet)')
     .addHelpText('after', '\nExample:\n  asf bundle extract asf-offline-0.1.0.tar.gz -C /opt/asf-bundle')
     .action(async (file: string, opts: { directory: string }) => {
-      const { extractArtefact } = await import('../../../installer/bundle/extract.js');
+      const { extractArtefact } = await import('../../installer/bundle/extract.js');
       const root = await extractArtefact(file, opts.directory);
       process.stdout.write(`extracted ${file} into ${root}\n`);
     });

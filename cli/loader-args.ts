@@ -1,6 +1,6 @@
-import { loadServiceSchema } from '../capability/load.js';
-import { splitAddress } from '../discovery/resolve.js';
-import type { StaticLoader } from '../discovery/static.js';
+import { loadServiceSchema } from '../runtime/capability/load.js';
+import { splitAddress } from '../runtime/discovery/resolve.js';
+import type { StaticLoader } from '../runtime/discovery/static.js';
 
 /**
  * The gateway's --loader list, each `[NAME=]HOST:PORT`. NAME is the service the loader serves, for

@@ -15,7 +15,7 @@ export function registerBuildCommand(program: Command): void {
       '\nNeeds root and the Debian packages umoci and skopeo (the runtime base image is built with debootstrap when missing).\nPython dependencies come from requirements.txt (every line name==version; wheels only), C capabilities are built with their Makefile.\n\nExamples:\n  asf build ./ocr\n  asf build ./ocr -t registry.example/team/ocr:1.2.0\n  skopeo inspect oci:.cache/images/oci:ocr-1.2.0',
     )
     .action(async (dir: string, opts: { tag?: string; gpu?: boolean; layout?: string; json?: boolean }) => {
-      const { buildCapabilityImage } = await import('../../../installer/image/build.js');
+      const { buildCapabilityImage } = await import('../../installer/image/build.js');
       const built = await buildCapabilityImage({ dir, ref: opts.tag, gpu: opts.gpu, layout: opts.layout, say: (line) => process.stderr.write(`build: ${line}\n`) });
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(built, null, 2)}\n`);

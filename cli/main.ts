@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Argument, Command, Option } from 'commander';
-import { packageRoot } from '../paths.js';
-import { gatewayDefaults, streamDefaults, upDefaults } from '../gateway/defaults.js';
+import { packageRoot } from '../runtime/paths.js';
+import { gatewayDefaults, streamDefaults, upDefaults } from '../runtime/gateway/defaults.js';
 import { registerBuildCommand } from './commands/build.js';
 import { registerBundleCommands } from './commands/bundle.js';
 import { registerDevelopCommands } from './commands/develop.js';
@@ -73,7 +73,7 @@ program
     // The background stack is this same command line, -d and all (also inside -dc ...): it must not detach again.
     if (given.detach && process.env[detachedEnv] !== '1') return (await import('./detach.js')).detachUp(process.argv.slice(3));
     const { runUp } = await import('./up.js');
-    const { withGatewayConfig } = await import('../develop/gateway-config.js');
+    const { withGatewayConfig } = await import('../runtime/develop/gateway-config.js');
     const opts = given.config ? withGatewayConfig(given, given.config, (o) => command.getOptionValueSource(o) === 'cli') : given;
     await runUp({
       capability: opts.capability ?? [defaultCapability],

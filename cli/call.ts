@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import WebSocket from 'ws';
-import { resolveServiceId } from '../gateway/route.js';
-import { signUrl } from '../gateway/signing.js';
-import { formatBench, runBench } from '../develop/bench.js';
-import { dataFieldName } from '../protocol/messages.js';
+import { resolveServiceId } from '../runtime/gateway/route.js';
+import { signUrl } from '../runtime/gateway/signing.js';
+import { formatBench, runBench } from '../runtime/develop/bench.js';
+import { dataFieldName } from '../runtime/protocol/messages.js';
 import { unreachable } from './unreachable.js';
 
 export interface CallOptions {

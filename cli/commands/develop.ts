@@ -17,7 +17,7 @@ export function registerDevelopCommands(program: Command): void {
     .option('--dir <dir>', 'folder to create (default: ./<name>)')
     .addHelpText('after', examples('asf new ocr --lang python', 'asf new fastcount --lang c --dir ./caps/fastcount', 'asf new echo2 --lang js && asf up --capability ./echo2'))
     .action(async (name: string, opts) => {
-      const { scaffold } = await import('../../develop/scaffold.js');
+      const { scaffold } = await import('../../runtime/develop/scaffold.js');
       const say = (line: string) => process.stdout.write(`${line}\n`);
       const dir = scaffold({ name, lang: opts.lang, dir: opts.dir, say });
       const rel = path.relative(process.cwd(), dir) || '.';
@@ -31,7 +31,7 @@ export function registerDevelopCommands(program: Command): void {
     .addOption(new Option('--format <format>', 'which document to print').choices(['all', 'request', 'response', 'openapi', 'asf']).default('all'))
     .addHelpText('after', examples('asf schema ./echo', 'asf schema ./echo --format request > request.schema.json', 'asf schema ./echo --format asf'))
     .action(async (dir: string, opts) => {
-      const { folderSchema, schemaDocument } = await import('../../develop/schema-docs.js');
+      const { folderSchema, schemaDocument } = await import('../../runtime/develop/schema-docs.js');
       process.stdout.write(`${JSON.stringify(schemaDocument(folderSchema(dir, warn), opts.format), null, 2)}\n`);
     });
 
@@ -42,8 +42,8 @@ export function registerDevelopCommands(program: Command): void {
     .argument('<request>', 'request JSON file')
     .addHelpText('after', examples('asf validate ./echo ./echo/request.json'))
     .action(async (dir: string, request: string) => {
-      const { folderSchema } = await import('../../develop/schema-docs.js');
-      const { validateRequestFile } = await import('../../develop/validate-request.js');
+      const { folderSchema } = await import('../../runtime/develop/schema-docs.js');
+      const { validateRequestFile } = await import('../../runtime/develop/validate-request.js');
       const verdict = validateRequestFile(request, folderSchema(dir, warn));
       if (verdict.ok) {
         process.stdout.write(`${request}: valid (inputs: ${verdict.inputs.join(', ') || 'none'})\n`);
@@ -103,7 +103,7 @@ export function registerDevelopCommands(program: Command): void {
     .option('-e, --env <KEY=VALUE>', 'environment variable of every loader (repeatable)', collect)
     .addHelpText('after', examples('asf compose -c ./echo -o docker-compose.yaml && docker compose up -d --wait', 'asf compose --gateway-config asf-gateway.yaml -o docker-compose.yaml'))
     .action(async (opts) => {
-      const { writeCompose } = await import('../../develop/compose.js');
+      const { writeCompose } = await import('../../runtime/develop/compose.js');
       writeCompose({ capabilities: opts.capability, gatewayFile: opts.gatewayConfig, output: opts.output, gpu: opts.gpu, env: opts.env });
     });
 
@@ -113,7 +113,7 @@ export function registerDevelopCommands(program: Command): void {
     .addArgument(new Argument('<shell>', 'shell to complete in').choices(['bash', 'zsh', 'fish']))
     .addHelpText('after', examples('source <(asf completion bash)', 'asf completion bash > /etc/bash_completion.d/asf', 'source <(asf completion zsh)   # after compinit', 'asf completion fish > ~/.config/fish/completions/asf.fish'))
     .action(async (shell: 'bash' | 'zsh' | 'fish') => {
-      const { completionScript } = await import('../../develop/completion.js');
+      const { completionScript } = await import('../../runtime/develop/completion.js');
       process.stdout.write(completionScript(program, shell));
     });
 }
@@ -150,27 +150,27 @@ function registerConfigCommand(program: Command): void {
   withTarget(config.command('get').description('print one setting (its default when unset)').argument('<key>', 'setting, e.g. licences or config.top'))
     .addHelpText('after', examples('asf config get -c ./echo licences'))
     .action(async (key: string, opts) => {
-      const { configGet } = await import('../../develop/config-command.js');
+      const { configGet } = await import('../../runtime/develop/config-command.js');
       process.stdout.write(`${configGet(target(opts), key)}\n`);
     });
   withTarget(config.command('set').description('change one setting, checked before it is written').argument('<key>', 'setting').argument('<value>', 'new value (lists: comma-separated)'))
     .addHelpText('after', examples('asf config set -c ./echo timeoutMs 10000', 'asf config set -g asf-gateway.yaml capabilities ./echo,./ocr'))
     .action(async (key: string, value: string, opts) => {
-      const { configSet } = await import('../../develop/config-command.js');
+      const { configSet } = await import('../../runtime/develop/config-command.js');
       const file = configSet(target(opts), key, value);
       process.stdout.write(`${file}: ${key} = ${value}\n`);
     });
   withTarget(config.command('unset').description('remove a setting, so its default applies').argument('<key>', 'setting'))
     .addHelpText('after', examples('asf config unset -c ./echo licences'))
     .action(async (key: string, opts) => {
-      const { configSet } = await import('../../develop/config-command.js');
+      const { configSet } = await import('../../runtime/develop/config-command.js');
       const file = configSet(target(opts), key, undefined);
       process.stdout.write(`${file}: ${key} unset\n`);
     });
   withTarget(config.command('list').description('print every setting with its value or default'))
     .addHelpText('after', examples('asf config list -c ./echo', 'asf config list -g asf-gateway.yaml'))
     .action(async (opts) => {
-      const { configList } = await import('../../develop/config-command.js');
+      const { configList } = await import('../../runtime/develop/config-command.js');
       process.stdout.write(`${configList(target(opts)).join('\n')}\n`);
     });
 }
