@@ -154,3 +154,38 @@ export function prune(root: string, keep: Keep[]): { blobsRemoved: number } {
   }
   return { blobsRemoved };
 }
+
+/** The digests a directory of sha256/<hex>/link files names (a repository's layers or revisions). */
+function linkedDigests(dir: string): string[] {
+  const digests: string[] = [];
+  for (const hex of entries(path.join(dir, 'sha256')).sort()) {
+    const digest = readLink(path.join(dir, 'sha256', hex, 'link'));
+    if (digest) digests.push(digest);
+  }
+  return digests;
+}
+
+/** The blobs (configs and layers) a repository of the bundle links. */
+export function repositoryLayers(root: string, repository: string): string[] {
+  return linkedDigests(path.join(root, v2, 'repositories', repository, '_layers'));
+}
+
+/** The manifests (image manifests and indexes) a repository of the bundle holds. */
+export function repositoryManifests(root: string, repository: string): string[] {
+  return linkedDigests(path.join(root, v2, 'repositories', repository, '_manifests', 'revisions'));
+}
+
+/** A repository's tags and the manifest digest each points at, sorted by tag. */
+export function repositoryTags(root: string, repository: string): { tag: string; digest: string }[] {
+  const tags: { tag: string; digest: string }[] = [];
+  for (const tag of entries(path.join(root, v2, 'repositories', repository, '_manifests', 'tags')).sort()) {
+    const digest = tagDigest(root, repository, tag);
+    if (digest) tags.push({ tag, digest });
+  }
+  return tags;
+}
+
+/** Whether the bundle holds manifest `digest` in `repository`. */
+export function hasRevision(root: string, repository: string, digest: string): boolean {
+  return readLink(path.join(root, v2, 'repositories', repository, '_manifests', 'revisions', 'sha256', digest.replace(/^sha256:/, ''), 'link')) !== undefined;
+}
