@@ -8,12 +8,13 @@ step() { printf '\n== %s\n' "$*"; }
 
 # Debian packages: keep this list the single place they are named.
 # debootstrap/umoci/skopeo: the daemonless image build and its tests.
-# docker-registry/apache2-utils: the offline install tests (a real registry, htpasswd for basic auth).
+# docker-registry/apache2-utils/openssl: the offline install tests (a real registry, htpasswd for basic
+# auth, a self-signed certificate for a TLS registry).
 # fonts-dejavu-core: the demos' make_sample.py draw their committed samples with DejaVu Sans.
 # docker.io: the Compose engine suite (it starts a dockerd of its own; the package's service is not used).
 # zsh/fish: the tests of asf completion's scripts for them.
 # chromium: the console's browser tests (driven by puppeteer-core, which downloads no browser).
-apt_packages=(python3 python3-venv g++ make debootstrap umoci skopeo docker-registry apache2-utils fonts-dejavu-core docker.io zsh fish chromium)
+apt_packages=(python3 python3-venv g++ make debootstrap umoci skopeo docker-registry apache2-utils openssl fonts-dejavu-core docker.io zsh fish chromium)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

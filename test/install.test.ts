@@ -7,9 +7,10 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { buildBundleFixture, startRegistry, writeChecksums, type Fixture, type Registry } from './helpers/bundle-fixture.js';
+import { blobPuts, holdingProxy, mounts, sharedBlobs, skopeoInspect, uniqueBlobs, uploadsAndPuts } from './helpers/registry-checks.js';
 import { recordingTools, type RecordingTools } from './helpers/recording-tools.js';
 import { freePort, repoRoot } from './helpers/stack.js';
-import { exec, helm, type Result } from './helpers/tools.js';
+import { exec, helm } from './helpers/tools.js';
 
 const installSh = path.join(repoRoot, 'installer', 'install.sh');
 
@@ -22,20 +23,6 @@ const v2Images = [
   { repository: 'asf-kit/asf-runtime', tag: '0.2.0', layers: ['base', 'runtime-0.2.0'] },
   { repository: 'asf-kit/asf-mmocr', tag: '0.1.0', layers: ['base', 'mmocr-0.1.0'] },
 ];
-
-/** Blob uploads the registry completed (PUT of an upload session), from its access log. */
-const blobPuts = (requests: string[]) => requests.filter((r) => /^PUT \/v2\/.+\/blobs\/uploads\/.+ 201$/.test(r));
-const uploadsAndPuts = (requests: string[]) => requests.filter((r) => /^(POST|PUT|PATCH) /.test(r));
-/** Cross-repository mounts the registry granted (a shared blob sent once, then mounted). */
-const mounts = (requests: string[]) => requests.filter((r) => /^POST \/v2\/.+\/blobs\/uploads\/\?mount=sha256:[0-9a-f]+&from=\S+ 201$/.test(r));
-/** Blobs a bundle holds, each counted once however many images share it. */
-const uniqueBlobs = (f: Fixture) => new Set(f.images.flatMap((image) => image.blobs)).size;
-/** Blobs shared with an image listed earlier (the ones mounted rather than sent). */
-const sharedBlobs = (f: Fixture) => f.images.reduce((n, image) => n + new Set(image.blobs).size, 0) - uniqueBlobs(f);
-
-async function skopeoInspect(registry: Pick<Registry, 'addr'>, repository: string, digest: string, creds?: string): Promise<Result> {
-  return exec('skopeo', ['inspect', '--tls-verify=false', ...(creds ? ['--creds', creds] : []), `docker://${registry.addr}/${repository}@${digest}`]);
-}
 
 describe('install.sh (offline install from a bundle)', function () {
   this.timeout(300_000);
@@ -638,33 +625,4 @@ function stopServed(pidfile: string): void {
   } catch {
     /* already stopped */
   }
-}
-
-/** A pass-through HTTP proxy in front of a registry that never answers the Nth blob upload. */
-async function holdingProxy(upstream: string, holdAt: number): Promise<{ addr: string; held: Promise<void>; close(): Promise<void> }> {
-  const [host, port] = upstream.split(':') as [string, string];
-  let uploads = 0;
-  let onHeld!: () => void;
-  const held = new Promise<void>((resolve) => (onHeld = resolve));
-  const server = http.createServer((req, res) => {
-    if (req.method === 'PUT' && req.url!.includes('/blobs/uploads/') && ++uploads === holdAt) {
-      onHeld();
-      return; // never answered
-    }
-    const forward = http.request({ host, port: Number(port), method: req.method, path: req.url, headers: req.headers }, (up) => {
-      res.writeHead(up.statusCode!, up.headers);
-      up.pipe(res);
-    });
-    req.pipe(forward);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port: own } = server.address() as import('node:net').AddressInfo;
-  return {
-    addr: `127.0.0.1:${own}`,
-    held,
-    close: () => {
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
 }

@@ -40,6 +40,12 @@ export function isIndex(m: Manifest): boolean {
   return indexTypes.has(m.mediaType ?? '') || (!m.config && Array.isArray(m.manifests));
 }
 
+/** The media type a manifest declares, else the one its shape implies (what a registry wants as Content-Type). */
+export function manifestMediaType(m: Manifest): string {
+  if (m.mediaType) return m.mediaType;
+  return Array.isArray(m.manifests) ? 'application/vnd.oci.image.index.v1+json' : 'application/vnd.oci.image.manifest.v1+json';
+}
+
 /**
  * Every blob an image needs, manifest first: for an index, the index, then each child manifest
  * with its config and layers.

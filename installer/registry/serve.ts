@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Agent, request } from 'undici';
 import { freePort } from '../../runtime/free-port.js';
 
 export interface RunningRegistry {
@@ -19,6 +20,8 @@ export interface ServeOptions {
   htpasswd?: string;
   port?: number;
   binary?: string;
+  /** PEM files: serve https instead of http. */
+  tls?: { certificate: string; key: string };
 }
 
 /** Starts the registry over `root` (the folder that holds docker/registry/v2) and waits for /v2/. */
@@ -35,7 +38,7 @@ export async function serveRegistry(root: string, options: ServeOptions = {}): P
     `  filesystem: {rootdirectory: ${JSON.stringify(path.resolve(root))}}`,
     '  delete: {enabled: false}',
     `  maintenance: {uploadpurging: {enabled: false}, readonly: {enabled: ${options.readonly ? 'true' : 'false'}}}`,
-    `http: {addr: "127.0.0.1:${port}"}`,
+    `http: {addr: "127.0.0.1:${port}"${options.tls ? `, tls: {certificate: ${JSON.stringify(path.resolve(options.tls.certificate))}, key: ${JSON.stringify(path.resolve(options.tls.key))}}` : ''}}`,
   ];
   if (options.htpasswd) lines.push(`auth: {htpasswd: {realm: asf, path: ${JSON.stringify(path.resolve(options.htpasswd))}}}`);
   fs.writeFileSync(config, lines.join('\n') + '\n');
@@ -44,7 +47,9 @@ export async function serveRegistry(root: string, options: ServeOptions = {}): P
   let stderr = '';
   child.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+  // Our own loopback server: whoever signed its certificate, it is the one we just started.
+  const probe = new Agent({ connect: { rejectUnauthorized: false } });
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -54,22 +59,27 @@ export async function serveRegistry(root: string, options: ServeOptions = {}): P
     fs.rmSync(dir, { recursive: true, force: true });
   };
 
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const failed = await Promise.race([spawnError, new Promise<undefined>((r) => setTimeout(r, 50, undefined))]);
-    if (failed) {
-      await stop();
-      throw new Error(`cannot start ${binary} (${failed.message}); install it with: apt-get install docker-registry`);
+  try {
+    for (let attempt = 0; attempt < 200; attempt++) {
+      const failed = await Promise.race([spawnError, new Promise<undefined>((r) => setTimeout(r, 50, undefined))]);
+      if (failed) {
+        await stop();
+        throw new Error(`cannot start ${binary} (${failed.message}); install it with: apt-get install docker-registry`);
+      }
+      if (child.exitCode !== null) {
+        await stop();
+        throw new Error(`${binary} exited at start:\n${stderr}`);
+      }
+      try {
+        const res = await request(`${url}/v2/`, { dispatcher: probe });
+        await res.body.dump();
+        if (res.statusCode === 200 || res.statusCode === 401) return { host: `127.0.0.1:${port}`, url, stop };
+      } catch {
+        // not listening yet
+      }
     }
-    if (child.exitCode !== null) {
-      await stop();
-      throw new Error(`${binary} exited at start:\n${stderr}`);
-    }
-    try {
-      const res = await fetch(`${url}/v2/`);
-      if (res.status === 200 || res.status === 401) return { host: `127.0.0.1:${port}`, url, stop };
-    } catch {
-      // not listening yet
-    }
+  } finally {
+    await probe.close();
   }
   await stop();
   throw new Error(`${binary} did not answer on ${url} within 10 s:\n${stderr}`);
