@@ -12,7 +12,7 @@ import { checkRegistryReachable, manifestStatus, pushBundleImages, type PushRepo
 import { blobPath } from '../installer/registry/layout.js';
 import { serveRegistry } from '../installer/registry/serve.js';
 import { buildBundleFixture, startRegistry, type Fixture, type Registry } from './helpers/bundle-fixture.js';
-import { blobPuts, faultyProxy, holdingProxy, mounts, sharedBlobs, skopeoInspect, uniqueBlobs, uploadsAndPuts } from './helpers/registry-checks.js';
+import { assertIndexPushed, blobPuts, faultyProxy, holdingProxy, mounts, sharedBlobs, skopeoInspect, uniqueBlobs, uploadsAndPuts } from './helpers/registry-checks.js';
 import { freePort } from './helpers/stack.js';
 import { exec } from './helpers/tools.js';
 
@@ -162,18 +162,7 @@ describe('install push (bundle images into a registry over the distribution API)
     const { report } = await push(multi, { address: registry.addr, plainHttp: true });
     assert.equal(report.blobsPushed, 4); // two configs, two layers
     assert.equal(report.manifests, 3);
-    const image = multi.images[0]!;
-    const raw = await exec('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${registry.addr}/${image.repository}@${image.digest}`]);
-    const index = JSON.parse(raw.stdout) as { mediaType: string; manifests: { digest: string }[] };
-    assert.equal(index.mediaType, 'application/vnd.oci.image.index.v1+json');
-    for (const arch of ['amd64', 'arm64']) {
-      const i = await exec('skopeo', ['inspect', '--tls-verify=false', '--override-arch', arch, `docker://${registry.addr}/${image.repository}@${image.digest}`]);
-      assert.equal(i.code, 0, i.stderr);
-      assert.equal(JSON.parse(i.stdout).Architecture, arch);
-    }
-    const puts = registry.requests().filter((line) => /^PUT \/v2\/.+\/manifests\/.+ 201$/.test(line));
-    const at = (digest: string) => puts.findIndex((line) => line.includes(`/manifests/${digest} `));
-    for (const child of index.manifests) assert.ok(at(child.digest) >= 0 && at(child.digest) < at(image.digest), puts.join('\n'));
+    await assertIndexPushed(registry, multi.images[0]!);
   });
 
   it('an interrupted push (the registry stops mid-upload) fails after the other blobs, saying to re-run; the re-run sends only what is missing', async () => {

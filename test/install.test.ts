@@ -7,7 +7,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { buildBundleFixture, startRegistry, writeChecksums, type Fixture, type Registry } from './helpers/bundle-fixture.js';
-import { blobPuts, holdingProxy, mounts, sharedBlobs, skopeoInspect, uniqueBlobs, uploadsAndPuts } from './helpers/registry-checks.js';
+import { assertIndexPushed, blobPuts, holdingProxy, mounts, sharedBlobs, skopeoInspect, uniqueBlobs, uploadsAndPuts } from './helpers/registry-checks.js';
 import { recordingTools, type RecordingTools } from './helpers/recording-tools.js';
 import { freePort, repoRoot } from './helpers/stack.js';
 import { exec, helm } from './helpers/tools.js';
@@ -183,20 +183,7 @@ describe('install.sh (offline install from a bundle)', function () {
     // A bundle of just this image: the check that the chart's images are in it would refuse it.
     const r = await run(['--bundle', multi.root, '--registry', registry.addr, '--plain-http', '--skip-preflight']);
     assert.equal(r.code, 0, r.stderr);
-    const image = multi.images[0]!;
-    const index = JSON.parse((await exec('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${registry.addr}/${image.repository}@${image.digest}`])).stdout) as {
-      mediaType: string;
-      manifests: { digest: string }[];
-    };
-    assert.equal(index.mediaType, 'application/vnd.oci.image.index.v1+json');
-    for (const arch of ['amd64', 'arm64']) {
-      const i = await exec('skopeo', ['inspect', '--tls-verify=false', '--override-arch', arch, `docker://${registry.addr}/${image.repository}@${image.digest}`]);
-      assert.equal(i.code, 0, i.stderr);
-      assert.equal(JSON.parse(i.stdout).Architecture, arch);
-    }
-    const puts = registry.requests().filter((line) => /^PUT \/v2\/.+\/manifests\/.+ 201$/.test(line));
-    const at = (digest: string) => puts.findIndex((line) => line.includes(`/manifests/${digest} `));
-    for (const child of index.manifests) assert.ok(at(child.digest) >= 0 && at(child.digest) < at(image.digest), puts.join('\n'));
+    await assertIndexPushed(registry, multi.images[0]!);
     assert.equal(blobPuts(registry.requests()).length, 4); // two configs, two layers
   });
 

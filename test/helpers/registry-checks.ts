@@ -1,8 +1,9 @@
 // What the push tests read back from a target registry: the uploads and mounts in its access log,
 // an image by digest through skopeo, and a proxy in front of it that holds or fails chosen requests.
+import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Fixture, Registry } from './bundle-fixture.js';
+import type { BuiltImage, Fixture, Registry } from './bundle-fixture.js';
 import { exec, type Result } from './tools.js';
 
 /** Blob uploads the registry completed (PUT of an upload session), from its access log. */
@@ -17,6 +18,24 @@ export const sharedBlobs = (f: Fixture) => f.images.reduce((n, image) => n + new
 
 export async function skopeoInspect(registry: Pick<Registry, 'addr'>, repository: string, digest: string, creds?: string): Promise<Result> {
   return exec('skopeo', ['inspect', '--tls-verify=false', ...(creds ? ['--creds', creds] : []), `docker://${registry.addr}/${repository}@${digest}`]);
+}
+
+/**
+ * A multi-platform image (OCI index) arrived whole: the index as it was, each platform pullable
+ * through it, and every platform manifest put before the index that lists it.
+ */
+export async function assertIndexPushed(registry: Registry, image: BuiltImage): Promise<void> {
+  const ref = `docker://${registry.addr}/${image.repository}@${image.digest}`;
+  const index = JSON.parse((await exec('skopeo', ['inspect', '--raw', '--tls-verify=false', ref])).stdout) as { mediaType: string; manifests: { digest: string }[] };
+  assert.equal(index.mediaType, 'application/vnd.oci.image.index.v1+json');
+  for (const arch of ['amd64', 'arm64']) {
+    const i = await exec('skopeo', ['inspect', '--tls-verify=false', '--override-arch', arch, ref]);
+    assert.equal(i.code, 0, i.stderr);
+    assert.equal(JSON.parse(i.stdout).Architecture, arch);
+  }
+  const puts = registry.requests().filter((line) => /^PUT \/v2\/.+\/manifests\/.+ 201$/.test(line));
+  const at = (digest: string) => puts.findIndex((line) => line.includes(`/manifests/${digest} `));
+  for (const child of index.manifests) assert.ok(at(child.digest) >= 0 && at(child.digest) < at(image.digest), puts.join('\n'));
 }
 
 /** What the proxy does with a request: pass it on, never answer it, or answer it 500 itself. */
