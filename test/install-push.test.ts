@@ -209,6 +209,26 @@ describe('install push (bundle images into a registry over the distribution API)
     await expectAllThere(registry, v1);
   });
 
+  it('a blob that cannot be read from the bundle fails with the read error, the others go up; once readable, the re-run sends just that one', async () => {
+    const registry = await target();
+    const damaged = path.join(work, 'bundle-unreadable');
+    fs.cpSync(v1.root, damaged, { recursive: true });
+    const unreadable = v1.images[0]!.blobs.at(-1)!; // runtime's own layer
+    const file = blobPath(path.join(damaged, 'registry'), unreadable);
+    fs.renameSync(file, `${file}.away`);
+    fs.mkdirSync(file); // there, but no bytes come out of it (root reads any mode, so no chmod)
+    const { error, lines } = await failedPush(damaged, { address: registry.addr, plainHttp: true });
+    assert.equal(error.message, 'some blobs failed to push (see above); re-run the same command to resume');
+    assert.ok(lines.includes(`error: pushing blob ${unreadable} to asf-kit/asf-runtime failed (EISDIR: illegal operation on a directory, read)`), lines.join('\n'));
+    assert.equal(blobPuts(registry.requests()).length, uniqueBlobs(v1) - 1);
+
+    fs.rmdirSync(file);
+    fs.renameSync(`${file}.away`, file);
+    const { report } = await push(damaged, { address: registry.addr, plainHttp: true });
+    assert.equal(report.blobsPushed, 1);
+    await expectAllThere(registry, v1);
+  });
+
   it('a connection dropped in the middle of a blob is retried and the push completes', async () => {
     const registry = await target();
     let dropped = 0;

@@ -4,7 +4,7 @@
 // registry already has is skipped, so a re-run after an interruption sends only what is missing.
 import fs from 'node:fs';
 import path from 'node:path';
-import { Transform } from 'node:stream';
+import { pipeline, Transform } from 'node:stream';
 import { humanBytes, progress, type Progress } from '../progress.js';
 import { blobPath, isIndex, manifestMediaType, repositories, repositoryLayers, repositoryManifests, repositoryTags, type Manifest } from '../registry/layout.js';
 import { fail, InstallError } from './errors.js';
@@ -168,7 +168,8 @@ class Pusher {
     // One PUT of the whole blob, streamed from disk: a layer may be larger than memory.
     const done = await this.client.send('PUT', put, {
       headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
-      body: () => fs.createReadStream(file).pipe(counting(this.bar)),
+      // pipeline, not pipe: a read error must end the body (and so the request), not stall it.
+      body: () => pipeline(fs.createReadStream(file), counting(this.bar), () => {}),
     });
     if (done.status !== 201) fail(`pushing blob ${digest} to ${repository} failed (HTTP ${done.status})`);
     this.report.blobsPushed++;

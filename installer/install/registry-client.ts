@@ -49,7 +49,7 @@ export class NoAnswer extends Error {
 const transientCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']);
 /** Waits before the retries: three of them. */
 const retryDelaysMs = [500, 1000, 2000];
-const idempotent = new Set(['GET', 'HEAD', 'PUT']);
+const idempotent = new Set<Dispatcher.HttpMethod>(['GET', 'HEAD', 'PUT']);
 
 /**
  * The CAs a TLS registry is checked against: Node's own, plus the machine's bundle, where a site
@@ -88,7 +88,7 @@ export class RegistryClient {
    * Sends a request and reads the (small) answer. `body` makes a fresh body for each attempt, so
    * a blob streamed from disk can be sent again. Throws NoAnswer when nothing answered.
    */
-  async send(method: string, url: string, options: { headers?: Record<string, string>; body?: () => Readable | Buffer } = {}): Promise<Reply> {
+  async send(method: Dispatcher.HttpMethod, url: string, options: { headers?: Record<string, string>; body?: () => Readable | Buffer } = {}): Promise<Reply> {
     const headers = { ...options.headers, ...(this.authorization ? { authorization: this.authorization } : {}) };
     for (let attempt = 0; ; attempt++) {
       const last = attempt === retryDelaysMs.length;
@@ -97,7 +97,7 @@ export class RegistryClient {
       let bodyError: Error | undefined;
       if (body instanceof Readable) body.on('error', (err) => (bodyError ??= err));
       try {
-        const res = await request(url, { method: method as Dispatcher.HttpMethod, headers, body, dispatcher: this.agent });
+        const res = await request(url, { method, headers, body, dispatcher: this.agent });
         await res.body.dump();
         if (res.statusCode >= 500 && idempotent.has(method) && !last) {
           await sleep(retryDelaysMs[attempt]);
@@ -122,7 +122,7 @@ export class RegistryClient {
   }
 
   /** HTTP status of a request without a body, 0 when nothing answered. */
-  async status(method: string, url: string, headers?: Record<string, string>): Promise<number> {
+  async status(method: Dispatcher.HttpMethod, url: string, headers?: Record<string, string>): Promise<number> {
     try {
       return (await this.send(method, url, { headers })).status;
     } catch (err) {
