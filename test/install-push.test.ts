@@ -283,6 +283,18 @@ describe('install push (bundle images into a registry over the distribution API)
     assert.deepEqual(uploadsAndPuts(registry.requests()), []);
   });
 
+  it('jobs not a positive integer: refused, nothing sent', async () => {
+    const registry = await target();
+    const before = registry.requests().length;
+    for (const jobs of [0, 1.5]) {
+      await assert.rejects(pushBundleImages(v1.root, { address: registry.addr, plainHttp: true }, { jobs, log: () => {} }), {
+        name: 'InstallError',
+        message: `--jobs must be a positive integer, got '${jobs}'`,
+      });
+    }
+    assert.deepEqual(registry.requests().slice(before), []);
+  });
+
   it('a folder that is no bundle: says so', async () => {
     const { error } = await failedPush(work, { address: '127.0.0.1:1', plainHttp: true });
     assert.equal(error.message, `no images under ${path.join(work, 'registry')}/; is --bundle the bundle root?`);

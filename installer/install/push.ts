@@ -177,7 +177,7 @@ class Pusher {
     this.log(`pushed blob ${repository}@${digest} (${size} bytes)`);
   }
 
-  /** Sends a blob to the first repository linking it, then mounts it into the others; failures are logged and counted. */
+  /** Sends a blob to the first repository linking it, then mounts it into the others; false (logged) when a step failed. */
   async shared(blob: SharedBlob): Promise<boolean> {
     const [first, ...others] = blob.repositories as [string, ...string[]];
     const steps: [string, string | undefined][] = [[first, undefined], ...others.map((r): [string, string] => [r, first])];
@@ -185,9 +185,11 @@ class Pusher {
       try {
         await this.blob(repository, blob.digest, from);
       } catch (err) {
-        if (err instanceof NoAnswer) this.log(`error: pushing blob ${blob.digest} to ${repository} failed (no answer: ${err.message})`);
-        else if (err instanceof InstallError) this.log(`error: ${err.message}`);
-        else this.log(`error: pushing blob ${blob.digest} to ${repository} failed (${(err as Error).message})`);
+        // The registry's answer, no answer, or the bundle's file failing to read: the others go on.
+        if (err instanceof InstallError) this.log(`error: ${err.message}`);
+        else if (err instanceof NoAnswer) this.log(`error: pushing blob ${blob.digest} to ${repository} failed (no answer: ${err.message})`);
+        else if ((err as NodeJS.ErrnoException).code) this.log(`error: pushing blob ${blob.digest} to ${repository} failed (${(err as Error).message})`);
+        else throw err;
         return false;
       }
     }
@@ -239,6 +241,7 @@ class Pusher {
  * already has.
  */
 export async function pushBundleImages(bundleRoot: string, target: RegistryTarget, options: { jobs: number; log: (line: string) => void }): Promise<PushReport> {
+  if (!Number.isInteger(options.jobs) || options.jobs < 1) fail(`--jobs must be a positive integer, got '${options.jobs}'`);
   const root = path.join(bundleRoot, 'registry');
   const repos = repositories(root).sort();
   if (repos.length === 0) fail(`no images under ${root}/; is --bundle the bundle root?`);
