@@ -326,7 +326,7 @@ describe('install push (bundle images into a registry over the distribution API)
     }
   });
 
-  it('a TLS registry with a self-signed certificate: refused without insecure, naming the reason; pushed with it', async () => {
+  it('a TLS registry with a self-signed certificate: refused without insecure, naming the reason; pushed with it, or verified once its certificate is trusted (SSL_CERT_FILE)', async () => {
     const certs = fs.mkdtempSync(path.join(work, 'tls-'));
     const [certificate, key] = [path.join(certs, 'cert.pem'), path.join(certs, 'key.pem')];
     const made = await exec('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', certificate]);
@@ -338,6 +338,10 @@ describe('install push (bundle images into a registry over the distribution API)
       const { report } = await push(v1, { address: registry.host, insecure: true });
       assert.equal(report.blobsPushed, uniqueBlobs(v1));
       await expectAllThere({ addr: registry.host }, v1);
+      // Its certificate trusted (as a site adds its CA to the machine's bundle): verified, no insecure needed.
+      process.env['SSL_CERT_FILE'] = certificate;
+      const trusted = await push(v1, { address: registry.host }).finally(() => delete process.env['SSL_CERT_FILE']);
+      assert.equal(trusted.report.blobsSkipped, links(v1));
     } finally {
       await registry.stop();
     }

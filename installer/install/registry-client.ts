@@ -52,11 +52,11 @@ const retryDelaysMs = [500, 1000, 2000];
 const idempotent = new Set<Dispatcher.HttpMethod>(['GET', 'HEAD', 'PUT']);
 
 /**
- * The CAs a TLS registry is checked against: Node's own, plus the machine's bundle, where a site
- * adds its private CA (curl trusted it; Node alone would not).
+ * The CAs a TLS registry is checked against: Node's own, plus the machine's bundle where a site
+ * adds its private CA (curl trusted it; Node alone would not), or SSL_CERT_FILE when set.
  */
 function trustedCAs(): string[] {
-  const bundles = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt'];
+  const bundles = process.env['SSL_CERT_FILE'] ? [process.env['SSL_CERT_FILE']] : ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt'];
   const system = bundles.filter((file) => fs.existsSync(file)).map((file) => fs.readFileSync(file, 'utf8'));
   return [...tls.rootCertificates, ...system];
 }
