@@ -229,6 +229,22 @@ describe('install push (bundle images into a registry over the distribution API)
     await expectAllThere(registry, v1);
   });
 
+  it('a manifest the registry refuses: retried, then the push fails naming it and the HTTP status, with its blobs already in', async () => {
+    const registry = await target();
+    const refused = v1.images[0]!;
+    const proxy = await faultyProxy(registry.addr, (req) => (req.method === 'PUT' && req.url === `/v2/${refused.repository}/manifests/${refused.digest}` ? 'fail' : 'pass'));
+    try {
+      const { error } = await failedPush(v1, { address: proxy.addr, plainHttp: true });
+      assert.equal(error.message, `pushing manifest ${refused.repository}:${refused.digest} (${refused.digest}) failed (HTTP 500)`);
+      assert.equal(proxy.seen.filter((r) => r === `PUT /v2/${refused.repository}/manifests/${refused.digest}`).length, 4);
+    } finally {
+      await proxy.close();
+    }
+    const { report } = await push(v1, { address: registry.addr, plainHttp: true });
+    assert.equal(report.blobsPushed + report.blobsMounted, 0);
+    await expectAllThere(registry, v1);
+  });
+
   it('a connection dropped in the middle of a blob is retried and the push completes', async () => {
     const registry = await target();
     let dropped = 0;

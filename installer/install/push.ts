@@ -247,7 +247,10 @@ export async function pushBundleImages(bundleRoot: string, target: RegistryTarge
   if (repos.length === 0) fail(`no images under ${root}/; is --bundle the bundle root?`);
   const blobs = sharedBlobs(root, repos);
   for (const blob of blobs) for (const repository of blob.repositories) expectInBundle(root, repository, blob.digest);
-  for (const repository of repos) for (const digest of repositoryManifests(root, repository)) expectInBundle(root, repository, digest);
+  for (const repository of repos) {
+    const manifests = [...repositoryManifests(root, repository), ...repositoryTags(root, repository).map((t) => t.digest)];
+    for (const digest of manifests) expectInBundle(root, repository, digest);
+  }
 
   const client = new RegistryClient(target);
   try {
