@@ -194,15 +194,28 @@ program
 
 program
   .command('check')
-  .description("send each capability's sample request (request.json) through a gateway and print the answers; exits 1 when one does not answer")
-  .argument('<sample...>', 'capability folders holding request.json, or request files (the serviceId is the folder name)')
+  .description(
+    "send each capability's sample request (request.json) through a gateway and print the answers; with no sample, the post-install check of a cluster install (helm test: each capability's sample from a Pod of its own image); exits 1 when one does not answer",
+  )
+  .argument('[sample...]', 'capability folders holding request.json, or request files (the serviceId is the folder name)')
   .option('--gateway <url>', 'the gateway', 'http://127.0.0.1:8889')
   // The name capability images built before --gateway put in their helm test Pods' arguments.
   .addOption(new Option('--url <url>').hideHelp())
   .option('--service <id>', 'serviceId to send to, when it is not the folder name (one sample)')
   .option('--timeout <ms>', 'give up on a request after this long', integer('timeout', 1), 60_000)
-  .addHelpText('after', '\nExamples:\n  asf check examples/echo\n  asf check --gateway http://10.0.0.5:30889 /opt/asf/capabilities/mmocr')
-  .action(async (samples: string[], opts: { gateway: string; url?: string; service?: string; timeout: number }, command: Command) => {
+  .option('-b, --bundle <dir>', 'no sample: the bundle installed from (its helm is used)')
+  .option('--release <name>', 'no sample: the helm release to check (default asf)')
+  .option('--namespace <ns>', 'no sample: its namespace (default asf)')
+  .option('--check-timeout <seconds>', 'no sample: how long to wait for the loaders to load their models (default 600)')
+  .addHelpText(
+    'after',
+    '\nExamples:\n  asf check examples/echo\n  asf check --gateway http://10.0.0.5:30889 /opt/asf/capabilities/mmocr\n  asf check --release asf --namespace asf   # after asf install, again',
+  )
+  .action(async (samples: string[], opts: { gateway: string; url?: string; service?: string; timeout: number; bundle?: string; release?: string; namespace?: string; checkTimeout?: string }, command: Command) => {
+    if (samples.length === 0) {
+      const { runInstallAction } = await import('./commands/install.js');
+      return runInstallAction('check', opts);
+    }
     const { runCheck } = await import('./check.js');
     onlyWith(command, '--service', samples.length === 1, 'with one sample');
     const failed = await runCheck({ url: opts.url ?? opts.gateway, samples, service: opts.service, timeoutMs: opts.timeout });

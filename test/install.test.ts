@@ -1,5 +1,7 @@
-// installer/install.sh against Debian's docker-registry on loopback, checked with skopeo; helm and
-// kubectl are recording stand-ins (no cluster here). install.sh runs with Node.js absent from PATH.
+// The cluster install (installer/install/, run as `asf install|uninstall|status|check`) against
+// Debian's docker-registry on loopback, checked with skopeo; helm, kubectl and systemctl are
+// recording stand-ins (no cluster here). The tools it finds on PATH include no Node.js, as on an
+// air-gapped target (test/exe.test.ts runs the same through the bundle's install.sh and bin/asf).
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -12,7 +14,8 @@ import { recordingTools, type RecordingTools } from './helpers/recording-tools.j
 import { freePort, repoRoot } from './helpers/stack.js';
 import { exec, helm } from './helpers/tools.js';
 
-const installSh = path.join(repoRoot, 'installer', 'install.sh');
+const asfCli = path.join(repoRoot, 'bin', 'asf.js');
+const actions = new Set(['install', 'uninstall', 'status', 'check']);
 
 const v1Images = [
   { repository: 'asf-kit/asf-runtime', tag: '0.1.0', layers: ['base', 'runtime-0.1.0'] },
@@ -24,7 +27,7 @@ const v2Images = [
   { repository: 'asf-kit/asf-mmocr', tag: '0.1.0', layers: ['base', 'mmocr-0.1.0'] },
 ];
 
-describe('install.sh (offline install from a bundle)', function () {
+describe('asf install / uninstall / status / check (offline install from a bundle)', function () {
   this.timeout(300_000);
   let v1: Fixture;
   let v2: Fixture;
@@ -32,8 +35,11 @@ describe('install.sh (offline install from a bundle)', function () {
   let work: string;
   const registries: Registry[] = [];
 
-  const run = (args: string[], env: Record<string, string> = {}) =>
-    exec('/bin/bash', [installSh, ...args], { cwd: work, env: { PATH: tools.path, ASF_STATE_DIR: path.join(work, 'state'), ...tools.env, ...env } });
+  /** Like install.sh: an action first (install when none), then its options. */
+  const run = (args: string[], env: Record<string, string> = {}, PATH = tools.path) => {
+    const [action, rest] = actions.has(args[0] ?? '') ? [args[0]!, args.slice(1)] : ['install', args];
+    return exec(process.execPath, [asfCli, action, ...rest], { cwd: work, env: { PATH, ASF_STATE_DIR: path.join(work, 'state'), ...tools.env, ...env } });
+  };
 
   /** A copy of bundle v1 carrying bin/registry, as the offline tarball does. */
   function v1WithRegistryServer(name: string): string {
@@ -69,7 +75,7 @@ describe('install.sh (offline install from a bundle)', function () {
     fs.rmSync(tools.dir, { recursive: true, force: true });
   });
 
-  it('runs with Node.js absent from its PATH', async () => {
+  it('the tools it finds on PATH include no Node.js (as on an air-gapped target)', async () => {
     const r = await exec('/bin/bash', ['-c', 'command -v node || echo "no node"'], { env: { PATH: tools.path } });
     assert.equal(r.stdout.trim(), 'no node');
   });
@@ -128,20 +134,20 @@ describe('install.sh (offline install from a bundle)', function () {
     assert.match(again.stdout, /check ok: 1 capabilities answered/);
   });
 
-  it('the post-install check: a capability that does not answer fails the install naming it (exit 1, the release stays); --no-check skips it; install.sh check runs it again (stand-in helm)', async () => {
+  it('the post-install check: a capability that does not answer fails the install naming it (exit 1, the release stays); --no-check skips it; asf check runs it again (stand-in helm)', async () => {
     const registry = await target();
     tools.scenario({ checkFails: true });
     const failed = await run(['--bundle', v1.root, '--registry', registry.addr, '--plain-http']);
     assert.equal(failed.code, 1, failed.stdout);
     assert.match(failed.stderr, /check mmocr: FAILED: HTTP 503, code 10200: no loader of mmocr is ready/);
-    assert.match(failed.stderr, /installed, but the check failed \(above\): kubectl -n asf get pods shows the loaders; re-run the check with: .*install\.sh check/);
+    assert.match(failed.stderr, /installed, but the check failed \(above\): kubectl -n asf get pods shows the loaders; re-run the check with: asf check/);
     assert.ok(tools.calls().some((c) => c.startsWith('helm upgrade')), 'the release was installed');
 
     tools.clearCalls();
     const skipped = await run(['--bundle', v1.root, '--registry', registry.addr, '--plain-http', '--no-check']);
     assert.equal(skipped.code, 0, skipped.stderr);
     assert.ok(!tools.calls().some((c) => c.startsWith('helm test')), tools.calls().join('\n'));
-    assert.match(skipped.stdout, /then check: .*install\.sh check/);
+    assert.match(skipped.stdout, /then check: asf check/);
 
     tools.scenario({});
     const again = await run(['check']);
@@ -151,7 +157,7 @@ describe('install.sh (offline install from a bundle)', function () {
     const none = await run(['check']);
     assert.equal(none.code, 1);
     assert.match(none.stderr, /release asf is not installed in namespace asf/);
-    const bad = await run(['--check-timeout', 'soon']);
+    const bad = await run(['--bundle', v1.root, '--check-timeout', 'soon']);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /--check-timeout must be a positive number of seconds, got 'soon'/);
   });
@@ -191,7 +197,7 @@ describe('install.sh (offline install from a bundle)', function () {
     const registry = await target();
     const holdAt = 3; // the 3rd blob upload never gets an answer; the install is killed meanwhile
     const proxy = await holdingProxy(registry.addr, holdAt);
-    const child = spawn('/bin/bash', [installSh, '--bundle', v1.root, '--registry', proxy.addr, '--plain-http', '--jobs', '1'], {
+    const child = spawn(process.execPath, [asfCli, 'install', '--bundle', v1.root, '--registry', proxy.addr, '--plain-http', '--jobs', '1'], {
       cwd: work,
       env: { ...process.env, PATH: tools.path, ...tools.env },
       detached: true,
@@ -516,13 +522,9 @@ describe('install.sh (offline install from a bundle)', function () {
     const cases: [string, string[], RegExp][] = [
       ['no target', [], /say where the images go: --registry HOST:PORT .* or --serve-registry/],
       ['both targets', ['--registry', '127.0.0.1:1', '--serve-registry'], /choose one of --registry .* and --serve-registry/],
-      ['unknown option', ['--registy', 'x'], /unknown option '--registy' \(see --help\)/],
       ['registry with a scheme', ['--registry', 'http://x:5000'], /--registry must be HOST or HOST:PORT \(no scheme or path\), got 'http:\/\/x:5000'/],
       ['bad --jobs', ['--jobs', '0'], /--jobs must be a positive integer, got '0'/],
-      ['bad profile', ['--profile', 'tpu'], /--profile must be cpu or gpu, got 'tpu'/],
       ['user without password', ['--registry', 'x:1', '--registry-user', 'u'], /--registry-user needs --registry-password/],
-      ['missing value', ['--registry'], /--registry needs a value/],
-      ['gateway without a scheme', ['--gateway', '10.0.0.5:30889'], /--gateway must be a URL such as http:\/\/HOST:PORT, got '10\.0\.0\.5:30889'/],
     ];
     for (const [name, args, message] of cases) {
       it(`${name}: exit 1 with a clear message`, async () => {
@@ -531,20 +533,38 @@ describe('install.sh (offline install from a bundle)', function () {
         assert.match(r.stderr, message);
       });
     }
-    it('status with no helm to ask (none in the bundle, none on PATH): the release is NOT CHECKED and it exits 1, never "not installed" and 0', async () => {
+    const usage: [string, string[], RegExp][] = [
+      ['unknown option', ['--registy', 'x'], /unknown option '--registy'/],
+      ['bad profile', ['--profile', 'tpu'], /argument 'tpu' is invalid\. Allowed choices are cpu, gpu/],
+      ['missing value', ['--registry'], /option '--registry <host:port>' argument missing/],
+    ];
+    for (const [name, args, message] of usage) {
+      it(`${name}: a usage error (exit 2) saying what is wrong`, async () => {
+        const r = await run(['--bundle', v1.root, ...args]);
+        assert.equal(r.code, 2, r.stdout);
+        assert.match(r.stderr, message);
+      });
+    }
+    it('status with a helm that cannot run: the release is NOT CHECKED and it exits 1, never "not installed" and 0', async () => {
       const realToolsOnly = tools.path.split(':').at(-1)!; // no helm, no kubectl
-      const r = await exec('/bin/bash', [installSh, 'status'], { cwd: work, env: { PATH: realToolsOnly, ASF_STATE_DIR: path.join(work, 'state'), ...tools.env } });
+      const r = await run(['status'], { ASF_HELM: path.join(work, 'no-such-helm') }, realToolsOnly);
       assert.equal(r.code, 1, r.stdout);
-      assert.match(r.stdout, /release asf in asf: NOT CHECKED: helm not found/);
+      assert.match(r.stdout, /release asf in asf: NOT CHECKED: helm status failed: .*no-such-helm/);
       assert.doesNotMatch(r.stdout, /not installed/);
     });
 
     it('--help: usage with every option, exit 0', async () => {
       const r = await run(['--help']);
       assert.equal(r.code, 0);
-      for (const flag of ['--registry HOST:PORT', '--registry-user', '--serve-registry [ADDR]', '--apply-mirror', '--purge-registry', '--skip-verify', '--gateway URL']) assert.ok(r.stdout.includes(flag), flag);
-      assert.match(r.stdout, /^Examples:\n {2}install\.sh --registry /m);
-      assert.match(r.stdout, /^ {2}install\.sh status /m);
+      for (const flag of ['--registry <host:port>', '--registry-user', '--serve-registry [addr]', '--apply-mirror', '--skip-verify', '--no-check', '--check-timeout']) assert.ok(r.stdout.includes(flag), flag);
+      assert.match(r.stdout, /^Examples:\n {2}asf install --bundle /m);
+      const status = await run(['status', '--help']);
+      for (const flag of ['--gateway <url>', '--registry <host:port>', '--node-port']) assert.ok(status.stdout.includes(flag), flag);
+    });
+    it('status --gateway without a scheme: exit 1 with a clear message', async () => {
+      const r = await run(['status', '--gateway', '10.0.0.5:30889']);
+      assert.equal(r.code, 1, r.stdout);
+      assert.match(r.stderr, /--gateway must be a URL such as http:\/\/HOST:PORT, got '10\.0\.0\.5:30889'/);
     });
     it('not a bundle root: exit 1 naming the folder', async () => {
       const r = await run(['--bundle', work, '--registry', '127.0.0.1:1']);

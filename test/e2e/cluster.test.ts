@@ -2,7 +2,8 @@
 // kubelet, kube-proxy … v1.34 built from the k8s.io/kubernetes Go module, containerd and runc from
 // Debian) through every documented path: the tarball's install.sh serving the bundle's registry
 // from the node, install.sh pushing to a registry with basic auth, and the sealos entrypoint run as
-// sealos runs it. Images are always pulled by containerd from a registry holding the bundle's
+// sealos runs it. install.sh and the tarball's bin/asf (the self-contained executable it runs) run
+// on a PATH without Node.js, as on the site. Images are always pulled by containerd from a registry holding the bundle's
 // content, never imported by hand. Slow: the first run on a machine builds the cluster (~15 min).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -14,7 +15,7 @@ import { clusterDown, clusterUp, eventually, nodeIp, type Cluster } from '../hel
 import { mmocrRequest } from '../../cli/demo.js';
 import { shippedBundle } from '../helpers/shipped-bundle.js';
 import { asfBin, repoRoot } from '../helpers/stack.js';
-import { exec, type Result } from '../helpers/tools.js';
+import { exec, pathWithoutNode, type Result } from '../helpers/tools.js';
 
 const namespace = 'asf';
 const nodePort = 30889;
@@ -36,10 +37,13 @@ describe('real Kubernetes (test/e2e/cluster, single node v1.34): the cpu bundle 
   const timings: Record<string, number> = {};
   const log = (line: string) => console.log(`      ${line}`);
 
-  const asf = (args: string[]) => exec(process.execPath, [asfBin, ...args], { env: cluster.env });
+  // What the site runs: the tarball's install.sh and bin/asf, with no Node.js on PATH.
+  let siteEnv: NodeJS.ProcessEnv;
+  const asf = (args: string[]) => exec(path.join(bundle, 'bin', 'asf'), args, { env: siteEnv });
+  const npmAsf = (args: string[]) => exec(process.execPath, [asfBin, ...args], { env: cluster.env });
   // install.sh runs on the target's bash: the push path uses a bash 4.2 (CentOS/RHEL 7) where one was built.
   const oldBash = process.env['ASF_OLD_BASH'] ?? '/opt/peers/bash-4.2/bin/bash';
-  const installSh = (args: string[], env: NodeJS.ProcessEnv = {}, shell = 'bash') => exec(shell, [path.join(bundle, 'install.sh'), ...args], { env: { ...cluster.env, ...env } });
+  const installSh = (args: string[], env: NodeJS.ProcessEnv = {}, shell = 'bash') => exec(shell, [path.join(bundle, 'install.sh'), ...args], { env: { ...siteEnv, ...env } });
   const helm = (args: string[]) => exec(path.join(bundle, 'bin', 'helm'), args, { env: cluster.env });
   const ok = (r: Result, what: string) => assert.equal(r.code, 0, `${what} failed (exit ${r.code}):\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`);
 
@@ -76,10 +80,10 @@ describe('real Kubernetes (test/e2e/cluster, single node v1.34): the cpu bundle 
   async function demoReads(url = gatewayUrl): Promise<string> {
     let last: Result | undefined;
     return eventually(
-      `asf demo mmocr --url ${url}`,
+      `bin/asf demo mmocr --gateway ${url}`,
       180_000,
       async () => {
-        last = await asf(['demo', 'mmocr', '--url', url]);
+        last = await asf(['demo', 'mmocr', '--gateway', url]);
         return last.code === 0 && expectedWords.test(last.stdout) ? last.stdout : undefined;
       },
       async () => `${last?.stdout}\n${last?.stderr}\n${await podsNow()}`,
@@ -98,7 +102,7 @@ describe('real Kubernetes (test/e2e/cluster, single node v1.34): the cpu bundle 
   async function cleanSlate() {
     for (const [release, ns] of [['asf', namespace], ['nvidia-device-plugin', namespace], ['ocr', 'ai']] as const) await helm(['uninstall', release, '-n', ns, '--wait']);
     for (const ns of [namespace, 'ai']) await cluster.kubectl(['delete', 'namespace', ns, '--ignore-not-found', '--wait=true', '--timeout=180s']);
-    await exec('bash', [path.join(bundle, 'install.sh'), 'uninstall', '--purge-registry', '--state-dir', stateDir], { env: cluster.env });
+    await installSh(['uninstall', '--purge-registry', '--state-dir', stateDir]);
     for (const host of fs.existsSync(certsDir) ? fs.readdirSync(certsDir) : []) {
       if (fs.readFileSync(path.join(certsDir, host, 'hosts.toml'), 'utf8').includes(nodeIp)) fs.rmSync(path.join(certsDir, host), { recursive: true });
     }
@@ -112,6 +116,7 @@ describe('real Kubernetes (test/e2e/cluster, single node v1.34): the cpu bundle 
     }
     const start = Date.now();
     cluster = await clusterUp(path.join(tmp, 'cluster-up.log'));
+    siteEnv = { ...cluster.env, PATH: pathWithoutNode(cluster.env['PATH']) };
     timings['cluster up (build included when not cached)'] = since(start);
     const built = await shippedBundle();
     timings['asf bundle build (cpu)'] = built.seconds;
@@ -164,9 +169,10 @@ describe('real Kubernetes (test/e2e/cluster, single node v1.34): the cpu bundle 
       assertCheckAnswers(r.stdout);
     });
 
-    it('asf status and install.sh status: exit 0, the release deployed, both images present, mmocr ready', async () => {
+    it('asf status (the bundle\'s and the npm package\'s) and install.sh status: exit 0, the release deployed, both images present, mmocr ready', async () => {
       for (const [what, run] of [
-        ['asf status', () => asf(['status'])],
+        ['bin/asf status', () => asf(['status'])],
+        ['asf status (the npm package)', () => npmAsf(['status'])],
         ['install.sh status', () => installSh(['status', '--state-dir', stateDir])],
       ] as const) {
         const r = await run();
@@ -221,7 +227,7 @@ describe('real Kubernetes (test/e2e/cluster, single node v1.34): the cpu bundle 
       ok(await installSh([...serveArgs, '--set', 'capabilities.mmocr.replicas=2']), 'install.sh with 2 replicas');
       await waitStackReady();
       const start = Date.now();
-      ok(await installSh([...serveArgs, '--set', 'capabilities.mmocr.replicas=2', '--set', 'capabilities.mmocr.config.timeoutMs=29000']), 'install.sh with a changed value');
+      ok(await asf(['upgrade', '--bundle', bundle, ...serveArgs, '--set', 'capabilities.mmocr.replicas=2', '--set', 'capabilities.mmocr.config.timeoutMs=29000']), 'bin/asf upgrade with a changed value');
       ok(await cluster.kubectl(['-n', namespace, 'rollout', 'status', 'deploy/asf-mmocr', '--timeout=10m']), 'rollout status');
       await waitStackReady();
       timings['rolling update of 2 mmocr replicas'] = since(start);

@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { repoRoot } from './stack.js';
@@ -52,4 +54,30 @@ export async function kubernetesValidate(file: string, kubernetesVersion?: strin
   const bin = path.join(await toolsVenv(), 'bin', 'kubernetes-validate');
   const args = ['--strict', '--quiet', ...(kubernetesVersion ? ['-k', kubernetesVersion] : []), file];
   return exec(bin, args);
+}
+
+const nodeTools = new Set(['node', 'nodejs', 'npm', 'npx', 'corepack']);
+
+/**
+ * `searchPath` with Node.js taken out, as on an air-gapped target: each folder that holds node is
+ * replaced by a folder of links to everything else in it (Debian keeps node in /usr/bin, beside
+ * every other tool).
+ */
+export function pathWithoutNode(searchPath = process.env['PATH'] ?? ''): string {
+  const links = fs.mkdtempSync(path.join(os.tmpdir(), 'asf-no-node-'));
+  const dirs = searchPath.split(':').filter(Boolean);
+  const kept: string[] = [];
+  for (const dir of dirs) {
+    const names = fs.existsSync(dir) ? fs.readdirSync(dir) : [];
+    if (!names.some((name) => nodeTools.has(name))) {
+      kept.push(dir);
+      continue;
+    }
+    for (const name of names) {
+      const link = path.join(links, name);
+      if (!nodeTools.has(name) && !fs.existsSync(link)) fs.symlinkSync(path.join(dir, name), link);
+    }
+    if (!kept.includes(links)) kept.push(links);
+  }
+  return kept.join(':');
 }
