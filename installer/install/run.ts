@@ -5,7 +5,7 @@ import { fail, InstallError } from './errors.js';
 import { applyMirror, certsDir, mirrorFiles, removeMirror, renderMirror } from './mirror.js';
 import { nodeIp } from './node.js';
 import { preflight } from './preflight.js';
-import { checkRegistryReachable, pushBundleImages } from './push.js';
+import { pushBundleImages } from './push.js';
 import { checkRelease, checkReleaseImages, ensureNamespace, installRelease, releaseValues, uninstallRelease } from './release.js';
 import { ServedRegistry } from './served-registry.js';
 import type { Action, Settings } from './settings.js';
@@ -32,7 +32,6 @@ async function install(settings: Settings, log: Log): Promise<void> {
       await checkReleaseImages(settings, bundle, values, log);
     }
     if (settings.registry) {
-      await checkRegistryReachable(settings.registry);
       await pushBundleImages(bundle.root, settings.registry, { jobs: settings.jobs, log });
     } else {
       const served = settings.serveAddr!;
