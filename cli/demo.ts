@@ -1,22 +1,25 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { packageRoot } from '../runtime/paths.js';
+import { readPackageFile } from '../runtime/paths.js';
 import { unreachable } from './unreachable.js';
 
 /** The demo capabilities `asf demo` knows how to call. */
 export const demoNames = ['mmocr'] as const;
 export type DemoName = (typeof demoNames)[number];
 
+/** The image the demo sends unless told otherwise, as a path from the package root. */
+export const shippedSample = 'examples/mmocr/sample.jpg';
+
 export const demoDefaults = {
   url: 'http://127.0.0.1:8889',
-  image: path.join(packageRoot, 'examples', 'mmocr', 'sample.jpg'),
   timeoutMs: 30_000,
   appId: '123456',
 };
 
 export interface DemoOptions {
   url: string;
-  image: string;
+  /** Image file to send; the shipped sample (read from the package, or the executable) when absent. */
+  image?: string;
   timeoutMs: number;
   appId: string;
   /** Print the response body as received instead of the table. */
@@ -55,14 +58,15 @@ export async function runDemo(name: DemoName, options: DemoOptions): Promise<Ocr
   const write = options.write ?? ((text: string) => void process.stdout.write(text));
   const endpoint = mmocrEndpoint(options.url);
 
+  const imageName = options.image ?? shippedSample;
   let image: Buffer;
   try {
-    image = fs.readFileSync(options.image);
+    image = options.image ? fs.readFileSync(options.image) : readPackageFile(shippedSample);
   } catch (err) {
-    throw new DemoError(`cannot read image ${options.image}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new DemoError(`cannot read image ${imageName}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
 
-  const body = mmocrRequest(image, options.appId, imageEncoding(options.image, image));
+  const body = mmocrRequest(image, options.appId, imageEncoding(imageName, image));
   const started = performance.now();
   let res: Response;
   try {
@@ -103,7 +107,7 @@ export async function runDemo(name: DemoName, options: DemoOptions): Promise<Ocr
   if (options.json) {
     write(`${text}\n`);
   } else {
-    write(formatReport(endpoint, options.image, results, elapsedMs, header.sid));
+    write(formatReport(endpoint, imageName, results, elapsedMs, header.sid));
   }
   return results;
 }

@@ -1,7 +1,7 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { Argument, Command, Option } from 'commander';
 import { packageRoot } from '../runtime/paths.js';
+import { kitVersion as version } from '../runtime/version.js';
 import { gatewayDefaults, streamDefaults, upDefaults } from '../runtime/gateway/defaults.js';
 import { registerBuildCommand } from './commands/build.js';
 import { registerBundleCommands } from './commands/bundle.js';
@@ -9,10 +9,9 @@ import { registerDevelopCommands } from './commands/develop.js';
 import { registerInstallCommands } from './commands/install.js';
 import { registerLocalCommands } from './commands/local.js';
 import { failed, signalExitCode, usageConventions } from './exits.js';
+import { refusePackageOnlyCommands } from './executable.js';
 import { detachedEnv } from './local-stacks.js';
 import { collect, integer, logFormatOption, onlyWith, port } from './options.js';
-
-const { version } = JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string };
 
 /** The capability `asf up` serves when none is named. */
 export const defaultCapability = path.join(packageRoot, 'examples', 'mmocr');
@@ -169,10 +168,10 @@ program
   .option('--json', 'print the response body as received')
   .addHelpText('after', '\nExamples:\n  asf demo mmocr\n  asf demo mmocr --gateway http://10.0.0.5:30889 --image ./receipt.jpg')
   .action(async (name: 'mmocr', opts) => {
-    const { runDemo, demoDefaults, demoSummary } = await import('./demo.js');
+    const { runDemo, demoSummary } = await import('./demo.js');
     const results = await runDemo(name, {
       url: opts.url ?? opts.gateway,
-      image: opts.image ?? demoDefaults.image,
+      image: opts.image,
       timeoutMs: opts.timeout,
       appId: opts.appId,
       json: opts.json,
@@ -228,5 +227,6 @@ registerBuildCommand(program);
 registerBundleCommands(program);
 registerInstallCommands(program);
 registerLocalCommands(program);
+refusePackageOnlyCommands(program);
 
 program.parseAsync().catch(failed);

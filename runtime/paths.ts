@@ -1,4 +1,49 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import sea from 'node:sea';
 import { fileURLToPath } from 'node:url';
 
-/** Root of the installed package (compiled files live in dist/, sources and assets beside it). */
-export const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
+/**
+ * True inside the single `asf` executable (dist/exe/asf, Node's single-executable application):
+ * there is no package folder beside the code, only the files embedded as its assets.
+ */
+export const inExecutable = sea.isSea();
+
+/**
+ * Root of the installed package (compiled files live in dist/, sources and assets beside it).
+ * Inside the executable, the folder that holds it: the package's files are not there, but
+ * embedded (readPackageFile, packageFile); only commands it refuses look for them by this path.
+ */
+export const packageRoot = inExecutable ? path.dirname(process.execPath) : fileURLToPath(new URL('../../', import.meta.url));
+
+/** The asset key of a package file: its path from the package root, with forward slashes. */
+const assetKey = (segments: string[]) => path.posix.join(...segments.flatMap((s) => s.split(path.sep)));
+
+/** A file shipped with the package, read from the package folder or from the executable itself. */
+export function readPackageFile(...segments: string[]): Buffer {
+  if (!inExecutable) return fs.readFileSync(path.join(packageRoot, ...segments));
+  return Buffer.from(sea.getAsset(assetKey(segments)));
+}
+
+let unpacked: string | undefined;
+
+/**
+ * The path of a file shipped with the package, for what needs one on disk (a script bash runs).
+ * Inside the executable its embedded copy is written on first use into a folder of this process
+ * (mkdtemp: 0700, so no other user can swap it), removed when the process exits.
+ */
+export function packageFile(...segments: string[]): string {
+  if (!inExecutable) return path.join(packageRoot, ...segments);
+  if (!unpacked) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'asf-exe-'));
+    process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+    unpacked = dir;
+  }
+  const file = path.join(unpacked, ...segments);
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, readPackageFile(...segments), { mode: 0o755 });
+  }
+  return file;
+}

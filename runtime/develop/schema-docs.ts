@@ -1,17 +1,13 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { loadCapability } from '../capability/load.js';
 import { pickSchema, schemaConflicts } from '../capability/schema-sources.js';
 import type { CapabilitySchema } from '../capability/types.js';
 import { openApiDocument } from '../gateway/openapi.js';
 import { requestSchema } from '../gateway/schema.js';
-import { packageRoot } from '../paths.js';
+import { kitVersion } from '../version.js';
 import { wrapperDeclarations } from './wrapper-declarations.js';
 
 export const schemaFormats = ['all', 'request', 'response', 'openapi', 'asf'] as const;
 export type SchemaFormat = (typeof schemaFormats)[number];
-
-const { version: kitVersion } = JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string };
 
 /**
  * The schema the gateway validates against once the folder is served: capability.yaml (or the
