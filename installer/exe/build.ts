@@ -40,7 +40,7 @@ export async function buildExecutable(options: ExecutableOptions = {}): Promise<
 
   const main = path.join(out, 'asf.cjs');
   say(`bundling ${path.relative(process.cwd(), entry)} with esbuild into ${path.relative(process.cwd(), main)}`);
-  for (const warning of await bundleCli(entry, main)) say(`esbuild warning: ${warning}`);
+  for (const warning of await bundleCli(entry, main, packageRoot)) say(`esbuild warning: ${warning}`);
   const inputs: SeaInputs = {
     main,
     assets: Object.fromEntries(embeddedFiles.map((rel) => [rel, path.join(packageRoot, rel)])),

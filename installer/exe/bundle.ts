@@ -2,12 +2,32 @@
 // single-executable application runs, and its require() finds nothing but Node's built-ins.
 import * as esbuild from 'esbuild';
 
+/**
+ * ws tries these optional native accelerators inside a try/catch. Left as require() calls, inside
+ * the executable they would fail just the same, but only after Node printed a warning that its
+ * require() loads built-in modules only: bundled as modules that are not there.
+ */
+const absentModules: esbuild.Plugin = {
+  name: 'absent-modules',
+  setup(build) {
+    build.onResolve({ filter: /^(bufferutil|utf-8-validate)$/ }, (args) => ({ path: args.path, namespace: 'absent' }));
+    build.onLoad({ filter: /.*/, namespace: 'absent' }, (args) => ({
+      contents: `throw Object.assign(new Error(${JSON.stringify(`${args.path} is not in the asf executable`)}), { code: 'MODULE_NOT_FOUND' });`,
+    }));
+  },
+};
+
 /** What import.meta.url stands for in the bundle: the file it runs from (the executable itself). */
 const importMetaUrl = '__asfImportMetaUrl';
 
-/** Bundles `entry` (compiled ES modules) into `outfile`; returns the warnings esbuild gave. */
-export async function bundleCli(entry: string, outfile: string): Promise<string[]> {
+/**
+ * Bundles `entry` (compiled ES modules) into `outfile`; returns the warnings esbuild gave. The
+ * file names esbuild writes into the bundle are relative to `root`, so the bytes do not depend on
+ * the folder the build runs from.
+ */
+export async function bundleCli(entry: string, outfile: string, root: string): Promise<string[]> {
   const result = await esbuild.build({
+    absWorkingDir: root,
     entryPoints: [entry],
     outfile,
     bundle: true,
@@ -22,6 +42,7 @@ export async function bundleCli(entry: string, outfile: string): Promise<string[
     define: { 'import.meta.url': importMetaUrl },
     legalComments: 'none',
     logLevel: 'silent',
+    plugins: [absentModules],
   });
   return result.warnings.map((w) => `${w.location ? `${w.location.file}:${w.location.line}: ` : ''}${w.text}`);
 }

@@ -4,18 +4,20 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { promisify, stripVTControlCharacters } from 'node:util';
 
-const fuse = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+// Joined at run time: the bundled CLI carries this module (bundle build makes the executable),
+// and postject refuses a binary in which the fuse's text occurs twice.
+const fuse = ['NODE_SEA_FUSE', 'fce680ab2cc467b6e072b8b5df1996b2'].join('_');
 const postjectCli = createRequire(import.meta.url).resolve('postject/dist/cli.js');
 
 /** Runs a build step; a failing one throws with its own output. */
-async function run(file: string, args: string[]): Promise<void> {
+async function run(step: string, file: string, args: string[]): Promise<void> {
   try {
     await promisify(execFile)(file, args, { maxBuffer: 16 << 20 });
   } catch (err) {
     const { stderr, stdout, message } = err as Error & { stderr?: string; stdout?: string };
-    throw new Error(`${path.basename(args[0] ?? file)} failed: ${(stderr || stdout || message).trim()}`);
+    throw new Error(`${step} failed: ${stripVTControlCharacters(`${stdout ?? ''}${stderr ?? ''}`).trim() || message}`);
   }
 }
 
@@ -42,12 +44,12 @@ export async function injectSea(inputs: SeaInputs, out: string): Promise<void> {
     const blob = path.join(work, 'sea-prep.blob');
     const config = path.join(work, 'sea-config.json');
     fs.writeFileSync(config, `${JSON.stringify(seaConfig(inputs, blob), null, 2)}\n`);
-    await run(inputs.node, ['--experimental-sea-config', config]);
+    await run('node --experimental-sea-config', inputs.node, ['--experimental-sea-config', config]);
     const exe = path.join(work, 'asf');
     fs.copyFileSync(inputs.node, exe);
     fs.chmodSync(exe, 0o755);
     // Its command line rather than its API: LIEF's harmless ELF-note warnings then stay in stderr we keep (shown if it fails).
-    await run(inputs.node, [postjectCli, exe, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', fuse]);
+    await run('postject', inputs.node, [postjectCli, exe, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', fuse]);
     fs.renameSync(exe, out);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });

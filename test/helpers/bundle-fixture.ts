@@ -179,6 +179,8 @@ export async function buildBundleFixture(options: { version: string; images: Fix
     version: options.version,
     profile: options.profile ?? 'cpu',
     created: '2026-11-22T00:00:00Z',
+    // As asf bundle build writes it (asf bundle inspect prints it).
+    platforms: [...new Set(images.flatMap((image) => (image.arm64Layers ? ['linux/amd64', 'linux/arm64'] : [options.platform ?? 'linux/amd64'])))],
     images: images.map((image) => ({
       ref: `ghcr.io/${image.repository}:${image.tag}`,
       repository: image.repository,
