@@ -194,13 +194,18 @@ describe('asf bundle: build, verify, inspect, extract (tiny images, docker-regis
     await assertServesEveryImage(path.join(rootfs, 'registry'), manifest, path.join(tmp, 'copied-from-cluster-image'));
   });
 
-  it('the offline tarball, extracted: install.sh and the tools, sha256sum -c passes, docker-registry serves every image by digest', async () => {
+  it('the offline tarball, extracted: install.sh and the tools, sha256sum -c passes, docker-registry serves every image by digest, its own bin/asf verifies it', async () => {
     const dir = path.join(tmp, 'offline');
     const r = await asf(['bundle', 'extract', path.join(out, 'tiny-offline-1.0.0.tar.gz'), '-C', dir]);
     assert.equal(r.code, 0, r.stderr);
-    for (const tool of ['install.sh', 'bin/registry', 'bin/helm', 'install-driver.sh']) assert.ok(fs.statSync(path.join(dir, tool)).mode & 0o100, `${tool} not executable`);
+    for (const tool of ['install.sh', 'bin/registry', 'bin/helm', 'bin/asf', 'install-driver.sh']) assert.ok(fs.statSync(path.join(dir, tool)).mode & 0o100, `${tool} not executable`);
     const sums = await exec('sha256sum', ['-c', '--quiet', 'checksums'], { cwd: dir });
     assert.equal(sums.code, 0, sums.stdout + sums.stderr);
+    assert.match(fs.readFileSync(path.join(dir, 'checksums'), 'utf8'), /^[0-9a-f]{64} {2}bin\/asf$/m);
+    // The single-file asf (npm run build:exe) it carries, for a site without Node.js.
+    const verified = await exec(path.join(dir, 'bin', 'asf'), ['bundle', 'verify', dir], { env: { PATH: '/usr/sbin:/sbin' } });
+    assert.equal(verified.code, 0, verified.stderr);
+    assert.match(verified.stdout, /: ok \(\d+ files, \d+ registry blobs verified\)\n$/);
     // A copy served again serves the same digests.
     const copy = path.join(tmp, 'offline-copy');
     fs.cpSync(dir, copy, { recursive: true });
