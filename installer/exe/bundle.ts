@@ -1,6 +1,8 @@
 // The CLI and everything it imports as one CommonJS file: the only kind of main script a Node 20
 // single-executable application runs, and its require() finds nothing but Node's built-ins.
+import path from 'node:path';
 import * as esbuild from 'esbuild';
+import { packageOnlyModules } from '../../cli/executable.js';
 
 /**
  * ws tries these optional native accelerators inside a try/catch. Left as require() calls, inside
@@ -17,6 +19,23 @@ const absentModules: esbuild.Plugin = {
   },
 };
 
+/**
+ * The commands the executable refuses (cli/executable.ts) import their modules on demand, after
+ * the refusal: in the bundle each such import() gets a module that only says it is not there.
+ */
+function leaveOut(dist: string): esbuild.Plugin {
+  const files = new Set(packageOnlyModules.map((rel) => path.join(dist, rel)));
+  return {
+    name: 'leave-out-package-only',
+    setup(build) {
+      build.onResolve({ filter: /\.js$/ }, (args) =>
+        args.kind === 'dynamic-import' && files.has(path.resolve(args.resolveDir, args.path)) ? { path: args.path, namespace: 'left-out' } : undefined,
+      );
+      build.onLoad({ filter: /.*/, namespace: 'left-out' }, (args) => ({ contents: `throw new Error(${JSON.stringify(`${args.path} is not in the asf executable`)});` }));
+    },
+  };
+}
+
 /** What import.meta.url stands for in the bundle: the file it runs from (the executable itself). */
 const importMetaUrl = '__asfImportMetaUrl';
 
@@ -26,6 +45,7 @@ const importMetaUrl = '__asfImportMetaUrl';
  * the folder the build runs from.
  */
 export async function bundleCli(entry: string, outfile: string, root: string): Promise<string[]> {
+  const dist = path.dirname(path.dirname(entry));
   const result = await esbuild.build({
     absWorkingDir: root,
     entryPoints: [entry],
@@ -34,15 +54,14 @@ export async function bundleCli(entry: string, outfile: string, root: string): P
     platform: 'node',
     target: 'node20',
     format: 'cjs',
-    // The native addon is a compiled .node file loaded by path, and esbuild and postject build the
-    // executable itself: commands that need them are refused inside it (cli/executable.ts).
-    external: ['*.node', 'esbuild', 'postject'],
+    // The native addon is a compiled .node file, loaded by path by the loader (left out).
+    external: ['*.node'],
     // import.meta does not exist in CommonJS; the few modules that use it get a real file URL.
     banner: { js: `const ${importMetaUrl} = require('node:url').pathToFileURL(__filename).href;` },
     define: { 'import.meta.url': importMetaUrl },
     legalComments: 'none',
     logLevel: 'silent',
-    plugins: [absentModules],
+    plugins: [absentModules, leaveOut(dist)],
   });
   return result.warnings.map((w) => `${w.location ? `${w.location.file}:${w.location.line}: ` : ''}${w.text}`);
 }

@@ -6,8 +6,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { promisify, stripVTControlCharacters } from 'node:util';
 
-// Joined at run time: the bundled CLI carries this module (bundle build makes the executable),
-// and postject refuses a binary in which the fuse's text occurs twice.
+// Joined at run time: postject refuses a binary in which the fuse's text occurs twice, as it
+// would were this module ever bundled into the executable (cli/executable.ts leaves it out).
 const fuse = ['NODE_SEA_FUSE', 'fce680ab2cc467b6e072b8b5df1996b2'].join('_');
 const postjectCli = createRequire(import.meta.url).resolve('postject/dist/cli.js');
 
