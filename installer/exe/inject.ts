@@ -30,7 +30,7 @@ export interface SeaInputs {
   node: string;
 }
 
-/** The --experimental-sea-config document: no start-up warning, no code cache (start-up measured the same), reproducible. */
+/** The --experimental-sea-config document: no start-up warning; no code cache (it starts faster, but two builds of the same inputs then differ). */
 export function seaConfig(inputs: SeaInputs, blob: string) {
   return { main: inputs.main, output: blob, disableExperimentalSEAWarning: true, useCodeCache: false, useSnapshot: false, assets: inputs.assets };
 }
