@@ -43,7 +43,7 @@ export function packageFile(...segments: string[]): string {
   const file = path.join(unpacked, ...segments);
   if (!fs.existsSync(file)) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, readPackageFile(...segments), { mode: 0o755 });
+    fs.writeFileSync(file, readPackageFile(...segments));
   }
   return file;
 }

@@ -24,7 +24,6 @@ export interface BuiltExecutable {
 export interface ExecutableOptions {
   /** Folder of the compiled CLI (dist/); the executable and its work files go to <dist>/exe. */
   dist?: string;
-  node?: string;
   say?: (line: string) => void;
 }
 
@@ -40,11 +39,11 @@ export async function buildExecutable(options: ExecutableOptions = {}): Promise<
 
   const main = path.join(out, 'asf.cjs');
   say(`bundling ${path.relative(process.cwd(), entry)} with esbuild into ${path.relative(process.cwd(), main)}`);
-  for (const warning of await bundleCli(entry, main, packageRoot)) say(`esbuild warning: ${warning}`);
+  for (const warning of await bundleCli(dist, main, packageRoot)) say(`esbuild warning: ${warning}`);
   const inputs: SeaInputs = {
     main,
     assets: Object.fromEntries(embeddedFiles.map((rel) => [rel, path.join(packageRoot, rel)])),
-    node: options.node ?? process.execPath,
+    node: process.execPath,
   };
 
   const stamp = path.join(out, 'asf.inputs');

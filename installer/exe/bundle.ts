@@ -5,33 +5,24 @@ import * as esbuild from 'esbuild';
 import { packageOnlyModules } from '../../cli/executable.js';
 
 /**
- * ws tries these optional native accelerators inside a try/catch. Left as require() calls, inside
- * the executable they would fail just the same, but only after Node printed a warning that its
- * require() loads built-in modules only: bundled as modules that are not there.
- */
-const absentModules: esbuild.Plugin = {
-  name: 'absent-modules',
-  setup(build) {
-    build.onResolve({ filter: /^(bufferutil|utf-8-validate)$/ }, (args) => ({ path: args.path, namespace: 'absent' }));
-    build.onLoad({ filter: /.*/, namespace: 'absent' }, (args) => ({
-      contents: `throw Object.assign(new Error(${JSON.stringify(`${args.path} is not in the asf executable`)}), { code: 'MODULE_NOT_FOUND' });`,
-    }));
-  },
-};
-
-/**
- * The commands the executable refuses (cli/executable.ts) import their modules on demand, after
- * the refusal: in the bundle each such import() gets a module that only says it is not there.
+ * Modules the bundle leaves out, each replaced by one that throws as a missing module does:
+ * - what the commands the executable refuses (cli/executable.ts) import on demand, after the refusal;
+ * - ws's optional native accelerators, which it tries inside a try/catch: left as require() calls
+ *   they would fail just the same, but only after Node printed a warning that the executable's
+ *   require() loads built-in modules only.
  */
 function leaveOut(dist: string): esbuild.Plugin {
   const files = new Set(packageOnlyModules.map((rel) => path.join(dist, rel)));
   return {
-    name: 'leave-out-package-only',
+    name: 'leave-out',
     setup(build) {
+      build.onResolve({ filter: /^(bufferutil|utf-8-validate)$/ }, (args) => ({ path: args.path, namespace: 'left-out' }));
       build.onResolve({ filter: /\.js$/ }, (args) =>
         args.kind === 'dynamic-import' && files.has(path.resolve(args.resolveDir, args.path)) ? { path: args.path, namespace: 'left-out' } : undefined,
       );
-      build.onLoad({ filter: /.*/, namespace: 'left-out' }, (args) => ({ contents: `throw new Error(${JSON.stringify(`${args.path} is not in the asf executable`)});` }));
+      build.onLoad({ filter: /.*/, namespace: 'left-out' }, (args) => ({
+        contents: `throw Object.assign(new Error(${JSON.stringify(`${args.path} is not in the asf executable`)}), { code: 'MODULE_NOT_FOUND' });`,
+      }));
     },
   };
 }
@@ -40,28 +31,25 @@ function leaveOut(dist: string): esbuild.Plugin {
 const importMetaUrl = '__asfImportMetaUrl';
 
 /**
- * Bundles `entry` (compiled ES modules) into `outfile`; returns the warnings esbuild gave. The
- * file names esbuild writes into the bundle are relative to `root`, so the bytes do not depend on
- * the folder the build runs from.
+ * Bundles <dist>/cli/main.js (compiled ES modules) into `outfile`; returns the warnings esbuild
+ * gave. The file names esbuild writes into the bundle are relative to `root`, so the bytes do not
+ * depend on the folder the build runs from.
  */
-export async function bundleCli(entry: string, outfile: string, root: string): Promise<string[]> {
-  const dist = path.dirname(path.dirname(entry));
+export async function bundleCli(dist: string, outfile: string, root: string): Promise<string[]> {
   const result = await esbuild.build({
     absWorkingDir: root,
-    entryPoints: [entry],
+    entryPoints: [path.join(dist, 'cli', 'main.js')],
     outfile,
     bundle: true,
     platform: 'node',
     target: 'node20',
     format: 'cjs',
-    // The native addon is a compiled .node file, loaded by path by the loader (left out).
-    external: ['*.node'],
     // import.meta does not exist in CommonJS; the few modules that use it get a real file URL.
     banner: { js: `const ${importMetaUrl} = require('node:url').pathToFileURL(__filename).href;` },
     define: { 'import.meta.url': importMetaUrl },
     legalComments: 'none',
     logLevel: 'silent',
-    plugins: [absentModules, leaveOut(dist)],
+    plugins: [leaveOut(dist)],
   });
   return result.warnings.map((w) => `${w.location ? `${w.location.file}:${w.location.line}: ` : ''}${w.text}`);
 }
