@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import sea from 'node:sea';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +12,7 @@ export const inExecutable = sea.isSea();
 /**
  * Root of the installed package (compiled files live in dist/, sources and assets beside it).
  * Inside the executable, the folder that holds it: the package's files are not there, but
- * embedded (readPackageFile, packageFile); only commands it refuses look for them by this path.
+ * embedded (readPackageFile); only commands it refuses look for them by this path.
  */
 export const packageRoot = inExecutable ? path.dirname(process.execPath) : fileURLToPath(new URL('../../', import.meta.url));
 
@@ -24,26 +23,4 @@ const assetKey = (segments: string[]) => path.posix.join(...segments.flatMap((s)
 export function readPackageFile(...segments: string[]): Buffer {
   if (!inExecutable) return fs.readFileSync(path.join(packageRoot, ...segments));
   return Buffer.from(sea.getAsset(assetKey(segments)));
-}
-
-let unpacked: string | undefined;
-
-/**
- * The path of a file shipped with the package, for what needs one on disk (a script bash runs).
- * Inside the executable its embedded copy is written on first use into a folder of this process
- * (mkdtemp: 0700, so no other user can swap it), removed when the process exits.
- */
-export function packageFile(...segments: string[]): string {
-  if (!inExecutable) return path.join(packageRoot, ...segments);
-  if (!unpacked) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'asf-exe-'));
-    process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
-    unpacked = dir;
-  }
-  const file = path.join(unpacked, ...segments);
-  if (!fs.existsSync(file)) {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, readPackageFile(...segments));
-  }
-  return file;
 }

@@ -9,10 +9,10 @@ import { bundleCli } from './bundle.js';
 import { injectSea, seaConfig, type SeaInputs } from './inject.js';
 
 /**
- * The package files the supported commands read (runtime/paths.ts readPackageFile/packageFile),
- * embedded under their path from the package root.
+ * The package files the supported commands read (runtime/paths.ts readPackageFile), embedded
+ * under their path from the package root.
  */
-export const embeddedFiles = ['package.json', 'examples/mmocr/sample.jpg', 'installer/install.sh'];
+export const embeddedFiles = ['package.json', 'examples/mmocr/sample.jpg'];
 
 export interface BuiltExecutable {
   file: string;

@@ -48,6 +48,9 @@ export async function bundleCli(dist: string, outfile: string, root: string): Pr
     banner: { js: `const ${importMetaUrl} = require('node:url').pathToFileURL(__filename).href;` },
     define: { 'import.meta.url': importMetaUrl },
     legalComments: 'none',
+    // Less text to parse at every start (--version: 128 → 117 ms); names are kept, so are messages.
+    minifyWhitespace: true,
+    minifySyntax: true,
     logLevel: 'silent',
     plugins: [leaveOut(dist)],
   });
