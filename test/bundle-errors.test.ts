@@ -61,4 +61,11 @@ describe('asf bundle verify / inspect: errors that name the file and say what ha
     assert.equal(run.code, 1);
     assert.match(run.stderr, new RegExp(`^asf: ${damaged.replace(/[.]/g, '\\.')}: not valid gzip data \\(.+\\): the file is damaged\\n$`));
   });
+
+  it('inspect of a bundle whose bundle.json lists nothing (an earlier build\'s): the table, empty, not a crash', async () => {
+    const run = await asfStreams(['bundle', 'inspect', path.join(root, 'asf-offline-1.0.0')]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^Built .* for \.$/m);
+    assert.match(run.stdout, /## Images \(0; 0 distinct blobs\)/);
+  });
 });

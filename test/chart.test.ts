@@ -251,7 +251,7 @@ describe('charts/asf (real helm, strict Kubernetes schema validation)', function
     const r = await helm(['template', 'dryrun', copy, '--namespace', 'asf', '--show-only', 'templates/notes.yaml']);
     assert.equal(r.code, 0, r.stderr);
     const notes = (yaml.load(r.stdout) as { data: { notes: string } }).data.notes;
-    assert.match(notes, /asf demo mmocr --url http:\/\/<node>:30889/);
+    assert.match(notes, /asf demo mmocr --gateway http:\/\/<node>:30889/);
     assert.match(notes, /kubectl -n asf rollout status deployment\/dryrun-asf-gateway/);
     assert.match(notes, /helm test dryrun -n asf/);
   });

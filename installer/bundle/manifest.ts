@@ -28,7 +28,9 @@ export const manifestFile = 'bundle.json';
 export const checksumsFile = 'checksums';
 
 export function readBundleManifest(text: string): BundleManifest {
-  return JSON.parse(text) as BundleManifest;
+  const m = JSON.parse(text) as Partial<BundleManifest>;
+  // Lists a bundle of an earlier build may lack read as empty, not as a crash further on.
+  return { ...m, platforms: m.platforms ?? [], images: m.images ?? [], charts: m.charts ?? [], resources: m.resources ?? [], packages: m.packages ?? [] } as BundleManifest;
 }
 
 export function writeManifests(root: string, manifest: BundleManifest): void {
