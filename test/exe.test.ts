@@ -172,6 +172,20 @@ describe('asf as one executable (dist/exe/asf, no Node.js on its PATH)', functio
       assert.ok(tools.calls().some((c) => c.startsWith('helm upgrade --install') && c.includes(`global.imageRegistry=${target.addr}`)), tools.calls().join('\n'));
     });
 
+    it('bin/asf of an extracted bundle, given no --bundle, checks that bundle: status finds its images in the registry and uninstall its release', async () => {
+      const own = path.join(fixture.root, 'bin', 'asf');
+      fs.mkdirSync(path.dirname(own), { recursive: true });
+      fs.copyFileSync(built.file, own);
+      fs.chmodSync(own, 0o755);
+      const env = { PATH: tools.path, ASF_STATE_DIR: path.join(tmp, 'state'), ...tools.env };
+      const status = await exec(own, ['status', '--registry', target.addr, '--plain-http', '--gateway', 'http://127.0.0.1:1'], { cwd: tmp, env });
+      for (const image of fixture.images) assert.ok(status.stdout.includes(`image ${image.repository}:${image.tag}@${image.digest} present in ${target.addr}`), status.stdout);
+      assert.match(status.stdout, /release asf in asf: deployed/);
+      const uninstall = await exec(own, ['uninstall'], { cwd: tmp, env });
+      assert.equal(uninstall.code, 0, uninstall.stdout + uninstall.stderr);
+      assert.ok(tools.calls().includes('helm uninstall asf --namespace asf --wait --timeout 5m'), tools.calls().join('\n'));
+    });
+
     it('asf status --local: no local stack, exit 0', async () => {
       const r = await exe(['status', '--local']);
       assert.equal(r.code, 0, r.stderr);

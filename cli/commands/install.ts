@@ -28,10 +28,10 @@ async function packagedHelm(bundle: string | undefined): Promise<void> {
 /** Runs one install action in this process (installer/install/), with the options as given. */
 export async function runInstallAction(action: Action, opts: GivenOptions & { extractTo?: string }): Promise<void> {
   const { runAction } = await import('../../installer/install/run.js');
-  const { bundleFolder } = await import('../../installer/install/bundle.js');
+  const { bundleFolder, enclosingBundle } = await import('../../installer/install/bundle.js');
   const { settingsFor } = await import('../../installer/install/settings.js');
   const code = await runAction(action, async () => {
-    const bundle = opts.bundle ? await bundleFolder(opts.bundle, opts.extractTo, (line) => process.stdout.write(`${action}: ${line}\n`)) : undefined;
+    const bundle = opts.bundle ? await bundleFolder(opts.bundle, opts.extractTo, (line) => process.stdout.write(`${action}: ${line}\n`)) : enclosingBundle();
     await packagedHelm(bundle);
     return settingsFor(action, { ...opts, bundle });
   });

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { checksumsFile, manifestFile, parseChecksums, readBundleManifest, type BundleManifest } from '../bundle/manifest.js';
+import { inExecutable } from '../../runtime/paths.js';
 import { v2 } from '../registry/layout.js';
 import { fail } from './errors.js';
 
@@ -15,6 +16,16 @@ export interface InstallBundle {
   /** registry/: the folder holding docker/registry/v2. */
   registry: string;
   manifest?: BundleManifest;
+}
+
+/**
+ * The bundle this executable came in (it runs as <bundle>/bin/asf), for commands given no --bundle:
+ * `bin/asf status` then checks that bundle's images, with that bundle's helm.
+ */
+export function enclosingBundle(): string | undefined {
+  if (!inExecutable) return undefined;
+  const root = path.dirname(path.dirname(process.execPath));
+  return fs.existsSync(path.join(root, 'registry', v2)) ? root : undefined;
 }
 
 /** The bundle at `root`, refused unless it holds images (a wrong --bundle fails here, named). */
