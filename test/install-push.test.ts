@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { InstallError } from '../installer/install/errors.js';
@@ -360,6 +360,48 @@ describe('install push (bundle images into a registry over the distribution API)
       assert.equal(trusted.report.blobsSkipped, links(v1));
     } finally {
       await registry.stop();
+    }
+  });
+
+  it('http_proxy is honoured as curl did (the push goes through the proxy\'s tunnels), and no_proxy listing the registry bypasses it', async () => {
+    const registry = await target();
+    const tunnels: string[] = [];
+    const proxy = http.createServer((_req, res) => res.writeHead(405).end());
+    proxy.on('connect', (req: http.IncomingMessage, client: import('node:net').Socket) => {
+      tunnels.push(req.url!);
+      const [host, port] = req.url!.split(':') as [string, string];
+      const upstream = net.connect(Number(port), host, () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        upstream.pipe(client).on('error', () => {});
+        client.pipe(upstream).on('error', () => {});
+      });
+      upstream.on('error', () => client.destroy());
+      client.on('error', () => upstream.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const saved = { http_proxy: process.env['http_proxy'], no_proxy: process.env['no_proxy'] };
+    const restore = () => {
+      for (const [key, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    };
+    try {
+      process.env['http_proxy'] = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+      delete process.env['no_proxy'];
+      const { report } = await push(v1, { address: registry.addr, plainHttp: true });
+      assert.equal(report.blobsPushed, uniqueBlobs(v1));
+      assert.ok(tunnels.length > 0 && tunnels.every((t) => t === registry.addr), tunnels.join(' '));
+      for (const image of v1.images) assert.equal((await skopeoInspect(registry, image.repository, image.digest)).code, 0);
+
+      tunnels.length = 0;
+      process.env['no_proxy'] = '127.0.0.1';
+      assert.equal(await manifestStatus({ address: registry.addr, plainHttp: true }, v1.images[0]!.repository, v1.images[0]!.digest), 200);
+      assert.deepEqual(tunnels, []);
+    } finally {
+      restore();
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
     }
   });
 

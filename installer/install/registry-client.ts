@@ -1,11 +1,12 @@
 // The distribution v2 HTTP API as the install speaks it to a site's registry: one origin (https,
 // or http with plainHttp), basic auth in a header, and a few retries while nothing answers or the
-// registry answers 5xx, as `curl --retry 3 --retry-connrefused` did for install.sh.
+// registry answers 5xx, as `curl --retry 3 --retry-connrefused` did for install.sh; through the
+// proxy http_proxy/https_proxy name unless no_proxy lists the registry, as curl does.
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import tls from 'node:tls';
-import { Agent, request, type Dispatcher } from 'undici';
+import { EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
 
 export interface RegistryTarget {
   /** HOST or HOST:PORT. */
@@ -64,13 +65,16 @@ function trustedCAs(): string[] {
 export class RegistryClient {
   /** scheme://address */
   readonly origin: string;
-  private readonly agent: Agent;
+  private readonly agent: EnvHttpProxyAgent;
   private readonly authorization?: string;
 
   constructor(readonly target: RegistryTarget) {
     this.origin = `${target.plainHttp ? 'http' : 'https'}://${target.address}`;
-    this.agent = new Agent({
-      connect: { timeout: 10_000, rejectUnauthorized: !target.insecure, ...(target.plainHttp || target.insecure ? {} : { ca: trustedCAs() }) },
+    const verify = { rejectUnauthorized: !target.insecure, ...(target.plainHttp || target.insecure ? {} : { ca: trustedCAs() }) };
+    this.agent = new EnvHttpProxyAgent({
+      connect: { timeout: 10_000, ...verify },
+      // Through a proxy, the registry's own TLS (inside the tunnel) is checked the same way.
+      requestTls: verify,
       // A registry answers a blob PUT once the whole blob is in, which for a multi-GB layer
       // outlasts any fixed wait (curl had none); a stalled body still times out.
       headersTimeout: 0,
@@ -111,10 +115,11 @@ export class RegistryClient {
           },
         };
       } catch (err) {
-        if (bodyError) throw bodyError;
+        // A write error of the connection (reset mid-body) surfaces on the body too: a transient failure.
+        if (bodyError && !transientCodes.has((bodyError as NodeJS.ErrnoException).code ?? '')) throw bodyError;
         const failure = err as Error & { code?: string; cause?: Error & { code?: string } };
         // undici wraps some socket errors; the code that says what happened may be on the cause.
-        const code = failure.code ?? failure.cause?.code ?? '';
+        const code = failure.code ?? failure.cause?.code ?? (bodyError as NodeJS.ErrnoException | undefined)?.code ?? '';
         if (last || !transientCodes.has(code)) throw new NoAnswer(failure.message, code);
         await sleep(retryDelaysMs[attempt]);
       }
