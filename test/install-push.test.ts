@@ -8,7 +8,7 @@ import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { InstallError } from '../installer/install/errors.js';
-import { checkRegistryReachable, manifestStatus, pushBundleImages, type PushReport, type RegistryTarget } from '../installer/install/push.js';
+import { checkRegistryReachable, manifestStatuses, pushBundleImages, type PushReport, type RegistryTarget } from '../installer/install/push.js';
 import { blobPath } from '../installer/registry/layout.js';
 import { serveRegistry } from '../installer/registry/serve.js';
 import { buildBundleFixture, startRegistry, type Fixture, type Registry } from './helpers/bundle-fixture.js';
@@ -396,7 +396,7 @@ describe('install push (bundle images into a registry over the distribution API)
 
       tunnels.length = 0;
       process.env['no_proxy'] = '127.0.0.1';
-      assert.equal(await manifestStatus({ address: registry.addr, plainHttp: true }, v1.images[0]!.repository, v1.images[0]!.digest), 200);
+      assert.deepEqual(await manifestStatuses({ address: registry.addr, plainHttp: true }, [v1.images[0]!]), [200]);
       assert.deepEqual(tunnels, []);
     } finally {
       restore();
@@ -405,13 +405,13 @@ describe('install push (bundle images into a registry over the distribution API)
     }
   });
 
-  it('manifestStatus: 404 before the push, 200 after, 0 when nothing answers', async () => {
+  it('manifestStatuses: 404 before the push, 200 after, 0 when nothing answers', async () => {
     const registry = await target();
     const image = v1.images[0]!;
     const to = { address: registry.addr, plainHttp: true };
-    assert.equal(await manifestStatus(to, image.repository, image.digest), 404);
+    assert.deepEqual(await manifestStatuses(to, [image]), [404]);
     await push(v1, to);
-    assert.equal(await manifestStatus(to, image.repository, image.digest), 200);
-    assert.equal(await manifestStatus({ address: `127.0.0.1:${await freePort()}`, plainHttp: true }, image.repository, image.digest), 0);
+    assert.deepEqual(await manifestStatuses(to, [image]), [200]);
+    assert.deepEqual(await manifestStatuses({ address: `127.0.0.1:${await freePort()}`, plainHttp: true }, [image]), [0]);
   });
 });

@@ -1,9 +1,8 @@
 // The extracted bundle an install reads: bundle.json (what it holds), checksums (is it whole), and
 // registry/ (its images, read through installer/registry/layout.ts).
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { sha256File } from '../bundle/files.js';
 import { checksumsFile, manifestFile, parseChecksums, readBundleManifest, type BundleManifest } from '../bundle/manifest.js';
 import { inExecutable } from '../../runtime/paths.js';
 import { v2 } from '../registry/layout.js';
@@ -65,10 +64,8 @@ export async function verifyBundle(b: InstallBundle, log: (line: string) => void
   log(`verifying ${expected.size} files against ${list}`);
   const failed: string[] = [];
   for (const [file, hex] of expected) {
-    const hash = createHash('sha256');
     try {
-      await pipeline(fs.createReadStream(path.join(b.root, file)), hash);
-      if (hash.digest('hex') !== hex) failed.push(`${file}: FAILED`);
+      if ((await sha256File(path.join(b.root, file))) !== hex) failed.push(`${file}: FAILED`);
     } catch {
       failed.push(`${file}: FAILED open or read`);
     }

@@ -74,11 +74,16 @@ export async function checkRegistryReachable(target: RegistryTarget): Promise<vo
   }
 }
 
-/** HTTP status of HEAD /v2/<repo>/manifests/<digest> (0 when nothing answered): for `status`. */
-export async function manifestStatus(target: RegistryTarget, repository: string, digest: string): Promise<number> {
+/**
+ * For `status`: the HTTP status of HEAD /v2/<repository>/manifests/<digest> of each image (0 when
+ * nothing answered), all asked through one client.
+ */
+export async function manifestStatuses(target: RegistryTarget, images: { repository: string; digest: string }[]): Promise<number[]> {
   const client = new RegistryClient(target);
   try {
-    return await client.status('HEAD', client.url(`${repository}/manifests/${digest}`), { accept: manifestAccept });
+    const statuses: number[] = [];
+    for (const { repository, digest } of images) statuses.push(await client.status('HEAD', client.url(`${repository}/manifests/${digest}`), { accept: manifestAccept }));
+    return statuses;
   } finally {
     await client.close();
   }

@@ -11,7 +11,7 @@ import { hasRevision, tagDigest } from '../registry/layout.js';
 import { bundleRefs, devicePluginChart, releaseChart, type InstallBundle } from './bundle.js';
 import { fail } from './errors.js';
 import type { Settings } from './settings.js';
-import { helmBinary, kubectl, tool, toolShown } from './tools.js';
+import { helmBinary, kubectl, lastLine, tool, toolShown } from './tools.js';
 
 export const devicePluginRelease = 'nvidia-device-plugin';
 const createdByLabel = 'asf.io/created-by';
@@ -167,7 +167,7 @@ export async function releaseState(helm: string, release: string, namespace: str
   const r = await tool(helm, ['status', release, '--namespace', namespace]);
   if (r.ok) return { deployed: true, state: /^STATUS: (.*)$/m.exec(r.stdout)?.[1] ?? 'unknown' };
   if (r.stderr.includes('release: not found')) return { deployed: false, state: 'not installed' };
-  return { deployed: false, state: `NOT CHECKED: helm status failed: ${r.stderr.trim().split('\n').at(-1)}` };
+  return { deployed: false, state: `NOT CHECKED: helm status failed: ${lastLine(r.stderr)}` };
 }
 
 export async function uninstallRelease(settings: Settings, log: (line: string) => void): Promise<void> {

@@ -21,6 +21,9 @@ async function install(settings: Settings, log: Log): Promise<void> {
   if (!settings.registry && !settings.serveAddr) {
     fail('say where the images go: --registry HOST:PORT (push to your registry) or --serve-registry (serve them from this node)');
   }
+  // The first node's address, asked of kubectl once: the served registry's default and the closing hint use it.
+  let node: Promise<string | undefined> | undefined;
+  const firstNode = () => (node ??= nodeIp());
   log(`bundle ${bundle.manifest?.name ?? ''} ${bundle.manifest?.version ?? ''} (${profile}) from ${bundle.root}`);
   if (settings.skipVerify) log('integrity check skipped (--skip-verify)');
   else await verifyBundle(bundle, log);
@@ -37,7 +40,7 @@ async function install(settings: Settings, log: Log): Promise<void> {
       const served = settings.serveAddr!;
       await new ServedRegistry(settings.stateDir, log).serve(bundle, served);
       const port = served.slice(served.lastIndexOf(':') + 1);
-      let addr = settings.advertise ?? (await nodeIp()) ?? '127.0.0.1';
+      let addr = settings.advertise ?? (await firstNode()) ?? '127.0.0.1';
       if (!addr.includes(':')) addr = `${addr}:${port}`;
       const files = mirrorFiles(bundleRefs(bundle), addr);
       log(`every node needs this containerd mirror config (config_path = "${certsDir()}" in containerd's CRI registry settings):`);
@@ -50,7 +53,7 @@ async function install(settings: Settings, log: Log): Promise<void> {
   } finally {
     values.dispose();
   }
-  const ip = (await nodeIp()) ?? '<node>';
+  const ip = (await firstNode()) ?? '<node>';
   if (settings.postCheck) {
     if (!(await checkRelease(settings, log))) {
       fail(`installed, but the check failed (above): kubectl -n ${settings.namespace} get pods shows the loaders; re-run the check with: ${settings.checkCommand}`);

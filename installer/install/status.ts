@@ -3,7 +3,7 @@
 // could not be checked counts as a problem.
 import { repositories, repositoryTags } from '../registry/layout.js';
 import { openBundle } from './bundle.js';
-import { manifestStatus, type RegistryTarget } from './push.js';
+import { manifestStatuses, type RegistryTarget } from './push.js';
 import { devicePluginRelease, releaseState } from './release.js';
 import { localAddr, ServedRegistry } from './served-registry.js';
 import type { Settings } from './settings.js';
@@ -79,16 +79,15 @@ export async function installStatus(settings: Settings, log: (line: string) => v
   if (!bundle) log('images: not checked (pass --bundle DIR to check the bundle\'s images in the registry)');
   else if (!registry) log('images: not checked (pass --registry HOST:PORT, or serve them with install --serve-registry)');
   if (bundle && registry) {
-    for (const repo of repositories(bundle.registry)) {
-      for (const { tag, digest } of repositoryTags(bundle.registry, repo)) {
-        const code = await manifestStatus(registry, repo, digest);
-        if (code === 200) log(`image ${repo}:${tag}@${digest} present in ${registry.address}`);
-        else {
-          log(`image ${repo}:${tag}@${digest} MISSING from ${registry.address} (HTTP ${String(code).padStart(3, '0')})`);
-          problems++;
-        }
+    const images = repositories(bundle.registry).flatMap((repository) => repositoryTags(bundle.registry, repository).map((t) => ({ repository, ...t })));
+    const codes = await manifestStatuses(registry, images);
+    images.forEach(({ repository, tag, digest }, i) => {
+      if (codes[i] === 200) log(`image ${repository}:${tag}@${digest} present in ${registry.address}`);
+      else {
+        log(`image ${repository}:${tag}@${digest} MISSING from ${registry.address} (HTTP ${String(codes[i]).padStart(3, '0')})`);
+        problems++;
       }
-    }
+    });
   }
 
   let url = settings.gateway;

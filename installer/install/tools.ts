@@ -3,21 +3,18 @@
 // unless a step decides to show it.
 import fs from 'node:fs';
 import path from 'node:path';
-import { $, type ProcessOutput } from 'zx';
+import { $ } from 'zx';
 
 export interface ToolResult {
   ok: boolean;
-  code: number;
   stdout: string;
   stderr: string;
 }
 
-const toResult = (r: ProcessOutput): ToolResult => ({ ok: r.exitCode === 0, code: r.exitCode ?? 1, stdout: r.stdout, stderr: r.stderr });
-
 /** Runs a tool with its output captured; a missing tool is a failed result, not a throw. */
-export async function tool(binary: string, args: string[], input?: string): Promise<ToolResult> {
-  const child = $({ nothrow: true, quiet: true, ...(input === undefined ? {} : { input }) })`${binary} ${args}`;
-  return toResult(await child);
+export async function tool(binary: string, args: string[]): Promise<ToolResult> {
+  const r = await $({ nothrow: true, quiet: true })`${binary} ${args}`;
+  return { ok: r.exitCode === 0, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** Runs a tool with its output on ours (helm upgrade, helm uninstall): the user sees helm itself. */
