@@ -37,11 +37,11 @@ export interface RecordingTools {
   reset(): void;
 }
 
-// The real tools install.sh uses (bash, curl, coreutils and a few classics every Linux has).
+// The real tools the stand-ins and install.sh (a launcher of asf) run, and no more: nothing the
+// bash installer needed (curl, awk, sha256sum …) is here, so an install that still did is caught.
 const realTools = [
-  'bash', 'sh', 'curl', 'sed', 'grep', 'awk', 'find', 'xargs', 'sort', 'cut', 'tr', 'head', 'tail', 'wc', 'cat', 'cp', 'mv', 'rm',
-  'mkdir', 'dirname', 'basename', 'stat', 'sha256sum', 'du', 'cmp', 'mktemp', 'sleep', 'nohup', 'kill', 'printf', 'echo', 'env', 'ls',
-  'chmod', 'docker-registry', 'tar', 'gzip', 'ln', 'true', 'false', 'test', 'base64', 'rmdir',
+  'bash', 'sh', 'sed', 'grep', 'cat', 'cp', 'mv', 'rm', 'mkdir', 'dirname', 'sleep', 'nohup', 'kill', 'printf', 'echo', 'env', 'ls',
+  'chmod', 'docker-registry', 'tar', 'gzip', 'ln', 'true', 'false', 'test', 'rmdir',
 ];
 
 const kubectl = String.raw`#!/bin/bash
