@@ -1,10 +1,10 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { reconnectGraceMs, type ReplicaPicker } from '../balancer/admission.js';
 import type { Replica, Service } from '../discovery/registry.js';
-import type { CallError } from '../protocol/client.js';
+import type { CallError, OnceAnswer } from '../protocol/client.js';
 import { AsfError, ErrorCode } from '../protocol/errors.js';
 import { loaderInput, loaderOutput } from '../protocol/codec.js';
-import type { LoaderInput, LoaderOutput, ReqData, ResData } from '../protocol/messages.js';
+import type { LoaderInput, LoaderOutput, ReqData } from '../protocol/messages.js';
 
 export type CallOutcome = 'answered' | 'busy' | 'unreachable' | 'lost' | 'timeout';
 
@@ -107,24 +107,39 @@ export async function dispatchOnce(
   timeoutMs: number,
   record?: (replica: Replica, outcome: CallOutcome) => void,
 ): Promise<{ output: LoaderOutput; loaderSeconds: number }> {
+  const { replica, value: answer, seconds } = await onAReplica<OnceAnswer>(
+    service,
+    pick,
+    Date.now() + timeoutMs,
+    async (replica, remainingMs) => {
+      const { client } = replica;
+      const answer = client.callOnce ? await client.callOnce(sid, input, remainingMs) : await inEnvelope(replica, sid, input, timeoutMs, remainingMs);
+      return answer.busy ? 'busy' : answer;
+    },
+    record,
+  );
+  service.admission.release(replica, answer.idle, seconds);
+  return { output: answer.output, loaderSeconds: seconds };
+}
+
+/** The request as AIGES loaders (and ours over gRPC) take it: LoaderInput encoded in an AIIn envelope. */
+async function inEnvelope(replica: Replica, sid: string, input: LoaderInput, timeoutMs: number, remainingMs: number): Promise<OnceAnswer> {
   const req: ReqData = {
     op: 'AIIn',
     s: { h: sid },
     param: { SeqNo: '1', version: 'v2', waitTime: String(timeoutMs) },
     data: [{ data: loaderInput.encode(input) }],
   };
-  const { replica, value: res, seconds } = await onAReplica<ResData>(
-    service,
-    pick,
-    Date.now() + timeoutMs,
-    async (replica, remainingMs) => {
-      const res = await replica.client.call(req, remainingMs);
-      return res.code === ErrorCode.NoLicence ? 'busy' : res;
-    },
-    record,
-  );
-  service.admission.release(replica, Number(res.param?.['idle']), seconds);
+  const res = await replica.client.call(req, remainingMs);
+  const idle = Number(res.param?.['idle']);
+  if (res.code === ErrorCode.NoLicence) return { output: {}, busy: true, idle };
+  // A useless answer is still an answer: the loader is not taken for unreachable.
+  const unreadable = (why: string): OnceAnswer => ({ output: { code: ErrorCode.ConnectionRead, err: `loader ${replica.address} answered ${why}` }, busy: false, idle });
   const raw = res.data?.[0]?.data;
-  if (!raw) throw new AsfError(ErrorCode.ConnectionRead, `loader ${replica.address} answered without a payload`);
-  return { output: loaderOutput.decode(raw), loaderSeconds: seconds };
+  if (!raw) return unreadable('without a payload');
+  try {
+    return { output: loaderOutput.decode(raw), busy: false, idle };
+  } catch (err) {
+    return unreadable(`with a payload that is not a LoaderOutput: ${(err as Error).message}`);
+  }
 }

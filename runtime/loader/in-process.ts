@@ -1,6 +1,6 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import type { LoaderConnection } from '../protocol/client.js';
-import type { ReqData, ResData, ToolRequest } from '../protocol/messages.js';
+import type { LoaderConnection, OnceAnswer } from '../protocol/client.js';
+import type { LoaderInput, ReqData, ResData, ToolRequest } from '../protocol/messages.js';
 import type { Loader } from './loader.js';
 import { answerToolQuery } from './toolbox.js';
 
@@ -12,16 +12,12 @@ import { answerToolQuery } from './toolbox.js';
 export class InProcessLoader implements LoaderConnection {
   constructor(readonly loader: Loader) {}
 
-  async call(req: ReqData, timeoutMs: number): Promise<ResData> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: GrpcStatus.DEADLINE_EXCEEDED, details: `no answer within ${timeoutMs} ms` })), timeoutMs);
-    });
-    try {
-      return await Promise.race([this.loader.handle(req), deadline]);
-    } finally {
-      clearTimeout(timer);
-    }
+  call(req: ReqData, timeoutMs: number): Promise<ResData> {
+    return withDeadline(this.loader.handle(req), timeoutMs);
+  }
+
+  callOnce(sid: string, input: LoaderInput, timeoutMs: number): Promise<OnceAnswer> {
+    return withDeadline(this.loader.answerOnce(sid, input), timeoutMs);
   }
 
   async query(request: ToolRequest): Promise<string> {
@@ -31,4 +27,22 @@ export class InProcessLoader implements LoaderConnection {
   async waitForReady(): Promise<void> {}
 
   close() {}
+}
+
+/** Fails as a gRPC call past its deadline would (the loader keeps its own timeout for the wrapper). */
+function withDeadline<T>(answer: Promise<T>, timeoutMs: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const details = () => `no answer within ${timeoutMs} ms`;
+    const timer = setTimeout(() => reject(Object.assign(new Error(details()), { code: GrpcStatus.DEADLINE_EXCEEDED, details: details() })), timeoutMs);
+    answer.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
 }

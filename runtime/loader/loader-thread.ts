@@ -23,6 +23,12 @@ port.on('message', (message: ThreadRequest) => {
         (err: Error) => reply({ type: 'failed', id: message.id, message: err.message }),
       );
       return;
+    case 'once':
+      loader.answerOnce(message.sid, asBuffers(message.input)).then(
+        (answer) => reply({ type: 'answer-once', id: message.id, answer }),
+        (err: Error) => reply({ type: 'failed', id: message.id, message: err.message }),
+      );
+      return;
     case 'query':
       reply({ type: 'answer-query', id: message.id, body: answerToolQuery(loader, message.request) });
       return;

@@ -10,6 +10,7 @@ import { WrapperError, type DataItem, type WrapperHost } from './host.js';
 import { expectedOutputs, failure, toItem, toPayloads, wrapperFailure } from './items.js';
 import { SessionTable } from './sessions.js';
 import { RequestSignal } from './request-signal.js';
+import type { OnceAnswer } from '../protocol/client.js';
 
 export type LoaderState = 'starting' | 'ready' | 'failed' | 'stopping';
 
@@ -126,31 +127,52 @@ export class Loader {
     if (stream && !this.host.openSession) {
       return this.reply(sid, failure(ErrorCode.InvalidOperation, `capability ${this.schema.serviceId} serves one-shot requests only: its host has no streaming sessions`));
     }
-    // A request that arrives while the wrapper initialises (say, right after a restart) waits for it.
-    if (this.state === 'starting') await this.started;
-    if (this.state !== 'ready') {
-      return this.reply(sid, failure(ErrorCode.WrapperInit, `capability ${this.schema.serviceId} is not ready: ${this.error ?? this.state}`));
+    if (stream) {
+      const refused = await this.admit();
+      if (refused) return this.envelope(sid, refused);
+      // The session keeps the licence until it ends.
+      return this.replyAll(sid, await this.sessions.create(sid, input, this.schema));
     }
-    if (!this.pool.tryAcquire()) {
-      const out = failure(ErrorCode.NoLicence, `no free licence: all ${this.pool.total} are in use`);
-      // Only 10110 is also set on the envelope, so the caller retries another loader.
-      return { ...this.reply(sid, out), code: ErrorCode.NoLicence, error_info: out.err };
-    }
-    // The session keeps the licence until it ends.
-    if (stream) return this.replyAll(sid, await this.sessions.create(sid, input, this.schema));
+    const answer = await this.answerOnce(sid, input);
+    return this.envelope(sid, answer.output);
+  }
+
+  /**
+   * A one-shot request: the wrapper's output (or why there is none), the licences left idle after
+   * it, and whether it was refused for want of a licence (10110: try another loader). The envelope
+   * path (input) and a gateway in this process (InProcessLoader) both come through here.
+   */
+  async answerOnce(sid: string, input: LoaderInput): Promise<OnceAnswer> {
+    const refused = await this.admit();
+    if (refused) return { output: this.finish(refused), busy: refused.code === ErrorCode.NoLicence, idle: this.pool.idle };
     let out: LoaderOutput;
     try {
-      out = await this.once(sid, input);
+      out = await this.run(sid, input);
     } catch (err) {
       out = err instanceof WrapperError ? wrapperFailure(err) : failure(ErrorCode.WrapperExec, err instanceof Error ? err.message : String(err));
     } finally {
       this.pool.release();
     }
-    // After the release, so the idle count in the reply is the one the balancer should see.
-    return this.reply(sid, out);
+    // After the release, so that the idle count is the one the balancer should see.
+    return { output: this.finish(out), busy: false, idle: this.pool.idle };
   }
 
-  private async once(sid: string, input: LoaderInput): Promise<LoaderOutput> {
+  /** Takes a licence for a new request or session; the output to answer instead when there is none to take. */
+  private async admit(): Promise<LoaderOutput | undefined> {
+    // A request that arrives while the wrapper initialises (say, right after a restart) waits for it.
+    if (this.state === 'starting') await this.started;
+    if (this.state !== 'ready') return failure(ErrorCode.WrapperInit, `capability ${this.schema.serviceId} is not ready: ${this.error ?? this.state}`);
+    if (!this.pool.tryAcquire()) return failure(ErrorCode.NoLicence, `no free licence: all ${this.pool.total} are in use`);
+    return undefined;
+  }
+
+  /** A single output in the envelope; only 10110 is also set on the envelope itself, so the caller retries another loader. */
+  private envelope(sid: string, out: LoaderOutput): ResData {
+    const res = this.reply(sid, out);
+    return out.code === ErrorCode.NoLicence ? { ...res, code: ErrorCode.NoLicence, error_info: out.err } : res;
+  }
+
+  private async run(sid: string, input: LoaderInput): Promise<LoaderOutput> {
     const expect = expectedOutputs(input.expect, this.schema);
     const inputs: DataItem[] = (input.pl ?? []).map((pl) => toItem(pl));
     const signal = new RequestSignal();
@@ -204,12 +226,15 @@ export class Loader {
     return {
       s: { h: sid },
       param: { total: String(this.pool.total), idle: String(this.pool.idle) },
-      data: outs.map((out) => {
-        out.serviceId = this.schema.serviceId;
-        if (out.err) out.err = this.withoutPaths(out.err);
-        return { data: loaderOutput.encode(out) };
-      }),
+      data: outs.map((out) => ({ data: loaderOutput.encode(this.finish(out)) })),
     };
+  }
+
+  /** Every output names the service, and its error text no path on this server. */
+  private finish(out: LoaderOutput): LoaderOutput {
+    out.serviceId = this.schema.serviceId;
+    if (out.err) out.err = this.withoutPaths(out.err);
+    return out;
   }
 }
 

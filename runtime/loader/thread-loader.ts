@@ -1,11 +1,11 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { Worker } from 'node:worker_threads';
-import type { LoaderConnection } from '../protocol/client.js';
-import type { ReqData, ResData, ToolRequest } from '../protocol/messages.js';
+import type { LoaderConnection, OnceAnswer } from '../protocol/client.js';
+import type { LoaderInput, ReqData, ResData, ToolRequest } from '../protocol/messages.js';
 import { asBuffers, type ThreadReply, type ThreadRequest } from './thread-messages.js';
 
 interface Pending {
-  resolve(value: ResData | string): void;
+  resolve(value: ResData | OnceAnswer | string): void;
   reject(err: Error): void;
   timer: NodeJS.Timeout;
 }
@@ -52,6 +52,7 @@ export class ThreadLoader implements LoaderConnection {
       this.pending.delete(message.id);
       clearTimeout(waiting.timer);
       if (message.type === 'answer') waiting.resolve(asBuffers(message.res));
+      else if (message.type === 'answer-once') waiting.resolve({ ...message.answer, output: asBuffers(message.answer.output) });
       else if (message.type === 'answer-query') waiting.resolve(message.body);
       else waiting.reject(failure(GrpcStatus.INTERNAL, message.message));
     });
@@ -81,13 +82,13 @@ export class ThreadLoader implements LoaderConnection {
     }
   }
 
-  private send<T extends ResData | string>(message: ThreadRequest & { id: number }, timeoutMs: number): Promise<T> {
+  private send<T extends ResData | OnceAnswer | string>(message: ThreadRequest & { id: number }, timeoutMs: number): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(message.id);
         reject(failure(GrpcStatus.DEADLINE_EXCEEDED, `no answer within ${timeoutMs} ms`));
       }, timeoutMs);
-      this.pending.set(message.id, { resolve: resolve as (value: ResData | string) => void, reject, timer });
+      this.pending.set(message.id, { resolve: resolve as (value: ResData | OnceAnswer | string) => void, reject, timer });
       if (this.backlog) this.backlog.push(message);
       else this.worker.postMessage(message);
     });
@@ -95,6 +96,10 @@ export class ThreadLoader implements LoaderConnection {
 
   call(req: ReqData, timeoutMs: number): Promise<ResData> {
     return this.send<ResData>({ type: 'call', id: ++this.nextId, req }, timeoutMs);
+  }
+
+  callOnce(sid: string, input: LoaderInput, timeoutMs: number): Promise<OnceAnswer> {
+    return this.send<OnceAnswer>({ type: 'once', id: ++this.nextId, sid, input }, timeoutMs);
   }
 
   query(request: ToolRequest, timeoutMs = 2000): Promise<string> {

@@ -1,22 +1,30 @@
-import type { ReqData, ResData, ToolRequest } from '../protocol/messages.js';
+import type { OnceAnswer } from '../protocol/client.js';
+import type { LoaderInput, LoaderOutput, ReqData, ResData, ToolRequest } from '../protocol/messages.js';
 
 /** From the gateway's thread to a loader thread. */
-export type ThreadRequest = { type: 'call'; id: number; req: ReqData } | { type: 'query'; id: number; request: ToolRequest } | { type: 'stop' };
+export type ThreadRequest =
+  | { type: 'call'; id: number; req: ReqData }
+  | { type: 'once'; id: number; sid: string; input: LoaderInput }
+  | { type: 'query'; id: number; request: ToolRequest }
+  | { type: 'stop' };
 
 /** From a loader thread back. */
 export type ThreadReply =
   | { type: 'answer'; id: number; res: ResData }
+  | { type: 'answer-once'; id: number; answer: OnceAnswer }
   | { type: 'failed'; id: number; message: string }
   | { type: 'answer-query'; id: number; body: string }
   | { type: 'stopped' };
 
 /**
  * A message's byte fields as Buffers again: a structured clone turns a Buffer into a plain
- * Uint8Array (same bytes, no copy here), and the protobuf codecs read Buffers.
+ * Uint8Array (same bytes, no copy here), and the protobuf codecs and renderers read Buffers.
  */
-export function asBuffers<T extends ReqData | ResData>(message: T): T {
-  for (const meta of message.data ?? []) {
-    if (!Buffer.isBuffer(meta.data)) meta.data = Buffer.from(meta.data.buffer, meta.data.byteOffset, meta.data.byteLength);
+export function asBuffers<T extends ReqData | ResData | LoaderInput | LoaderOutput>(message: T): T {
+  const fields = 'pl' in message ? message.pl : 'data' in message ? message.data : undefined;
+  for (const item of fields ?? []) {
+    const data = item.data;
+    if (data && !Buffer.isBuffer(data)) item.data = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   }
   return message;
 }

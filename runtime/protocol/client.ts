@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { cmdServerMethod, defaultMaxMessageBytes, pipeCallIdKey, pipeMethod, xsfCallMethod } from './codec.js';
-import type { ReqBatch, ReqData, ResBatch, ResData, ToolRequest } from './messages.js';
+import type { LoaderInput, LoaderOutput, ReqBatch, ReqData, ResBatch, ResData, ToolRequest } from './messages.js';
 import { TurnBatcher } from './turn-batcher.js';
 
 export interface LoaderClientOptions {
@@ -34,10 +34,25 @@ function grpcError(code: grpc.status, details: string, lost = false): CallError 
   return Object.assign(new Error(`${code} ${grpc.status[code]}: ${details}`), { code, details, metadata: new grpc.Metadata(), lost });
 }
 
+/** A loader's answer to a one-shot request, as objects. */
+export interface OnceAnswer {
+  output: LoaderOutput;
+  /** Refused for want of a free licence (10110): the request may go to another loader. */
+  busy: boolean;
+  /** Licences left idle after the request, for the balancer. */
+  idle: number;
+}
+
 /** What the gateway needs of a loader: a gRPC client (LoaderClient), or a loader in its own process. */
 export interface LoaderConnection {
   /** One envelope call; fails like grpc-js does (a DEADLINE_EXCEEDED code past `timeoutMs`). */
   call(req: ReqData, timeoutMs: number): Promise<ResData>;
+  /**
+   * A one-shot request handed over without the protobuf envelope, by a loader in the gateway's own
+   * process or on one of its threads: the gateway otherwise encodes LoaderInput and the loader
+   * decodes it, then the other way round for LoaderOutput, for nothing. Fails as `call` does.
+   */
+  callOnce?(sid: string, input: LoaderInput, timeoutMs: number): Promise<OnceAnswer>;
   /** ToolBox cmdserver: the answer's body (see discovery/loader-queries.ts for what loaders answer). */
   query(request: ToolRequest, timeoutMs?: number): Promise<string>;
   waitForReady(timeoutMs: number): Promise<void>;
