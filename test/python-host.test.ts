@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { loadCapability } from '../runtime/capability/load.js';
 import { ErrorCode } from '../runtime/protocol/errors.js';
 import type { DataItem, WrapperError } from '../runtime/loader/host.js';
 import { PythonHost } from '../runtime/loader/hosts/python.js';
 import { encodeFrame, FrameReader, type Frame } from '../runtime/loader/hosts/python-frames.js';
+import { pythonOptions } from '../runtime/loader/hosts/python-options.js';
 import { RequestSignal } from '../runtime/loader/request-signal.js';
 import { b64, post, repoRoot, startStack, type Stack } from './helpers/stack.js';
 
@@ -311,6 +314,71 @@ describe('python host: a request the loader gives up on while it waits for a wor
       assert.equal(await answer(once('fine')), `ok fine from ${pid}`);
     } finally {
       await host.stop();
+    }
+  });
+});
+
+describe('python host: an idle worker polls for its next call, then sleeps', () => {
+  const fine = (host: PythonHost) =>
+    host.once({ sid: 'poll', params: {}, inputs: [{ key: 'cmd', data: Buffer.from('fine'), type: 0, status: 3, attrs: {} }], expect: ['out'], signal: new RequestSignal() });
+
+  /** The worker's pid (the faulty fixture answers with it), and what /proc says of it. */
+  async function workerOf(host: PythonHost) {
+    const pid = Number((await fine(host))[0]!.data.toString().split(' ').pop());
+    const status = () => fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    return {
+      /** Times it went to sleep (blocked in read) so far. */
+      sleeps: () => Number(/^voluntary_ctxt_switches:\s+(\d+)$/m.exec(status())![1]),
+      /** CPU time used so far, in clock ticks (1/100 s). */
+      cpuTicks: () => {
+        const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        return Number(fields[11]) + Number(fields[12]);
+      },
+    };
+  }
+
+  async function sleepsOver(pollMicros: number, calls: number) {
+    const spec = loadCapability(fixture('faulty'));
+    const host = new PythonHost({ ...spec, python: { ...spec.python, workers: 1, pollMicros } });
+    await host.start({});
+    try {
+      const worker = await workerOf(host);
+      const before = worker.sleeps();
+      for (let i = 0; i < calls; i++) assert.match((await fine(host))[0]!.data.toString(), /^ok fine from/);
+      const sleeps = worker.sleeps() - before;
+      // Idle: one poll of at most pollMicros, then read() blocks; a worker that kept spinning would use the whole second.
+      const idleFrom = worker.cpuTicks();
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      return { sleeps, idleTicks: worker.cpuTicks() - idleFrom };
+    } finally {
+      await host.stop();
+    }
+  }
+
+  it('catches calls that come one after another without sleeping between them, and uses no CPU once idle', async () => {
+    const { sleeps, idleTicks } = await sleepsOver(1000, 200);
+    assert.ok(sleeps < 100, `the worker slept ${sleeps} times in 200 calls that came one after another`);
+    assert.ok(idleTicks < 20, `an idle worker used ${idleTicks * 10} ms of CPU in a second`);
+  });
+
+  it('with python.pollMicros: 0 sleeps after every call', async () => {
+    const { sleeps, idleTicks } = await sleepsOver(0, 200);
+    assert.ok(sleeps >= 150, `the worker slept only ${sleeps} times in 200 calls`);
+    assert.ok(idleTicks < 20);
+  });
+
+  it('refuses a polling time that is not an integer from 0 to 100000, naming where it came from', () => {
+    const spec = loadCapability(fixture('faulty'));
+    assert.throws(() => pythonOptions(spec, { ASF_PYTHON_POLL_MICROS: 'soon' }), { message: "ASF_PYTHON_POLL_MICROS must be an integer from 0 to 100000, got 'soon'" });
+    assert.equal(pythonOptions(spec, { ASF_PYTHON_POLL_MICROS: '0' }).pollMicros, 0);
+    assert.equal(pythonOptions(spec, {}).pollMicros, 1000);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'asf-poll-'));
+    try {
+      fs.cpSync(fixture('faulty'), dir, { recursive: true });
+      fs.writeFileSync(path.join(dir, 'capability.yaml'), 'python:\n  pollMicros: -5\n');
+      assert.throws(() => loadCapability(dir), /capability\.yaml.*pollMicros/s);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -42,7 +42,7 @@ export const capabilityFileSchema = {
     timeoutMs: { type: 'integer', minimum: 1 },
     python: {
       type: 'object',
-      properties: { interpreter: { type: 'string', minLength: 1 }, workers: { type: 'integer', minimum: 1 } },
+      properties: { interpreter: { type: 'string', minLength: 1 }, workers: { type: 'integer', minimum: 1 }, pollMicros: { type: 'integer', minimum: 0, maximum: 100000 } },
       additionalProperties: false,
     },
     // Where asf up runs a JS wrapper: on a worker thread of its own (true, the default) or on the

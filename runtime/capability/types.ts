@@ -43,7 +43,7 @@ export interface CapabilitySpec extends CapabilitySchema {
   /** One-shot requests running longer fail with 10102. */
   timeoutMs: number;
   /** Python host settings from capability.yaml (hosts/python-options.ts fills in the defaults). */
-  python?: { interpreter?: string; workers?: number };
+  python?: { interpreter?: string; workers?: number; pollMicros?: number };
   /** JS host settings from capability.yaml: `thread: false` runs the wrapper on asf up's gateway thread. */
   js?: { thread?: boolean };
   /** Files declared in capability.yaml `resources:` (paths relative to `dir`). */

@@ -5,6 +5,7 @@ import { ConfigError, getPath, integer, specOf, word, type KeySpec } from './con
 import { valuesGet, valuesList, valuesSet } from './chart-values.js';
 import { gatewayConfigDefaults, gatewayKeys, readGatewayConfig } from './gateway-config.js';
 import { YamlFile } from './yaml-edit.js';
+import { defaultPollMicros } from '../loader/hosts/python-options.js';
 
 /** Which file `asf config` reads and writes: a capability's capability.yaml, a gateway config file, or Helm values for charts/asf. */
 export type ConfigTarget = { kind: 'capability'; dir: string } | { kind: 'gateway'; file: string } | { kind: 'values'; file: string };
@@ -19,11 +20,12 @@ export const capabilityKeys: Record<string, KeySpec> = {
   timeoutMs: { describe: 'one-shot requests running longer fail with 10102, ms', parse: integer(1) },
   'python.workers': { describe: 'Python worker processes per loader', parse: integer(1) },
   'python.interpreter': { describe: 'Python interpreter of the workers', parse: word() },
+  'python.pollMicros': { describe: 'how long an idle Python worker polls for its next call before it sleeps, µs (0: never)', parse: integer(0) },
   'config.<name>': { describe: 'a string handed to wrapperInit', parse: (text) => text },
 };
 
 /** What applies when capability.yaml leaves a key out (the loader's own defaults). */
-const capabilityDefaults: Record<string, unknown> = { version: defaults.version, licences: defaults.licences, timeoutMs: defaults.timeoutMs, 'python.workers': 1 };
+const capabilityDefaults: Record<string, unknown> = { version: defaults.version, licences: defaults.licences, timeoutMs: defaults.timeoutMs, 'python.workers': 1, 'python.pollMicros': defaultPollMicros };
 
 interface Doc {
   yaml: YamlFile;

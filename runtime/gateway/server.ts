@@ -150,11 +150,13 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
     const { sid } = requestContext(req);
     if (output.code) throw loaderError(output, schema.clientErrors);
     const body = renderSuccess(sid, output);
+    reply.type('application/json').send(body);
     observe(req, reply, 0, body);
-    return reply.type('application/json').send(body);
+    return reply;
   }
 
-  // Fastify times every request from routing on (reply.elapsedTime).
+  // Called once the answer is written: one request at a time, the client need not wait for the
+  // bookkeeping. Fastify times every request from routing on (reply.elapsedTime).
   function observe(req: FastifyRequest, reply: FastifyReply, code: number, body: string) {
     const { sid, service, appId, loaderSeconds } = requestContext(req);
     const ms = reply.elapsedTime;
@@ -170,10 +172,10 @@ export function buildGateway(options: GatewayOptions): FastifyInstance {
     // Overloaded: when to come back, for HTTP clients and load balancers.
     if (err instanceof OverloadError) reply.header('retry-after', String(err.retryAfterSeconds));
     const body = renderError(sid, err.code, err.message, extra);
-    reply.code(err.httpStatus);
+    reply.code(err.httpStatus).type('application/json').send(body);
     observe(req, reply, err.code, body);
     req.log.debug({ sid, code: err.code, message: err.message }, 'error answer');
-    return reply.type('application/json').send(body);
+    return reply;
   }
 
   return app;

@@ -128,7 +128,9 @@ export class Loader {
       return this.reply(sid, failure(ErrorCode.InvalidOperation, `capability ${this.schema.serviceId} serves one-shot requests only: its host has no streaming sessions`));
     }
     if (stream) {
-      const refused = await this.admit();
+      // A session is known from here on, in the same turn: its next frames may be on their way already.
+      if (this.state === 'starting') await this.started;
+      const refused = this.admit();
       if (refused) return this.envelope(sid, refused);
       // The session keeps the licence until it ends.
       return this.replyAll(sid, await this.sessions.create(sid, input, this.schema));
@@ -143,7 +145,8 @@ export class Loader {
    * path (input) and a gateway in this process (InProcessLoader) both come through here.
    */
   async answerOnce(sid: string, input: LoaderInput): Promise<OnceAnswer> {
-    const refused = await this.admit();
+    if (this.state === 'starting') await this.started;
+    const refused = this.admit();
     if (refused) return { output: this.finish(refused), busy: refused.code === ErrorCode.NoLicence, idle: this.pool.idle };
     let out: LoaderOutput;
     try {
@@ -157,10 +160,12 @@ export class Loader {
     return { output: this.finish(out), busy: false, idle: this.pool.idle };
   }
 
-  /** Takes a licence for a new request or session; the output to answer instead when there is none to take. */
-  private async admit(): Promise<LoaderOutput | undefined> {
-    // A request that arrives while the wrapper initialises (say, right after a restart) waits for it.
-    if (this.state === 'starting') await this.started;
+  /**
+   * Takes a licence for a new request or session; the output to answer instead when there is none
+   * to take. A request that arrives while the wrapper initialises (say, right after a restart) has
+   * waited for it (this.started) before it comes here.
+   */
+  private admit(): LoaderOutput | undefined {
     if (this.state !== 'ready') return failure(ErrorCode.WrapperInit, `capability ${this.schema.serviceId} is not ready: ${this.error ?? this.state}`);
     if (!this.pool.tryAcquire()) return failure(ErrorCode.NoLicence, `no free licence: all ${this.pool.total} are in use`);
     return undefined;

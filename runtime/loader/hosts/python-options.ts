@@ -5,7 +5,16 @@ import type { CapabilitySpec } from '../../capability/types.js';
 export interface PythonOptions {
   interpreter: string;
   workers: number;
+  /** How long an idle worker busy-polls for its next call before it sleeps (asf_worker/framing.py), in µs. */
+  pollMicros: number;
 }
+
+/**
+ * One request at a time on a 2-core VM, echo-py answered in ~260 µs with the worker polling
+ * against ~500 µs without (waking a sleeping worker on an idle CPU was most of it); the gap
+ * between one call and the next there is 200–400 µs, so 1 ms catches it with room to spare.
+ */
+export const defaultPollMicros = 1000;
 
 /** Virtualenvs in the capability folder that are used when nothing else names an interpreter. */
 const venvs = ['.venv/bin/python', 'venv/bin/python'];
@@ -13,6 +22,7 @@ const venvs = ['.venv/bin/python', 'venv/bin/python'];
 /**
  * Interpreter: $ASF_PYTHON, else capability.yaml `python.interpreter`, else the folder's own
  * virtualenv, else python3. Workers: $ASF_PYTHON_WORKERS, else `python.workers`, else 1.
+ * Polling: $ASF_PYTHON_POLL_MICROS, else `python.pollMicros`, else 1000 (0: never poll).
  */
 export function pythonOptions(spec: CapabilitySpec, env: NodeJS.ProcessEnv = process.env): PythonOptions {
   const venv = venvs.map((file) => path.join(spec.dir, file)).find((file) => fs.existsSync(file));
@@ -22,7 +32,12 @@ export function pythonOptions(spec: CapabilitySpec, env: NodeJS.ProcessEnv = pro
   if (!Number.isInteger(workers) || workers < 1) {
     throw new Error(`ASF_PYTHON_WORKERS must be a positive integer, got '${fromEnv}'`);
   }
-  return { interpreter, workers };
+  const pollFromEnv = env['ASF_PYTHON_POLL_MICROS'];
+  const pollMicros = pollFromEnv ? Number(pollFromEnv) : (spec.python?.pollMicros ?? defaultPollMicros);
+  if (!Number.isInteger(pollMicros) || pollMicros < 0 || pollMicros > 100_000) {
+    throw new Error(`ASF_PYTHON_POLL_MICROS must be an integer from 0 to 100000, got '${pollFromEnv}'`);
+  }
+  return { interpreter, workers, pollMicros };
 }
 
 /** A path with a slash is taken relative to the capability folder; a bare name is looked up on PATH. */

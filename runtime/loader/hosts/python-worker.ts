@@ -34,6 +34,8 @@ interface Waiting {
 
 export interface WorkerOptions {
   interpreter: string;
+  /** How long the worker busy-polls for its next call once idle, in µs (0: it sleeps at once). */
+  pollMicros: number;
   /** The capability folder: the worker's cwd, where `import wrapper` looks. */
   dir: string;
 }
@@ -57,7 +59,11 @@ export class PythonWorker {
 
   constructor(options: WorkerOptions) {
     this.closed = new Promise((resolve) => (this.onClosed = resolve));
-    this.child = spawn(options.interpreter, [workerProgram], { cwd: options.dir, stdio: ['pipe', 'pipe', 'inherit'] });
+    this.child = spawn(options.interpreter, [workerProgram], {
+      cwd: options.dir,
+      stdio: ['pipe', 'pipe', 'inherit'],
+      env: { ...process.env, ASF_WORKER_POLL_MICROS: String(options.pollMicros) },
+    });
     this.child.stdout.on('data', (chunk: Buffer) => {
       for (const frame of this.reader.push(chunk)) {
         if (frame.header['event'] !== undefined) {

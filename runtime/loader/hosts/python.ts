@@ -196,7 +196,7 @@ export class PythonHost implements WrapperHost {
 
   /** Starts the slot's worker and runs wrapperInit in it; the slot is idle once that succeeds. */
   private async launch(slot: Slot): Promise<Partial<CapabilitySchema>> {
-    const worker = new PythonWorker({ interpreter: this.options!.interpreter, dir: this.spec.dir });
+    const worker = new PythonWorker({ interpreter: this.options!.interpreter, pollMicros: this.options!.pollMicros, dir: this.spec.dir });
     worker.onEvent = (frame) => this.pushed(slot, frame);
     slot.worker = worker;
     slot.ready = false;

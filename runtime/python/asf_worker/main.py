@@ -146,4 +146,6 @@ def _take_stdio():
     # fd 1 now leads to stderr, so even C extensions writing to stdout cannot corrupt a frame.
     os.dup2(2, 1)
     sys.stdout.reconfigure(line_buffering=True)
-    return Channel(proto_in, proto_out)
+    # The host says how long an idle worker busy-polls for the next call (framing.Channel).
+    poll_seconds = int(os.environ.pop("ASF_WORKER_POLL_MICROS", "0") or 0) / 1e6
+    return Channel(proto_in, proto_out, poll_seconds)
