@@ -8,6 +8,7 @@ import { repoRoot } from '../test/helpers/stack.js';
 import { drive } from './load.js';
 import { loaderGrpc } from './native.js';
 import { asfStack, peer, type Target } from './peers.js';
+import { treeCpuSeconds, treePids, waitGone, waitIdle } from './process-tree.js';
 
 const echoPy = path.join(repoRoot, 'bench', 'fixtures', 'echo-py');
 const text = Buffer.from('hello, benchmark '.repeat(8));
@@ -25,19 +26,25 @@ async function oneAtATime(seconds: number, call: () => Promise<unknown>): Promis
   return ((performance.now() - start) * 1000) / calls;
 }
 
-async function overHttp(target: Target, seconds: number): Promise<{ us: number; p50: number; p99: number }> {
+/** µs per request one at a time, and the server's CPU per request (every process of its tree). */
+async function overHttp(target: Target, seconds: number): Promise<{ us: number; cpuUs: number; p50: number; p99: number }> {
   const running = await target.start();
   try {
     await drive({ url: running.url, body, connections: 1, seconds: 2 });
+    await waitIdle(running.pid, 30);
+    const cpuBefore = treeCpuSeconds(running.pid);
     const r = await drive({ url: running.url, body, connections: 1, seconds });
-    return { us: 1e6 / r.requestsPerSec, p50: r.p50, p99: r.p99 };
+    const cpuUs = ((treeCpuSeconds(running.pid) - cpuBefore) * 1e6) / (r.requestsPerSec * seconds);
+    return { us: 1e6 / r.requestsPerSec, cpuUs, p50: r.p50, p99: r.p99 };
   } finally {
+    const tree = treePids(running.pid);
     await running.stop();
+    await waitGone(tree);
   }
 }
 
 export async function hopsSection(seconds: number): Promise<void> {
-  const rows: [string, number, string][] = [];
+  const rows: [string, number, string, number?][] = [];
   const spec = loadCapability(echoPy);
   const host = createHost(spec);
   await host.start(spec.config);
@@ -52,6 +59,7 @@ export async function hopsSection(seconds: number): Promise<void> {
   rows.push(['asf loader over gRPC (the pipe stream), one call at a time', 1e6 / grpc.callsPerSec, `p50 ${grpc.p50Ms.toFixed(2)} ms`]);
   const http = [
     asfStack('asf up --isolate: HTTP → gateway → gRPC → loader process → Python worker', echoPy, '/v1/private/echo_py', {}, ['--isolate']),
+    asfStack('asf up, python.pollMicros: 0 (the worker sleeps between calls)', echoPy, '/v1/private/echo_py', { ASF_PYTHON_POLL_MICROS: '0' }),
     asfStack('asf up: HTTP → gateway → loader in process → Python worker', echoPy, '/v1/private/echo_py'),
     peer('kserve', { wrapperDir: echoPy, serviceId: 'echo_py', body }),
     peer('fastapi', { wrapperDir: echoPy, serviceId: 'echo_py', body }),
@@ -59,14 +67,18 @@ export async function hopsSection(seconds: number): Promise<void> {
   for (const target of http) {
     try {
       const r = await overHttp(target, seconds);
-      rows.push([`${target.name} (autocannon, 1 connection)`, r.us, `p50 ${r.p50} ms, p99 ${r.p99} ms`]);
+      rows.push([`${target.name} (autocannon, 1 connection)`, r.us, `p50 ${r.p50} ms, p99 ${r.p99} ms`, r.cpuUs]);
     } catch (err) {
       rows.push([`${target.name}: not measured (${(err as Error).message.split('\n')[0]})`, NaN, '']);
     }
   }
   console.log('\n## One request at a time: bench/fixtures/echo-py hop by hop\n');
-  console.log('| path | µs per request | req/s | latency |');
-  console.log('|---|---|---|---|');
-  for (const [name, us, latency] of rows) console.log(`| ${name} | ${Number.isFinite(us) ? us.toFixed(0) : ''} | ${Number.isFinite(us) ? (1e6 / us).toFixed(0) : ''} | ${latency} |`);
-  console.log('\nEach row adds what lies in front of the one before; the HTTP rows include autocannon, which runs in this same process.');
+  console.log('| path | µs per request | req/s | latency | server CPU µs per request |');
+  console.log('|---|---|---|---|---|');
+  const figure = (value: number | undefined, digits = 0) => (value !== undefined && Number.isFinite(value) ? value.toFixed(digits) : '');
+  for (const [name, us, latency, cpuUs] of rows) console.log(`| ${name} | ${figure(us)} | ${figure(1e6 / us)} | ${latency} | ${figure(cpuUs)} |`);
+  console.log(
+    '\nEach row adds what lies in front of the one before; the HTTP rows include autocannon, which runs in this same process. ' +
+      'Server CPU counts every process of the server (for asf up: gateway and Python worker, its polling included); µs per request less server CPU is time spent waiting, mostly for a sleeping process to be woken.',
+  );
 }

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../test/helpers/stack.js';
 import { execFileSync } from 'node:child_process';
-import { compareFrameworks, median, type FrameworkOptions } from './frameworks.js';
+import { compareFrameworks, median, type FrameworkOptions, type Measured } from './frameworks.js';
 import { drive, type LoadResult } from './load.js';
 import { asfStack, bareFastify, peer, type PeerName, type Target, type Workload } from './peers.js';
 
@@ -100,6 +100,25 @@ function benchMmocr(): string {
   return dir;
 }
 
+/**
+ * The floor for one request at a time: the example's engine alone in a Python loop on the same
+ * image (bench/model_alone.py), one run per repetition after the table's, and each server's c=1
+ * rate against it.
+ */
+function modelAlone(dir: string, engine: string, image: string, measured: Measured[]): string {
+  const alone = Array.from({ length: reps }, () => {
+    const out = execFileSync(path.join(dir, '.venv', 'bin', 'python'), [path.join(repoRoot, 'bench', 'model_alone.py'), dir, engine, image, '--seconds', String(seconds)], { encoding: 'utf8' });
+    return Number(/([\d.]+) images\/s/.exec(out)![1]);
+  });
+  const floor = median(alone);
+  const ratios = measured.map((m) => `${m.target.name} ${(median((m.runs.get(1) ?? []).map((r) => r.requestsPerSec)) / floor).toFixed(2)}`);
+  const line =
+    `The model alone (bench/model_alone.py ${engine}: decode + run in one Python loop, the wrapper's default settings), ${seconds} s runs after the table's: ` +
+    `median ${floor.toFixed(2)} images/s (runs: ${alone.map((v) => v.toFixed(2)).join(', ')}). One at a time against it: ${ratios.join('; ')}.`;
+  console.log(`\n${line}`);
+  return line;
+}
+
 const concurrencies = [1, 8, 32];
 if (runs('echo')) {
   const workload = { wrapperDir: path.join(repoRoot, 'bench', 'fixtures', 'echo-py'), serviceId: 'echo_py', body: echoBody('echo_py') };
@@ -115,9 +134,8 @@ if (runs('mmocr')) {
   // At 32 connections and a few requests a second a request waits ~10 s for its turn, and a
   // server that runs them all at once answers none for as long: runs grow with the queue.
   const options: FrameworkOptions = { concurrencies, reps, seconds: (c) => Math.round(seconds * (c >= 32 ? 2.5 : c >= 8 ? 1.5 : 1)), warmupSeconds: 4, timeout: 120 };
-  frameworkSections.push(
-    (await compareFrameworks('mmocr: examples/mmocr (PP-OCRv4 det + rec on CPU) on sample.jpg, licences: 64, timeoutMs: 3600000', frameworkTargets(workload, '/v1/private/mmocr'), workload.body, options)).markdown,
-  );
+  const { markdown, measured } = await compareFrameworks('mmocr: examples/mmocr (PP-OCRv4 det + rec on CPU) on sample.jpg, licences: 64, timeoutMs: 3600000', frameworkTargets(workload, '/v1/private/mmocr'), workload.body, options);
+  frameworkSections.push(`${markdown}\n\n${modelAlone(mmocrDir, 'ocr_engine:OcrEngine', path.join(mmocrDir, 'sample.jpg'), measured)}`);
 }
 if (runs('layout')) {
   // The detection demo through asf up at 1 and 8 connections, next to its model alone in a Python loop.
@@ -130,13 +148,8 @@ if (runs('layout')) {
     asfStack('asf up, 1 Python worker', layoutDir, route, { ASF_PYTHON_WORKERS: '1' }),
   ];
   const options: FrameworkOptions = { concurrencies: [1, 8], reps, seconds: () => seconds, warmupSeconds: 2, timeout: 60 };
-  const { markdown } = await compareFrameworks('layout: examples/layout (PicoDet CDLA, one onnxruntime thread per worker) on sample.jpg', targets, body, options);
-  const alone = Array.from({ length: reps }, () => {
-    const out = execFileSync(path.join(layoutDir, '.venv', 'bin', 'python'), [path.join(layoutDir, 'bench_model.py'), '--seconds', String(seconds)], { encoding: 'utf8' });
-    return Number(/([\d.]+) images\/s/.exec(out)![1]);
-  });
-  const line = `The model alone (examples/layout/bench_model.py: decode + detect in one Python loop, one thread), ${seconds} s runs after the table's: median ${median(alone).toFixed(2)} images/s (runs: ${alone.map((v) => v.toFixed(2)).join(', ')}).`;
-  console.log(`\n${line}`);
+  const { markdown, measured } = await compareFrameworks('layout: examples/layout (PicoDet CDLA, one onnxruntime thread per worker) on sample.jpg', targets, body, options);
+  const line = modelAlone(layoutDir, 'layout_engine:LayoutEngine', path.join(layoutDir, 'sample.jpg'), measured);
   frameworkSections.push(`${markdown}\n\n${line}`);
 }
 if (runs('burst')) {
