@@ -80,8 +80,6 @@ export class LoaderClient implements LoaderConnection {
       // Reconnect quickly after a loader restarts; the balancer routes around it meanwhile.
       'grpc.initial_reconnect_backoff_ms': 200,
       'grpc.max_reconnect_backoff_ms': 2000,
-      // No channelz bookkeeping per call: nothing here serves its debugging service.
-      'grpc.enable_channelz': 0,
     });
   }
 
