@@ -28,8 +28,6 @@ export async function serveLoader(loader: Loader, options: LoaderServerOptions =
   const server = new grpc.Server({
     'grpc.max_send_message_length': max,
     'grpc.max_receive_message_length': max,
-    // Channelz bookkeeping (per-call counters and traces for a debugging service nobody queries here).
-    'grpc.enable_channelz': 0,
   });
 
   server.addService(xsfCallService, {
