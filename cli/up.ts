@@ -6,6 +6,7 @@ import { loadCapability } from '../runtime/capability/load.js';
 import { createHost } from '../runtime/loader/hosts/index.js';
 import { InProcessLoader } from '../runtime/loader/in-process.js';
 import { ThreadLoader } from '../runtime/loader/thread-loader.js';
+import { pollMicros } from '../runtime/loader/poll-micros.js';
 import { Loader } from '../runtime/loader/loader.js';
 import { signalExitCode } from './exits.js';
 import { detachedEnv, logFile, removeStack, writeStack, type LocalStack } from './local-stacks.js';
@@ -32,9 +33,9 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
  * `asf up`: the embedded stack — the gateway, and for each capability replica a loader, placed
  * where a request costs least without the wrapper being able to stop the gateway:
  * - Python: the loader on the gateway's thread (the wrapper runs in Python worker processes);
- * - JS: the loader on a worker thread of this process (the wrapper runs there, on its own core), or
- *   with `js.thread: false` on the gateway's thread (no hand-off: ~2.5x the requests/s one at a
- *   time for a trivial wrapper, but a wrapper that computes long holds up the gateway meanwhile);
+ * - JS: the loader on a worker thread of this process (the wrapper runs there, on its own core;
+ *   idle, it polls for the next call for js.pollMicros), or with `js.thread: false` on the
+ *   gateway's thread (no hand-off, but a wrapper that computes long holds up the gateway meanwhile);
  * - C: a loader process, restarted when it dies (a crashing plugin takes its process along).
  * `--isolate` gives every loader a process of its own, as in a cluster; so does `--watch`, whose
  * reloads are loader restarts. The stack is listed in a state file while it runs (local-stacks.ts).
@@ -75,7 +76,7 @@ export async function runUp(options: UpOptions): Promise<void> {
         // A JS wrapper that asks for it (js.thread: false) runs on this thread: no hand-off between threads.
         const onThisThread = spec.host === 'python' || (spec.host === 'js' && spec.js?.thread === false);
         if (onThisThread && !ownProcess) local.push({ dir, loader: new Loader(spec, createHost(spec)) });
-        else if (spec.host === 'js' && !ownProcess) threads.push(new ThreadLoader(dir, say));
+        else if (spec.host === 'js' && !ownProcess) threads.push(new ThreadLoader(dir, say, pollMicros('ASF_JS_POLL_MICROS', spec.js?.pollMicros)));
         else loaders.push(new LoaderProcess({ capability: dir, host: '127.0.0.1', logLevel: options.logLevel, logFormat: options.logFormat ?? 'text', say }));
       }
     }

@@ -22,7 +22,7 @@ describe('asf config', function () {
     const before = capYaml();
     const cap = await asf(['config', 'set', '-c', dir, 'licenses', '8']);
     assert.equal(cap.code, 1);
-    assert.match(cap.output, /asf: unknown capability setting key 'licenses'\. Did you mean 'licences'\? Known keys: serviceId, version, licences, timeoutMs, python\.workers, python\.interpreter, python\.pollMicros, config\.<name>/);
+    assert.match(cap.output, /asf: unknown capability setting key 'licenses'\. Did you mean 'licences'\? Known keys: serviceId, version, licences, timeoutMs, python\.workers, python\.interpreter, python\.pollMicros, js\.pollMicros, config\.<name>/);
     assert.equal(capYaml(), before);
     const gw = await asf(['config', 'get', '-g', gatewayFile, 'workers']);
     assert.equal(gw.code, 1);

@@ -46,10 +46,11 @@ export const capabilityFileSchema = {
       additionalProperties: false,
     },
     // Where asf up runs a JS wrapper: on a worker thread of its own (true, the default) or on the
-    // gateway's thread (false: no hand-off between threads, for wrappers that never compute long).
+    // gateway's thread (false: no hand-off between threads, for wrappers that never compute long);
+    // and how long that thread polls for its next call when idle.
     js: {
       type: 'object',
-      properties: { thread: { type: 'boolean' } },
+      properties: { thread: { type: 'boolean' }, pollMicros: { type: 'integer', minimum: 0, maximum: 100000 } },
       additionalProperties: false,
     },
     balance: {

@@ -44,8 +44,11 @@ export interface CapabilitySpec extends CapabilitySchema {
   timeoutMs: number;
   /** Python host settings from capability.yaml (hosts/python-options.ts fills in the defaults). */
   python?: { interpreter?: string; workers?: number; pollMicros?: number };
-  /** JS host settings from capability.yaml: `thread: false` runs the wrapper on asf up's gateway thread. */
-  js?: { thread?: boolean };
+  /**
+   * JS host settings from capability.yaml: `thread: false` runs the wrapper on asf up's gateway
+   * thread; `pollMicros` is how long its own thread, idle, polls for the next call before it sleeps.
+   */
+  js?: { thread?: boolean; pollMicros?: number };
   /** Files declared in capability.yaml `resources:` (paths relative to `dir`). */
   resources: { path: string; sha256: string }[];
   /** Which schema fields were stated by the folder's files (the wrapper may declare the rest). */

@@ -5,7 +5,7 @@ import { ConfigError, getPath, integer, specOf, word, type KeySpec } from './con
 import { valuesGet, valuesList, valuesSet } from './chart-values.js';
 import { gatewayConfigDefaults, gatewayKeys, readGatewayConfig } from './gateway-config.js';
 import { YamlFile } from './yaml-edit.js';
-import { defaultPollMicros } from '../loader/hosts/python-options.js';
+import { defaultPollMicros } from '../loader/poll-micros.js';
 
 /** Which file `asf config` reads and writes: a capability's capability.yaml, a gateway config file, or Helm values for charts/asf. */
 export type ConfigTarget = { kind: 'capability'; dir: string } | { kind: 'gateway'; file: string } | { kind: 'values'; file: string };
@@ -21,11 +21,12 @@ export const capabilityKeys: Record<string, KeySpec> = {
   'python.workers': { describe: 'Python worker processes per loader', parse: integer(1) },
   'python.interpreter': { describe: 'Python interpreter of the workers', parse: word() },
   'python.pollMicros': { describe: 'how long an idle Python worker polls for its next call before it sleeps, µs (0: never)', parse: integer(0) },
+  'js.pollMicros': { describe: 'how long an idle JS loader thread polls for its next call before it sleeps, µs (0: never)', parse: integer(0) },
   'config.<name>': { describe: 'a string handed to wrapperInit', parse: (text) => text },
 };
 
 /** What applies when capability.yaml leaves a key out (the loader's own defaults). */
-const capabilityDefaults: Record<string, unknown> = { version: defaults.version, licences: defaults.licences, timeoutMs: defaults.timeoutMs, 'python.workers': 1, 'python.pollMicros': defaultPollMicros };
+const capabilityDefaults: Record<string, unknown> = { version: defaults.version, licences: defaults.licences, timeoutMs: defaults.timeoutMs, 'python.workers': 1, 'python.pollMicros': defaultPollMicros, 'js.pollMicros': defaultPollMicros };
 
 interface Doc {
   yaml: YamlFile;

@@ -2,7 +2,7 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 import { Worker } from 'node:worker_threads';
 import type { LoaderConnection, OnceAnswer } from '../protocol/client.js';
 import type { LoaderInput, ReqData, ResData, ToolRequest } from '../protocol/messages.js';
-import { asBuffers, type ThreadReply, type ThreadRequest } from './thread-messages.js';
+import { asBuffers, sharedCounter, type LoaderThreadData, type ThreadReply, type ThreadRequest } from './thread-messages.js';
 
 interface Pending {
   resolve(value: ResData | OnceAnswer | string): void;
@@ -23,6 +23,8 @@ export class ThreadLoader implements LoaderConnection {
   private worker: Worker;
   private nextId = 0;
   private readonly pending = new Map<number, Pending>();
+  /** Read by the thread when it polls for its next call (sharedCounter). */
+  private readonly counters = new Int32Array(new SharedArrayBuffer(sharedCounter.count * Int32Array.BYTES_PER_ELEMENT));
   private stopped = false;
   private onStopped?: () => void;
   /** Restarts in a row, for the wait before the next (a thread that dies at once is not started in a loop). */
@@ -35,13 +37,17 @@ export class ThreadLoader implements LoaderConnection {
   constructor(
     readonly dir: string,
     private readonly say: (line: string) => void,
+    /** How long the thread, idle, polls for its next call before it sleeps, in µs (0: never). */
+    private readonly pollMicros = 0,
   ) {
     this.worker = this.spawn();
   }
 
   private spawn(): Worker {
-    const worker = new Worker(new URL('./loader-thread.js', import.meta.url), { workerData: { dir: this.dir } });
-    for (const message of this.backlog ?? []) worker.postMessage(message);
+    const worker = new Worker(new URL('./loader-thread.js', import.meta.url), {
+      workerData: { dir: this.dir, pollMicros: this.pollMicros, counters: this.counters } satisfies LoaderThreadData,
+    });
+    for (const message of this.backlog ?? []) this.post(worker, message);
     this.backlog = undefined;
     for (const resolve of this.whenRunning) resolve();
     this.whenRunning.clear();
@@ -89,9 +95,15 @@ export class ThreadLoader implements LoaderConnection {
         reject(failure(GrpcStatus.DEADLINE_EXCEEDED, `no answer within ${timeoutMs} ms`));
       }, timeoutMs);
       this.pending.set(message.id, { resolve: resolve as (value: ResData | OnceAnswer | string) => void, reject, timer });
+      Atomics.store(this.counters, sharedCounter.callsOut, this.pending.size);
       if (this.backlog) this.backlog.push(message);
-      else this.worker.postMessage(message);
+      else this.post(this.worker, message);
     });
+  }
+
+  private post(worker: Worker, message: ThreadRequest) {
+    worker.postMessage(message);
+    Atomics.add(this.counters, sharedCounter.posted, 1);
   }
 
   call(req: ReqData, timeoutMs: number): Promise<ResData> {

@@ -1,6 +1,21 @@
 import type { OnceAnswer } from '../protocol/client.js';
 import type { LoaderInput, LoaderOutput, ReqData, ResData, ToolRequest } from '../protocol/messages.js';
 
+/** What a loader thread starts with. */
+export interface LoaderThreadData {
+  dir: string;
+  /** How long the thread, idle, polls for its next call before it sleeps, in µs (0: never). */
+  pollMicros: number;
+  /** Counters the gateway's thread keeps for the loader thread (`sharedCounter` indexes them). */
+  counters: Int32Array;
+}
+
+/**
+ * Where a loader thread's shared counters are: calls the gateway has out to it as of the last one
+ * it sent, and messages posted to it so far (it spins on that, not on its port, when it polls).
+ */
+export const sharedCounter = { callsOut: 0, posted: 1, count: 2 } as const;
+
 /** From the gateway's thread to a loader thread. */
 export type ThreadRequest =
   | { type: 'call'; id: number; req: ReqData }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CapabilitySpec } from '../../capability/types.js';
+import { pollMicros } from '../poll-micros.js';
 
 export interface PythonOptions {
   interpreter: string;
@@ -8,13 +9,6 @@ export interface PythonOptions {
   /** How long an idle worker busy-polls for its next call before it sleeps (asf_worker/framing.py), in µs. */
   pollMicros: number;
 }
-
-/**
- * One request at a time on a 2-core VM, echo-py answered in ~260 µs with the worker polling
- * against ~500 µs without (waking a sleeping worker on an idle CPU was most of it); the gap
- * between one call and the next there is 200–400 µs, so 1 ms catches it with room to spare.
- */
-export const defaultPollMicros = 1000;
 
 /** Virtualenvs in the capability folder that are used when nothing else names an interpreter. */
 const venvs = ['.venv/bin/python', 'venv/bin/python'];
@@ -32,12 +26,7 @@ export function pythonOptions(spec: CapabilitySpec, env: NodeJS.ProcessEnv = pro
   if (!Number.isInteger(workers) || workers < 1) {
     throw new Error(`ASF_PYTHON_WORKERS must be a positive integer, got '${fromEnv}'`);
   }
-  const pollFromEnv = env['ASF_PYTHON_POLL_MICROS'];
-  const pollMicros = pollFromEnv ? Number(pollFromEnv) : (spec.python?.pollMicros ?? defaultPollMicros);
-  if (!Number.isInteger(pollMicros) || pollMicros < 0 || pollMicros > 100_000) {
-    throw new Error(`ASF_PYTHON_POLL_MICROS must be an integer from 0 to 100000, got '${pollFromEnv}'`);
-  }
-  return { interpreter, workers, pollMicros };
+  return { interpreter, workers, pollMicros: pollMicros('ASF_PYTHON_POLL_MICROS', spec.python?.pollMicros, env) };
 }
 
 /** A path with a slash is taken relative to the capability folder; a bare name is looked up on PATH. */

@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadCapability } from '../runtime/capability/load.js';
+import { pollMicros } from '../runtime/loader/poll-micros.js';
+import { ThreadLoader } from '../runtime/loader/thread-loader.js';
+
+// asf up's loader thread for a JS capability: one call at a time, an idle thread polls its port
+// for the next call instead of sleeping (js.pollMicros), and stops polling once idle.
+describe('JS loader thread (asf up)', function () {
+  this.timeout(30_000);
+  let dir: string;
+
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'asf-thread-'));
+    fs.copyFileSync(path.join('examples', 'echo', 'capability.yaml'), path.join(dir, 'capability.yaml'));
+    // Answers with the OS thread it runs on ("<pid>/task/<tid>"), for /proc to tell on it.
+    fs.writeFileSync(
+      path.join(dir, 'index.js'),
+      [
+        "import fs from 'node:fs';",
+        'export const wrapperInit = () => 0;',
+        "export const wrapperOnceExec = () => ({ list: [{ key: 'result', data: Buffer.from(fs.readlinkSync('/proc/thread-self')), status: 3 }] });",
+        'export const wrapperError = (code) => `error ${code}`;',
+        'export const wrapperFini = () => 0;',
+      ].join('\n'),
+    );
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  async function overCalls(micros: number, calls: number) {
+    const loader = new ThreadLoader(dir, () => {}, micros);
+    const call = async () => {
+      const { output } = await loader.callOnce('sid', { expect: [{ name: 'result' }], pl: [{ meta: { name: 'text' }, data: Buffer.from('hi') }] }, 10_000);
+      assert.equal(output.code ?? 0, 0, output.err);
+      return Buffer.from(output.pl![0]!.data!).toString();
+    };
+    try {
+      const task = `/proc/${await call()}`;
+      const sleeps = () => Number(/^voluntary_ctxt_switches:\s+(\d+)$/m.exec(fs.readFileSync(`${task}/status`, 'utf8'))![1]);
+      const cpuTicks = () => {
+        const fields = fs.readFileSync(`${task}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        return Number(fields[11]) + Number(fields[12]);
+      };
+      const before = sleeps();
+      for (let i = 0; i < calls; i++) await call();
+      const slept = sleeps() - before;
+      // Idle: one poll of at most pollMicros, then the event loop sleeps; a thread that kept spinning would use the whole second.
+      const idleFrom = cpuTicks();
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      return { slept, idleTicks: cpuTicks() - idleFrom };
+    } finally {
+      await loader.stop();
+    }
+  }
+
+  it('takes calls that come one after another without sleeping between them, and uses no CPU once idle', async () => {
+    // 20 ms, not the default 1 ms: on a loaded machine a round trip through this process's event
+    // loop can take longer than 1 ms, and this tests the polling, not its tuning.
+    const { slept, idleTicks } = await overCalls(20_000, 200);
+    assert.ok(slept < 100, `the thread slept ${slept} times in 200 calls that came one after another`);
+    assert.ok(idleTicks < 20, `an idle thread used ${idleTicks * 10} ms of CPU in a second`);
+  });
+
+  it('with js.pollMicros: 0 sleeps after every call', async () => {
+    const { slept, idleTicks } = await overCalls(0, 200);
+    assert.ok(slept >= 150, `the thread slept only ${slept} times in 200 calls`);
+    assert.ok(idleTicks < 20);
+  });
+
+  it('refuses a polling time that is not an integer from 0 to 100000, naming where it came from', () => {
+    assert.throws(() => pollMicros('ASF_JS_POLL_MICROS', undefined, { ASF_JS_POLL_MICROS: '1ms' }), {
+      message: "ASF_JS_POLL_MICROS must be an integer from 0 to 100000, got '1ms'",
+    });
+    assert.equal(pollMicros('ASF_JS_POLL_MICROS', 50, { ASF_JS_POLL_MICROS: '0' }), 0);
+    assert.equal(pollMicros('ASF_JS_POLL_MICROS', 50, {}), 50);
+    assert.equal(pollMicros('ASF_JS_POLL_MICROS', undefined, {}), 1000);
+    const yamlFile = path.join(dir, 'capability.yaml');
+    const original = fs.readFileSync(yamlFile, 'utf8');
+    try {
+      fs.writeFileSync(yamlFile, `${original}js:\n  pollMicros: 200000\n`);
+      assert.throws(() => loadCapability(dir), /capability\.yaml.*pollMicros/s);
+    } finally {
+      fs.writeFileSync(yamlFile, original);
+    }
+  });
+});
