@@ -18,6 +18,8 @@ export interface FrameworkOptions {
   timeout: number;
   /** What the first target is, for the ratio column: every ratio is against it. */
   baseline?: string;
+  /** Run at the start of each repetition, before the servers' turns (e.g. a reference measured alongside). */
+  eachRep?: () => void;
 }
 
 export interface Measured {
@@ -48,6 +50,7 @@ export async function compareFrameworks(title: string, targets: Target[], body: 
   for (let rep = 1; rep <= options.reps; rep++) {
     // Each repetition starts with a different server, so none is always the one after Ray Serve.
     const turn = (rep - 1) % measured.length;
+    options.eachRep?.();
     for (const m of [...measured.slice(turn), ...measured.slice(0, turn)]) {
       process.stderr.write(`bench: ${title}: rep ${rep}: starting ${m.target.name}\n`);
       let running;
