@@ -8,6 +8,7 @@ import { ErrorCode } from '../runtime/protocol/errors.js';
 import type { DataItem, WrapperError } from '../runtime/loader/host.js';
 import { PythonHost } from '../runtime/loader/hosts/python.js';
 import { encodeFrame, FrameReader, type Frame } from '../runtime/loader/hosts/python-frames.js';
+import { sleepsAndIdleCpu } from './helpers/polling.js';
 import { pythonOptions } from '../runtime/loader/hosts/python-options.js';
 import { RequestSignal } from '../runtime/loader/request-signal.js';
 import { b64, post, repoRoot, startStack, type Stack } from './helpers/stack.js';
@@ -322,48 +323,29 @@ describe('python host: an idle worker polls for its next call, then sleeps', () 
   const fine = (host: PythonHost) =>
     host.once({ sid: 'poll', params: {}, inputs: [{ key: 'cmd', data: Buffer.from('fine'), type: 0, status: 3, attrs: {} }], expect: ['out'], signal: new RequestSignal() });
 
-  /** The worker's pid (the faulty fixture answers with it), and what /proc says of it. */
-  async function workerOf(host: PythonHost) {
-    const pid = Number((await fine(host))[0]!.data.toString().split(' ').pop());
-    const status = () => fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-    return {
-      /** Times it went to sleep (blocked in read) so far. */
-      sleeps: () => Number(/^voluntary_ctxt_switches:\s+(\d+)$/m.exec(status())![1]),
-      /** CPU time used so far, in clock ticks (1/100 s). */
-      cpuTicks: () => {
-        const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-        return Number(fields[11]) + Number(fields[12]);
-      },
-    };
-  }
-
   async function sleepsOver(pollMicros: number, calls: number) {
     const spec = loadCapability(fixture('faulty'));
     const host = new PythonHost({ ...spec, python: { ...spec.python, workers: 1, pollMicros } });
     await host.start({});
     try {
-      const worker = await workerOf(host);
-      const before = worker.sleeps();
-      for (let i = 0; i < calls; i++) assert.match((await fine(host))[0]!.data.toString(), /^ok fine from/);
-      const sleeps = worker.sleeps() - before;
-      // Idle: one poll of at most pollMicros, then read() blocks; a worker that kept spinning would use the whole second.
-      const idleFrom = worker.cpuTicks();
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-      return { sleeps, idleTicks: worker.cpuTicks() - idleFrom };
+      // The faulty fixture answers with its worker's pid.
+      const pid = Number((await fine(host))[0]!.data.toString().split(' ').pop());
+      // Idle: one poll of at most pollMicros, then read() blocks.
+      return await sleepsAndIdleCpu(`/proc/${pid}`, calls, async () => assert.match((await fine(host))[0]!.data.toString(), /^ok fine from/));
     } finally {
       await host.stop();
     }
   }
 
   it('catches calls that come one after another without sleeping between them, and uses no CPU once idle', async () => {
-    const { sleeps, idleTicks } = await sleepsOver(1000, 200);
-    assert.ok(sleeps < 100, `the worker slept ${sleeps} times in 200 calls that came one after another`);
+    const { slept, idleTicks } = await sleepsOver(1000, 200);
+    assert.ok(slept < 100, `the worker slept ${slept} times in 200 calls that came one after another`);
     assert.ok(idleTicks < 20, `an idle worker used ${idleTicks * 10} ms of CPU in a second`);
   });
 
   it('with python.pollMicros: 0 sleeps after every call', async () => {
-    const { sleeps, idleTicks } = await sleepsOver(0, 200);
-    assert.ok(sleeps >= 150, `the worker slept only ${sleeps} times in 200 calls`);
+    const { slept, idleTicks } = await sleepsOver(0, 200);
+    assert.ok(slept >= 150, `the worker slept only ${slept} times in 200 calls`);
     assert.ok(idleTicks < 20);
   });
 

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { loadCapability } from '../runtime/capability/load.js';
 import { pollMicros } from '../runtime/loader/poll-micros.js';
 import { ThreadLoader } from '../runtime/loader/thread-loader.js';
+import { sleepsAndIdleCpu } from './helpers/polling.js';
 
 // asf up's loader thread for a JS capability: one call at a time, an idle thread polls its port
 // for the next call instead of sleeping (js.pollMicros), and stops polling once idle.
@@ -37,19 +38,8 @@ describe('JS loader thread (asf up)', function () {
       return Buffer.from(output.pl![0]!.data!).toString();
     };
     try {
-      const task = `/proc/${await call()}`;
-      const sleeps = () => Number(/^voluntary_ctxt_switches:\s+(\d+)$/m.exec(fs.readFileSync(`${task}/status`, 'utf8'))![1]);
-      const cpuTicks = () => {
-        const fields = fs.readFileSync(`${task}/stat`, 'utf8').split(') ')[1]!.split(' ');
-        return Number(fields[11]) + Number(fields[12]);
-      };
-      const before = sleeps();
-      for (let i = 0; i < calls; i++) await call();
-      const slept = sleeps() - before;
-      // Idle: one poll of at most pollMicros, then the event loop sleeps; a thread that kept spinning would use the whole second.
-      const idleFrom = cpuTicks();
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-      return { slept, idleTicks: cpuTicks() - idleFrom };
+      // The first call tells which thread to watch; after the last, one poll of at most pollMicros.
+      return await sleepsAndIdleCpu(`/proc/${await call()}`, calls, call);
     } finally {
       await loader.stop();
     }

@@ -27,6 +27,8 @@ const reply = (message: ThreadReply) => port.postMessage(message);
 const oneAtATimeBeforePolling = 4;
 let inFlight = 0;
 let oneAtATime = 0;
+/** One poll at a time: calls that come and go before it runs must not queue more behind it. */
+let pollQueued = false;
 
 function begin() {
   oneAtATime = inFlight === 0 && Atomics.load(counters, sharedCounter.callsOut) <= 1 ? oneAtATime + 1 : 0;
@@ -35,10 +37,14 @@ function begin() {
 
 function end(message: ThreadReply) {
   reply(message);
-  if (--inFlight === 0 && pollMicros > 0 && oneAtATime >= oneAtATimeBeforePolling) setImmediate(pollForCall);
+  if (--inFlight === 0 && pollMicros > 0 && oneAtATime >= oneAtATimeBeforePolling && !pollQueued) {
+    pollQueued = true;
+    setImmediate(pollForCall);
+  }
 }
 
 function pollForCall() {
+  pollQueued = false;
   if (inFlight > 0) return;
   const until = performance.now() + pollMicros / 1000;
   for (;;) {
