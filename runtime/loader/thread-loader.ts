@@ -38,7 +38,7 @@ export class ThreadLoader implements LoaderConnection {
     readonly dir: string,
     private readonly say: (line: string) => void,
     /** How long the thread, idle, polls for its next call before it sleeps, in µs (0: never). */
-    private readonly pollMicros = 0,
+    private readonly pollMicros: number,
   ) {
     this.worker = this.spawn();
   }
