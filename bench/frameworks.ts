@@ -4,7 +4,7 @@
 // server's processes share the 2 cores while one is measured (idle, Ray Serve's daemons keep
 // ~0.12 of a core busy, and outlive its stop by ~4 s; of two asf up stacks started together, the
 // first ran ~10% faster).
-import { drive, type LoadResult } from './load.js';
+import { drive, formatMs, type LoadResult } from './load.js';
 import type { Target } from './peers.js';
 import { sampleRss, treePids, waitGone, waitIdle, type TreeRss } from './process-tree.js';
 
@@ -94,7 +94,7 @@ function table(title: string, measured: Measured[], notes: string[], options: Fr
   lines.push(
     `Median of ${options.reps} runs of ${options.concurrencies.map((c) => `${options.seconds(c)} s at ${c}`).join(', ')} ` +
       `(each after ${options.warmupSeconds} s warm-up at the same concurrency; the server alone on the machine, started for its turn in each repetition); ` +
-      `p50/p99 are the medians of each run's own percentile; ratio = that server's req/s ÷ ${baseline} (first row) at the same concurrency.`,
+      `p50/p99 are the medians of each run's own percentile of its 2xx response times, to the µs; ratio = that server's req/s ÷ ${baseline} (first row) at the same concurrency.`,
     '',
     `| concurrency | server | req/s | p50 ms | p99 ms | answered 2xx | errors | ratio to ${baseline} |`,
     '|---|---|---|---|---|---|---|---|',
@@ -110,7 +110,7 @@ function table(title: string, measured: Measured[], notes: string[], options: Fr
       const ended = runs.reduce((sum, r) => sum + r.ended, 0);
       const ok = runs.reduce((sum, r) => sum + r.ok, 0);
       const answered = ended ? `${((100 * ok) / ended).toFixed(ok === ended ? 0 : 1)}%` : '';
-      lines.push(`| ${connections} | ${m.target.name} | ${rps.toFixed(rps < 100 ? 1 : 0)} | ${p50} | ${p99} | ${answered} | ${errors} | ${(rps / first).toFixed(2)} |`);
+      lines.push(`| ${connections} | ${m.target.name} | ${rps.toFixed(rps < 100 ? 1 : 0)} | ${formatMs(p50)} | ${formatMs(p99)} | ${answered} | ${errors} | ${(rps / first).toFixed(2)} |`);
     }
   }
   lines.push('', `Resident memory (peak RSS of the whole process tree while under load at ${Math.max(...options.concurrencies)} connections, MiB):`, '');

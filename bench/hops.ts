@@ -5,7 +5,7 @@ import { loadCapability } from '../runtime/capability/load.js';
 import { createHost } from '../runtime/loader/hosts/index.js';
 import { RequestSignal } from '../runtime/loader/request-signal.js';
 import { repoRoot } from '../test/helpers/stack.js';
-import { drive } from './load.js';
+import { drive, formatMs } from './load.js';
 import { loaderGrpc } from './native.js';
 import { asfStack, peer, type Target } from './peers.js';
 import { treeCpuSeconds, treePids, waitGone, waitIdle } from './process-tree.js';
@@ -67,7 +67,7 @@ export async function hopsSection(seconds: number): Promise<void> {
   for (const target of http) {
     try {
       const r = await overHttp(target, seconds);
-      rows.push([`${target.name} (autocannon, 1 connection)`, r.us, `p50 ${r.p50} ms, p99 ${r.p99} ms`, r.cpuUs]);
+      rows.push([`${target.name} (autocannon, 1 connection)`, r.us, `p50 ${formatMs(r.p50)} ms, p99 ${formatMs(r.p99)} ms`, r.cpuUs]);
     } catch (err) {
       rows.push([`${target.name}: not measured (${(err as Error).message.split('\n')[0]})`, NaN, '']);
     }

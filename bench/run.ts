@@ -6,7 +6,7 @@ import path from 'node:path';
 import { repoRoot } from '../test/helpers/stack.js';
 import { execFileSync } from 'node:child_process';
 import { compareFrameworks, median, type FrameworkOptions, type Measured } from './frameworks.js';
-import { drive, type LoadResult } from './load.js';
+import { drive, formatMs, type LoadResult } from './load.js';
 import { asfStack, bareFastify, peer, type PeerName, type Target, type Workload } from './peers.js';
 
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 10);
@@ -184,7 +184,7 @@ if (runs('burst')) {
     const rps = median(runs.map((r) => r.requestsPerSec));
     const p99 = median(runs.map((r) => r.p99));
     const p99Target = 1.2 * (Math.max(c, licences) / licences) * serviceSeconds * 1000;
-    return `clients ${c}: ${ended ? ((100 * ok) / ended).toFixed(1) : '?'}% answered, ${rps.toFixed(0)} req/s (target ≥ ${((licences / serviceSeconds) * 0.9).toFixed(0)}), p99 ${p99} ms (target ≤ ${p99Target.toFixed(0)} ms)`;
+    return `clients ${c}: ${ended ? ((100 * ok) / ended).toFixed(1) : '?'}% answered, ${rps.toFixed(0)} req/s (target ≥ ${((licences / serviceSeconds) * 0.9).toFixed(0)}), p99 ${formatMs(p99)} ms (target ≤ ${p99Target.toFixed(0)} ms)`;
   });
   const target = `Targets (issue 22), ours: 100% answered up to the queue bound; req/s ≥ licences ÷ service time × 0.9; p99 ≤ 1.2 × (clients ÷ licences) × service time. Measured: ${verdicts.join('; ')}.`;
   console.log(`\n${target}`);
@@ -250,7 +250,7 @@ if (runs('native')) {
   row('addon in process: NativeHost.once()', 1, spread(sequential.wall), sequential.wall.median, cpu(sequential), '');
   row('addon in process: NativeHost.once()', 32, spread(concurrent.wall), concurrent.wall.median, cpu(concurrent), '');
   row(`asf loader over gRPC (LoaderClient pipe), ${seconds} s`, 32, us(1e6 / grpc.callsPerSec), 1e6 / grpc.callsPerSec, '', grpc.p50Ms.toFixed(2));
-  row(`asf up: HTTP → gateway → gRPC → loader (autocannon), ${seconds} s`, 32, us(1e6 / http.requestsPerSec), 1e6 / http.requestsPerSec, '', String(http.p50));
+  row(`asf up: HTTP → gateway → gRPC → loader (autocannon), ${seconds} s`, 32, us(1e6 / http.requestsPerSec), 1e6 / http.requestsPerSec, '', formatMs(http.p50));
   if (grpc.errors + http.errors + http.non2xx > 0) console.log(`\nErrors: ${grpc.errors} over gRPC, ${http.errors + http.non2xx} over HTTP.`);
   const bridge = concurrent.wall.median - directUs;
   console.log(
