@@ -2,6 +2,7 @@ import path from 'node:path';
 import { Argument, Command, Option } from 'commander';
 import { packageRoot } from '../runtime/paths.js';
 import { kitVersion as version } from '../runtime/version.js';
+import { optimiseHotCodeSooner } from '../runtime/v8-tiering.js';
 import { gatewayDefaults, streamDefaults, upDefaults } from '../runtime/gateway/defaults.js';
 import { registerBuildCommand } from './commands/build.js';
 import { registerBundleCommands } from './commands/bundle.js';
@@ -71,6 +72,7 @@ program
   .action(async (given, command: Command) => {
     // The background stack is this same command line, -d and all (also inside -dc ...): it must not detach again.
     if (given.detach && process.env[detachedEnv] !== '1') return (await import('./detach.js')).detachUp(process.argv.slice(3));
+    optimiseHotCodeSooner();
     const { runUp } = await import('./up.js');
     const { withGatewayConfig } = await import('../runtime/develop/gateway-config.js');
     const opts = given.config ? withGatewayConfig(given, given.config, (o) => command.getOptionValueSource(o) === 'cli') : given;
@@ -130,6 +132,7 @@ program
     onlyWith(command, '--selector', kubernetes, 'with --discovery kubernetes');
     onlyWith(command, '--loader', !kubernetes, 'without --discovery kubernetes (the loaders are found in the cluster)');
     onlyWith(command, '--capability', !kubernetes, 'without --discovery kubernetes (the loaders there say their schema)');
+    optimiseHotCodeSooner();
     const { startGateway } = await import('./gateway.js');
     const gateway = await startGateway({ ...opts, loaderSchemas: opts.capability, timeoutMs: opts.timeout, sessionTimeoutMs: opts.sessionTimeout, readTimeoutMs: opts.readTimeout, resolveIntervalMs: opts.resolveInterval, version });
     process.stdout.write(`gateway listening on ${gateway.url}\n`);
@@ -151,6 +154,7 @@ program
   .addOption(logFormatOption('json'))
   .addHelpText('after', '\nExample:\n  asf loader --capability ./examples/echo --port 5090')
   .action(async (opts) => {
+    optimiseHotCodeSooner();
     const { runLoader } = await import('./loader.js');
     await runLoader(opts);
   });
