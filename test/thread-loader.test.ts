@@ -30,7 +30,7 @@ describe('JS loader thread (asf up)', function () {
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  async function overCalls(micros: number, calls: number) {
+  async function overCalls(micros: number, calls: number, watch: 'loader thread' | 'gateway thread' = 'loader thread') {
     const loader = new ThreadLoader(dir, () => {}, micros);
     const call = async () => {
       const { output } = await loader.callOnce('sid', { expect: [{ name: 'result' }], pl: [{ meta: { name: 'text' }, data: Buffer.from('hi') }] }, 10_000);
@@ -39,7 +39,10 @@ describe('JS loader thread (asf up)', function () {
     };
     try {
       // The first call tells which thread to watch; after the last, one poll of at most pollMicros.
-      return await sleepsAndIdleCpu(`/proc/${await call()}`, calls, call);
+      if (watch === 'loader thread') return await sleepsAndIdleCpu(`/proc/${await call()}`, calls, call);
+      // As HTTP requests come one at a time: the gateway's event loop sleeps between them.
+      const afterAPause = () => new Promise((resolve) => setTimeout(resolve, 1)).then(call);
+      return await sleepsAndIdleCpu(`/proc/${process.pid}/task/${process.pid}`, calls, afterAPause);
     } finally {
       await loader.stop();
     }
@@ -51,6 +54,14 @@ describe('JS loader thread (asf up)', function () {
     const { slept, idleTicks } = await overCalls(20_000, 200);
     assert.ok(slept < 100, `the thread slept ${slept} times in 200 calls that came one after another`);
     assert.ok(idleTicks < 20, `an idle thread used ${idleTicks * 10} ms of CPU in a second`);
+  });
+
+  it('lets the gateway take the answer to a lone call without sleeping for it', async () => {
+    // Each call follows a 1 ms pause, for which the gateway's thread sleeps once.
+    const { slept } = await overCalls(20_000, 200, 'gateway thread');
+    assert.ok(slept < 300, `the gateway's thread slept ${slept} times over 200 calls and their pauses`);
+    const { slept: sleptWithoutPolling } = await overCalls(0, 200, 'gateway thread');
+    assert.ok(sleptWithoutPolling >= 350, `with js.pollMicros: 0 it slept only ${sleptWithoutPolling} times, not after each call and each pause`);
   });
 
   it('with js.pollMicros: 0 sleeps after every call', async () => {

@@ -9,12 +9,16 @@ import { answerToolQuery } from './toolbox.js';
 import { asBuffers, sharedCounter, type LoaderThreadData, type ThreadReply, type ThreadRequest } from './thread-messages.js';
 
 const port = parentPort!;
-const { dir, pollMicros, counters } = workerData as LoaderThreadData;
+const { dir, pollMicros, counters, replies } = workerData as LoaderThreadData;
 const spec = loadCapability(dir);
 const loader = new Loader(spec, createHost(spec));
 const started = loader.start();
 
-const reply = (message: ThreadReply) => port.postMessage(message);
+// Counted after posting, for a gateway spinning for the answer (ThreadLoader).
+const reply = (message: ThreadReply) => {
+  replies.postMessage(message);
+  Atomics.add(counters, sharedCounter.answered, 1);
+};
 
 /*
  * One call at a time, an idle thread busy-polls its port for the next call (pollMicros) before it

@@ -1,5 +1,6 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { Worker } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { LoaderConnection, OnceAnswer } from '../protocol/client.js';
 import type { LoaderInput, ReqData, ResData, ToolRequest } from '../protocol/messages.js';
 import { asBuffers, sharedCounter, type LoaderThreadData, type ThreadReply, type ThreadRequest } from './thread-messages.js';
@@ -10,6 +11,11 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
+/** Answers the gateway spins for, one call at a time, come within this many µs (unless pollMicros is shorter). */
+const answerSpinMicrosDefault = 200;
+/** Quick answers in a row before the gateway spins for the next. */
+const quickBeforeSpinning = 4;
+
 const failure = (code: GrpcStatus, details: string, lost = false) => Object.assign(new Error(details), { code, details, lost });
 
 /**
@@ -18,9 +24,24 @@ const failure = (code: GrpcStatus, details: string, lost = false) => Object.assi
  * between threads instead of a gRPC round trip through the kernel. A wrapper that throws outside a
  * call or exits ends the thread, not the gateway: its calls fail (as lost) and the thread starts
  * again, as asf up restarts a loader process.
+ *
+ * One call at a time, the thread polls for its next call (loader-thread.ts), and the gateway, for
+ * a light wrapper's answer: when its event loop had slept since the last answer (nothing else to
+ * do) and the last few answers came within answerSpinMicros, it spins on a shared counter for the
+ * answer and takes it from the reply port at once, rather than sleeping until the thread wakes it
+ * (on a VM, a wake-up costs about as much as a light call). An answer that does not come in time
+ * is waited for asleep, and so are the next few.
  */
 export class ThreadLoader implements LoaderConnection {
   private worker: Worker;
+  /** The thread's replies: a port of its own, so that the gateway can also take them synchronously. */
+  private replies!: MessagePort;
+  /** Answers in a row that came within answerSpinMicros of a call sent alone. */
+  private quickInARow = 0;
+  /** When the call now alone in flight was sent (performance.now()); NaN while calls overlap. */
+  private sentAloneAt = NaN;
+  /** The event loop's idle time when the last answer was taken (ms). */
+  private idleAtAnswer = 0;
   private nextId = 0;
   private readonly pending = new Map<number, Pending>();
   /** Read by the thread when it polls for its next call (sharedCounter). */
@@ -39,31 +60,29 @@ export class ThreadLoader implements LoaderConnection {
     private readonly say: (line: string) => void,
     /** How long the thread, idle, polls for its next call before it sleeps, in µs (0: never). */
     private readonly pollMicros: number,
+    /** How long the gateway spins for the answer to a lone call, in µs (0: never). */
+    private readonly answerSpinMicros = Math.min(pollMicros, answerSpinMicrosDefault),
   ) {
     this.worker = this.spawn();
   }
 
   private spawn(): Worker {
+    const { port1: replies, port2 } = new MessageChannel();
+    this.replies = replies;
     const worker = new Worker(new URL('./loader-thread.js', import.meta.url), {
-      workerData: { dir: this.dir, pollMicros: this.pollMicros, counters: this.counters } satisfies LoaderThreadData,
+      workerData: { dir: this.dir, pollMicros: this.pollMicros, counters: this.counters, replies: port2 } satisfies LoaderThreadData,
+      transferList: [port2],
     });
     for (const message of this.backlog ?? []) this.post(worker, message);
     this.backlog = undefined;
     for (const resolve of this.whenRunning) resolve();
     this.whenRunning.clear();
-    worker.on('message', (message: ThreadReply) => {
-      if (message.type === 'stopped') return this.onStopped?.();
-      const waiting = this.pending.get(message.id);
-      if (!waiting) return; // answered after its deadline
-      this.pending.delete(message.id);
-      clearTimeout(waiting.timer);
-      if (message.type === 'answer') waiting.resolve(asBuffers(message.res));
-      else if (message.type === 'answer-once') waiting.resolve({ ...message.answer, output: asBuffers(message.answer.output) });
-      else if (message.type === 'answer-query') waiting.resolve(message.body);
-      else waiting.reject(failure(GrpcStatus.INTERNAL, message.message));
-    });
+    replies.on('message', (message: ThreadReply) => this.onReply(message));
     worker.on('error', (err) => this.failAll(`its thread failed: ${err.message}`));
     worker.on('exit', (code) => {
+      // Answers the thread sent before it ended are answers, not lost calls.
+      this.takeReplies(replies);
+      replies.close();
       this.failAll(`its thread ended (exit code ${code})`);
       if (this.stopped) return this.onStopped?.();
       this.backlog = [];
@@ -77,6 +96,24 @@ export class ThreadLoader implements LoaderConnection {
       }, waitMs).unref();
     });
     return worker;
+  }
+
+  private onReply(message: ThreadReply) {
+    if (message.type === 'stopped') return this.onStopped?.();
+    const waiting = this.pending.get(message.id);
+    if (!waiting) return; // answered after its deadline
+    this.pending.delete(message.id);
+    clearTimeout(waiting.timer);
+    this.idleAtAnswer = performance.eventLoopUtilization().idle;
+    this.quickInARow = performance.now() - this.sentAloneAt <= this.answerSpinMicros / 1000 ? this.quickInARow + 1 : 0;
+    if (message.type === 'answer') waiting.resolve(asBuffers(message.res));
+    else if (message.type === 'answer-once') waiting.resolve({ ...message.answer, output: asBuffers(message.answer.output) });
+    else if (message.type === 'answer-query') waiting.resolve(message.body);
+    else waiting.reject(failure(GrpcStatus.INTERNAL, message.message));
+  }
+
+  private takeReplies(port: MessagePort) {
+    for (let next = receiveMessageOnPort(port); next; next = receiveMessageOnPort(port)) this.onReply(next.message as ThreadReply);
   }
 
   /** Every call in flight fails as lost: the thread may have died of one of them. */
@@ -96,9 +133,27 @@ export class ThreadLoader implements LoaderConnection {
       }, timeoutMs);
       this.pending.set(message.id, { resolve: resolve as (value: ResData | OnceAnswer | string) => void, reject, timer });
       Atomics.store(this.counters, sharedCounter.callsOut, this.pending.size);
-      if (this.backlog) this.backlog.push(message);
-      else this.post(this.worker, message);
+      if (this.backlog) {
+        this.backlog.push(message);
+        return;
+      }
+      // The thread counts an answer after posting it: one counted after this read is on the port.
+      const answered = Atomics.load(this.counters, sharedCounter.answered);
+      this.post(this.worker, message);
+      this.sentAloneAt = this.pending.size === 1 ? performance.now() : NaN;
+      if (this.pending.size === 1) this.spinForAnswer(answered);
     });
+  }
+
+  private spinForAnswer(answered: number) {
+    if (this.answerSpinMicros === 0 || this.quickInARow < quickBeforeSpinning) return;
+    // Only when the gateway had nothing else to do: its event loop slept since the last answer.
+    if (performance.eventLoopUtilization().idle === this.idleAtAnswer) return;
+    const until = this.sentAloneAt + this.answerSpinMicros / 1000;
+    while (Atomics.load(this.counters, sharedCounter.answered) === answered) {
+      if (performance.now() >= until) return;
+    }
+    this.takeReplies(this.replies);
   }
 
   private post(worker: Worker, message: ThreadRequest) {

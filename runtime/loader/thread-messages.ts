@@ -1,3 +1,4 @@
+import type { MessagePort } from 'node:worker_threads';
 import type { OnceAnswer } from '../protocol/client.js';
 import type { LoaderInput, LoaderOutput, ReqData, ResData, ToolRequest } from '../protocol/messages.js';
 
@@ -6,15 +7,18 @@ export interface LoaderThreadData {
   dir: string;
   /** How long the thread, idle, polls for its next call before it sleeps, in µs (0: never). */
   pollMicros: number;
-  /** Counters the gateway's thread keeps for the loader thread (`sharedCounter` indexes them). */
+  /** Counters the two threads share (`sharedCounter` indexes them). */
   counters: Int32Array;
+  /** Where the thread posts its replies: a port of its own, which the gateway can also read synchronously. */
+  replies: MessagePort;
 }
 
 /**
  * Where a loader thread's shared counters are: calls the gateway has out to it as of the last one
- * it sent, and messages posted to it so far (it spins on that, not on its port, when it polls).
+ * it sent, messages posted to it so far (it spins on that, not on its port, when it polls), and
+ * replies it has posted so far (the gateway spins on that for the answer to a lone call).
  */
-export const sharedCounter = { callsOut: 0, posted: 1, count: 2 } as const;
+export const sharedCounter = { callsOut: 0, posted: 1, answered: 2, count: 3 } as const;
 
 /** From the gateway's thread to a loader thread. */
 export type ThreadRequest =
