@@ -1,5 +1,6 @@
 // @ts-expect-error autocannon ships no types
 import autocannon from 'autocannon';
+import { percentile } from '../runtime/develop/bench.js';
 
 export interface LoadResult {
   /** Requests that ended (an answer, or an error such as a timeout), and of those answered 2xx; those still in flight when the run stopped are neither. */
@@ -24,7 +25,8 @@ export interface LoadOptions {
 
 /** One autocannon run (the same generator drives every peer). */
 export async function drive(options: LoadOptions): Promise<LoadResult> {
-  const latencies = new Latencies();
+  /** The 2xx answers' response times in ms, at autocannon's own (hrtime) resolution. */
+  const latencies: number[] = [];
   const run = autocannon({
     url: options.url,
     method: 'POST',
@@ -35,39 +37,21 @@ export async function drive(options: LoadOptions): Promise<LoadResult> {
     timeout: options.timeout ?? 10,
   });
   run.on('response', (_client: unknown, statusCode: number, _bytes: number, responseMs: number) => {
-    if (statusCode >= 200 && statusCode < 300) latencies.add(responseMs);
+    if (statusCode >= 200 && statusCode < 300) latencies.push(responseMs);
   });
   const result = await run;
+  latencies.sort((a, b) => a - b);
+  // No 2xx answer: no latency (NaN, an empty cell), not the 0 that percentile() gives.
+  const at = (p: number) => (latencies.length ? percentile(latencies, p) : NaN);
   return {
     ended: result.requests.total + result.errors,
     ok: result['2xx'],
     requestsPerSec: result.requests.average,
-    p50: latencies.percentile(0.5),
-    p99: latencies.percentile(0.99),
+    p50: at(50),
+    p99: at(99),
     errors: result.errors,
     non2xx: result.non2xx,
   };
-}
-
-/** Response times of the 2xx answers, in ms with autocannon's own (hrtime) resolution. */
-class Latencies {
-  private values = new Float64Array(1 << 16);
-  private count = 0;
-
-  add(ms: number) {
-    if (this.count === this.values.length) {
-      const grown = new Float64Array(this.values.length * 2);
-      grown.set(this.values);
-      this.values = grown;
-    }
-    this.values[this.count++] = ms;
-  }
-
-  percentile(p: number): number {
-    if (this.count === 0) return NaN;
-    const sorted = this.values.subarray(0, this.count).sort();
-    return sorted[Math.min(this.count - 1, Math.floor(p * this.count))]!;
-  }
 }
 
 /** A latency for a table: hundredths below 10 ms, where they tell servers apart; whole ms above. */
