@@ -104,8 +104,11 @@ export class ThreadLoader implements LoaderConnection {
     if (!waiting) return; // answered after its deadline
     this.pending.delete(message.id);
     clearTimeout(waiting.timer);
-    this.idleAtAnswer = performance.eventLoopUtilization().idle;
-    this.quickInARow = performance.now() - this.sentAloneAt <= this.answerSpinMicros / 1000 ? this.quickInARow + 1 : 0;
+    // Only answers to lone calls can start a run of quick ones; the spin reads idleAtAnswer only after such a run.
+    if (performance.now() - this.sentAloneAt <= this.answerSpinMicros / 1000) {
+      this.quickInARow++;
+      this.idleAtAnswer = performance.eventLoopUtilization().idle;
+    } else this.quickInARow = 0;
     if (message.type === 'answer') waiting.resolve(asBuffers(message.res));
     else if (message.type === 'answer-once') waiting.resolve({ ...message.answer, output: asBuffers(message.answer.output) });
     else if (message.type === 'answer-query') waiting.resolve(message.body);
@@ -140,8 +143,12 @@ export class ThreadLoader implements LoaderConnection {
       // The thread counts an answer after posting it: one counted after this read is on the port.
       const answered = Atomics.load(this.counters, sharedCounter.answered);
       this.post(this.worker, message);
-      this.sentAloneAt = this.pending.size === 1 ? performance.now() : NaN;
-      if (this.pending.size === 1) this.spinForAnswer(answered);
+      if (this.pending.size > 1) {
+        this.sentAloneAt = NaN;
+        return;
+      }
+      this.sentAloneAt = performance.now();
+      this.spinForAnswer(answered);
     });
   }
 
